@@ -1,0 +1,71 @@
+// Effective configuration: environment variables (with the seed's names) first, then the state directory's
+// generated credentials file, then defaults that point at the native stack. Secrets have no default in code:
+// `fleetpipe up` generates random ones into <state>/credentials.env (mode 0600) when the environment has none.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace fp {
+
+struct PgConfig {
+  std::string host;
+  int port = 0;
+  std::string dbname;
+  std::string user;
+  std::string password;
+  // libpq keyword/value connection string with every value quoted; connect_timeout bounds the handshake.
+  std::string conninfo(int connect_timeout_s = 5) const;
+};
+
+struct S3Config {
+  std::string endpoint;  // scheme://host:port, no trailing slash
+  std::string access_key;
+  std::string secret_key;
+  std::string region;
+  std::string bucket;
+  bool path_style = true;  // virtual-host addressing when false
+};
+
+struct Config {
+  std::filesystem::path state_dir;
+  PgConfig webapp;
+  PgConfig warehouse;
+  PgConfig cdc;  // the replication role Debezium connects as (same server as webapp)
+  std::string kafka_bootstrap;
+  std::string connect_url;
+  S3Config s3;
+
+  using Lookup = std::function<std::optional<std::string>(const std::string&)>;
+  // Loads from the process environment and <state>/credentials.env.
+  static Result<Config> load();
+  // Loads with an injected environment (tests).
+  static Result<Config> load(const Lookup& env);
+
+  // The configuration as JSON, secrets replaced by "****" unless reveal is set.
+  nlohmann::json to_json(bool reveal_secrets = false) const;
+  // Names of the secrets that are still empty.
+  std::vector<std::string> missing_secrets() const;
+};
+
+// The secret variables `fleetpipe up` generates when neither the environment nor the file provides them.
+const std::vector<std::string>& generated_secret_names();
+
+// Reads KEY=VALUE lines (blank lines and # comments ignored; optional single or double quotes stripped).
+Result<std::map<std::string, std::string>> read_env_file(const std::filesystem::path& path);
+
+// Ensures <state>/credentials.env holds a value for every generated secret not set in the environment,
+// writing random URL-safe values for the missing ones. Existing values are kept. File mode 0600.
+Status ensure_credentials_file(const std::filesystem::path& state_dir);
+
+// The state directory: FLEETPIPE_STATE_DIR or ./var, made absolute.
+std::filesystem::path default_state_dir();
+
+}  // namespace fp
