@@ -1,10 +1,139 @@
 #include "stack/cli.h"
 
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "common/log.h"
+#include "common/shutdown.h"
+#include "stack/provision.h"
+#include "stack/supervisor.h"
+
 namespace fp::stack {
+namespace {
+
+int fail(const Error& e) {
+  log::error("stack", "{}", e.message);
+  return 1;
+}
+
+std::string human_bytes(long long b) {
+  if (b <= 0) return "-";
+  return fmt::format("{:.0f} MiB", static_cast<double>(b) / (1024.0 * 1024.0));
+}
+
+void print_status(const std::vector<PartStatus>& parts) {
+  fmt::print("{:<20} {:<10} {:>8} {:>9}  {}\n", "PART", "STATE", "PID", "RSS", "ADDRESS");
+  for (const auto& p : parts) {
+    fmt::print("{:<20} {:<10} {:>8} {:>9}  {}\n", p.name, p.state, p.pid ? std::to_string(p.pid) : "-",
+               human_bytes(p.rss_bytes), p.address);
+    if (!p.detail.empty()) fmt::print("{:<20} {}\n", "", p.detail);
+  }
+}
+
+void print_urls(const Context& ctx) {
+  const auto& c = ctx.cfg;
+  fmt::print("\nfleetpipe is up. Where things are:\n");
+  fmt::print("  PostgreSQL webapp     postgresql://{}@{}:{}/{}\n", c.webapp.user, c.webapp.host, c.webapp.port,
+             c.webapp.dbname);
+  fmt::print("  PostgreSQL warehouse  postgresql://{}@{}:{}/{}\n", c.warehouse.user, c.warehouse.host,
+             c.warehouse.port, c.warehouse.dbname);
+  fmt::print("  Kafka                 {}\n", c.kafka_bootstrap);
+  fmt::print("  Kafka Connect REST    {}/connectors\n", c.connect_url);
+  fmt::print("  S3 (bucket {:<8})   {}\n", c.s3.bucket, c.s3.endpoint);
+  fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
+             (ctx.state() / "credentials.env").string());
+  fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());
+}
+
+template <typename F>
+int with_context(F&& f) {
+  auto ctx = Context::load();
+  if (!ctx) return fail(ctx.error());
+  return f(*ctx);
+}
+
+}  // namespace
 
 void add_commands(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto* up_cmd = app.add_subcommand("up", "Bring the native stack up (idempotent) and provision it");
+  auto no_provision = std::make_shared<bool>(false);
+  up_cmd->add_flag("--no-provision", *no_provision, "Start the engines only: no migrations, topics, connectors");
+  up_cmd->callback([&exit_code, no_provision] {
+    exit_code = with_context([&](Context& ctx) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto st = up(ctx, UpOptions{.provision = !*no_provision});
+      if (!st) return fail(st.error());
+      log::info("stack", "stack up in {} ms",
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+      if (isatty(STDOUT_FILENO)) print_urls(ctx);
+      return 0;
+    });
+  });
+
+  auto* down_cmd = app.add_subcommand("down", "Stop every part this state directory started");
+  down_cmd->callback([&exit_code] {
+    exit_code = with_context([](Context& ctx) {
+      auto st = down(ctx);
+      return st ? 0 : fail(st.error());
+    });
+  });
+
+  auto* status_cmd = app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
+  auto as_json = std::make_shared<bool>(false);
+  status_cmd->add_flag("--json", *as_json, "Machine-readable output");
+  status_cmd->callback([&exit_code, as_json] {
+    exit_code = with_context([&](Context& ctx) {
+      const auto parts = status(ctx);
+      if (*as_json)
+        std::cout << to_json(parts).dump(2) << "\n";
+      else
+        print_status(parts);
+      return std::all_of(parts.begin(), parts.end(), [](const PartStatus& p) { return p.state == "healthy"; })
+                 ? 0
+                 : 1;
+    });
+  });
+
+  auto* topics = app.add_subcommand("topics", "Kafka topics declared in config/topics.json");
+  topics->require_subcommand(1);
+  topics->add_subcommand("apply", "Create missing topics; report drift")->callback([&exit_code] {
+    exit_code = with_context([](Context& ctx) {
+      auto st = apply_topics(ctx);
+      return st ? 0 : fail(st.error());
+    });
+  });
+
+  auto* connectors = app.add_subcommand("connectors", "Kafka Connect connectors declared in config/connectors/");
+  connectors->require_subcommand(1);
+  connectors->add_subcommand("apply", "Create or update connectors and wait until they run")->callback([&exit_code] {
+    exit_code = with_context([](Context& ctx) {
+      auto st = apply_connectors(ctx);
+      return st ? 0 : fail(st.error());
+    });
+  });
+
+  auto* demo = app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
+  auto keep = std::make_shared<bool>(false);
+  demo->add_flag("--keep-running", *keep, "Leave the stack running on exit");
+  demo->callback([&exit_code, keep] {
+    exit_code = with_context([&](Context& ctx) {
+      auto st = up(ctx);
+      if (!st) return fail(st.error());
+      print_urls(ctx);
+      print_status(status(ctx));
+      fmt::print("\nRunning; press Ctrl-C to stop.\n");
+      std::fflush(stdout);
+      while (!shutdown::wait_for(std::chrono::seconds(3600))) {
+      }
+      if (*keep) return 0;
+      fmt::print("\nStopping the stack...\n");
+      std::fflush(stdout);
+      auto d = down(ctx);
+      return d ? 0 : fail(d.error());
+    });
+  });
 }
 
 }  // namespace fp::stack

@@ -1,0 +1,50 @@
+# fleetpipe — the two commands a user needs are `make demo` and `make test`; both set the machine up first.
+SHELL := /bin/bash
+BUILD := build
+FLEETPIPE := $(BUILD)/fleetpipe
+
+.PHONY: demo test setup build build-asan unit-test asan-test integration-test format format-check up down status clean
+
+demo: setup build
+	$(FLEETPIPE) demo
+
+test: setup build
+	scripts/test.sh
+
+setup:
+	@scripts/setup.sh
+
+build:
+	@cmake --preset release >/dev/null
+	@ninja -C $(BUILD) -j $$(nproc)
+
+build-asan:
+	@cmake --preset asan >/dev/null
+	@ninja -C $(BUILD)-asan -j $$(nproc) test_common test_stack
+
+unit-test: build
+	ctest --preset unit --output-on-failure
+
+asan-test: build-asan
+	ctest --preset asan-unit --output-on-failure
+
+integration-test: build
+	ctest --preset integration --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')
+
+up: setup build
+	$(FLEETPIPE) up
+
+down:
+	$(FLEETPIPE) down
+
+status:
+	$(FLEETPIPE) status
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# setup.sh — install what fleetpipe needs on a Debian 12 machine, idempotently: apt packages that are
+# missing, then the engines' jars (scripts/fetch-jars.sh, cached). A warm run takes well under a second.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# ---- apt packages ------------------------------------------------------------------------------------
+mapfile -t wanted < <(grep -vE '^\s*(#|$)' scripts/apt-packages.txt)
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # Package lists older than a day (or absent) are refreshed first; an install failure names the packages.
+  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]]; then
+    $SUDO apt-get update -qq || { log "apt-get update failed (Debian's package registry unreachable?)"; exit 1; }
+  fi
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/fleetpipe-apt.log 2>&1; then
+    tail -20 /tmp/fleetpipe-apt.log >&2
+    log "apt-get install failed for: ${missing[*]} (registry: Debian apt; full log /tmp/fleetpipe-apt.log)"
+    exit 1
+  fi
+fi
+# The Debian server package starts a default cluster on 5432; fleetpipe runs its own clusters and does not
+# need it, but leaves it alone: it is the machine owner's.
+
+# ---- jars from Maven Central -------------------------------------------------------------------------
+scripts/fetch-jars.sh >/dev/null
+log "ready"

@@ -1,0 +1,66 @@
+// A part of the native stack (a database server, the broker, Connect, the object store): how to prepare it
+// once, how to start it, how to tell it is healthy, and what to set up inside it once it is.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "stack/process.h"
+
+namespace fp::stack {
+
+// Everything a component needs to know about where things are.
+struct Context {
+  Config cfg;
+  std::filesystem::path repo;  // the fleetpipe checkout: sql/, stack/conf/, config/
+  std::map<std::string, std::string> jars;  // FLEETPIPE_KAFKA_LIB, ... (from the jar cache's paths.env)
+  std::string java = "java";
+  std::string pg_bin = "/usr/lib/postgresql/15/bin";
+  std::string pg_os_user = "postgres";  // PostgreSQL refuses to run as root; we drop to this user
+
+  std::filesystem::path state() const { return cfg.state_dir; }
+  std::filesystem::path pid_file(const std::string& name) const { return state() / "run" / (name + ".pid"); }
+  std::filesystem::path log_file(const std::string& name) const { return state() / "log" / (name + ".log"); }
+  // A jar directory by variable name, or an error telling how to fetch it.
+  Result<std::string> jar_dir(const std::string& var) const;
+
+  // Builds the context: configuration, repository root, jar paths, tool locations (env overrides).
+  static Result<Context> load();
+};
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  virtual std::string name() const = 0;
+  // The address users and clients reach it at, for `status` and the URL list.
+  virtual std::string address() const = 0;
+  // Ports it listens on; checked for conflicts before starting.
+  virtual std::vector<int> ports() const = 0;
+  // One-time and every-start preparation (data directory, configuration files). Must be idempotent.
+  virtual Status prepare(Context& ctx) = 0;
+  virtual Result<SpawnSpec> spawn_spec(Context& ctx) = 0;
+  // A quick check that it serves requests (bounded by a short timeout).
+  virtual Status health(Context& ctx) = 0;
+  // Runs once it is healthy, on every `up`: databases, roles, migrations, buckets. Idempotent.
+  virtual Status provision(Context&) { return ok_status(); }
+  virtual std::chrono::seconds start_timeout() const { return std::chrono::seconds(90); }
+  virtual std::chrono::milliseconds stop_grace() const { return std::chrono::milliseconds(20000); }
+};
+
+// The stack in dependency order: each component depends only on those before it.
+std::vector<std::unique_ptr<Component>> make_components(const Context& ctx);
+
+// Replaces @NAME@ placeholders; an error if one is left unreplaced (a template and its caller disagree).
+Result<std::string> render_template(const std::filesystem::path& file, const std::map<std::string, std::string>& vars);
+Status write_file_atomic(const std::filesystem::path& path, const std::string& content, bool private_mode = false);
+
+// host and port of "scheme://host:port" or "host:port" (first entry of a comma-separated list).
+std::pair<std::string, int> host_port(const std::string& address, int default_port);
+
+}  // namespace fp::stack

@@ -1,0 +1,191 @@
+#include "stack/jvm_services.h"
+
+#include <openssl/rand.h>
+
+#include "common/http_client.h"
+#include "common/log.h"
+#include "stack/ports.h"
+#include "stack/provision.h"
+
+namespace fp::stack {
+namespace {
+
+// Heap sizes for a 2-core machine running the whole stack; FLEETPIPE_<NAME>_HEAP overrides (e.g. 1g).
+std::string heap(const char* env, const char* fallback) {
+  const char* v = std::getenv(env);
+  return v && *v ? v : fallback;
+}
+
+std::vector<std::string> java_argv(const Context& ctx, const std::string& heap_size, const std::string& classpath,
+                                   const std::string& log_config_prop, const std::string& log_config) {
+  return {ctx.java,
+          "-Xms" + heap_size,
+          "-Xmx" + heap_size,
+          "-XX:+UseG1GC",
+          "-XX:MaxGCPauseMillis=20",
+          "-XX:+ExitOnOutOfMemoryError",
+          "-Djava.awt.headless=true",
+          "-Djava.net.preferIPv4Stack=true",
+          "-D" + log_config_prop + "=" + log_config,
+          "-cp",
+          classpath + "/*"};
+}
+
+// A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, the form StorageTool generates.
+std::string new_cluster_id() {
+  unsigned char raw[16];
+  RAND_bytes(raw, sizeof raw);
+  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : raw) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      out += b64[(acc >> (bits - 6)) & 63];
+      bits -= 6;
+    }
+  }
+  if (bits > 0) out += b64[(acc << (6 - bits)) & 63];
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Kafka broker
+
+KafkaBroker::KafkaBroker(const Context& ctx) {
+  auto [h, p] = host_port(ctx.cfg.kafka_bootstrap, 9092);
+  host_ = h;
+  port_ = p;
+  const char* c = std::getenv("FLEETPIPE_KAFKA_CONTROLLER_PORT");
+  controller_port_ = c && *c ? std::atoi(c) : port_ + 1;
+}
+
+Status KafkaBroker::prepare(Context& ctx) {
+  const auto conf = FP_TRY(render_template(ctx.repo / "stack/conf/kafka-server.properties",
+                                           {{"STATE_DIR", ctx.state().string()},
+                                            {"KAFKA_PORT", std::to_string(port_)},
+                                            {"CONTROLLER_PORT", std::to_string(controller_port_)}}),
+                           "kafka");
+  FP_CHECK(write_file_atomic(config_file(ctx), conf), "kafka");
+  // A formatted log directory carries meta.properties; formatting again would be refused, so do it once.
+  if (std::filesystem::exists(ctx.state() / "kafka/data/meta.properties")) return ok_status();
+  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_KAFKA_LIB"), "kafka");
+  log::info("stack", "formatting the Kafka log directory (KRaft, standalone controller)");
+  SpawnSpec fmt_spec;
+  fmt_spec.argv = java_argv(ctx, "256m", lib, "log4j2.configurationFile",
+                            (ctx.repo / "stack/conf/log4j2-tools.xml").string());
+  for (const char* a : {"kafka.tools.StorageTool", "format", "--standalone", "-t"}) fmt_spec.argv.push_back(a);
+  fmt_spec.argv.push_back(new_cluster_id());
+  fmt_spec.argv.push_back("-c");
+  fmt_spec.argv.push_back(config_file(ctx).string());
+  fmt_spec.log_file = ctx.log_file("kafka");
+  auto rc = run_to_completion(fmt_spec, std::chrono::seconds(120));
+  if (!rc) return rc.error().context("kafka: format storage");
+  if (*rc != 0) return make_error("kafka: storage format exited with {} (see {})", *rc, ctx.log_file("kafka").string());
+  return ok_status();
+}
+
+Result<SpawnSpec> KafkaBroker::spawn_spec(Context& ctx) {
+  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_KAFKA_LIB"), "kafka");
+  SpawnSpec s;
+  s.argv = java_argv(ctx, heap("FLEETPIPE_KAFKA_HEAP", "512m"), lib, "log4j2.configurationFile",
+                     (ctx.repo / "stack/conf/log4j2.xml").string());
+  s.argv.push_back("kafka.Kafka");
+  s.argv.push_back(config_file(ctx).string());
+  s.log_file = ctx.log_file("kafka");
+  s.cwd = ctx.state() / "kafka";
+  return s;
+}
+
+Status KafkaBroker::health(Context&) {
+  if (!tcp_accepts(host_, port_)) return transient_error("kafka does not accept connections on {}:{}", host_, port_);
+  return kafka_ready(host_, port_);
+}
+
+Status KafkaBroker::provision(Context& ctx) { return apply_topics(ctx); }
+
+// ---------------------------------------------------------------- Kafka Connect
+
+KafkaConnect::KafkaConnect(const Context& ctx) : url_(ctx.cfg.connect_url) {
+  port_ = host_port(url_, 8083).second;
+}
+
+Status KafkaConnect::prepare(Context& ctx) {
+  const auto plugins = FP_TRY(ctx.jar_dir("FLEETPIPE_CONNECT_PLUGINS"), "kafka-connect");
+  const auto conf = FP_TRY(render_template(ctx.repo / "stack/conf/connect-distributed.properties",
+                                           {{"KAFKA_PORT", std::to_string(host_port(ctx.cfg.kafka_bootstrap, 9092).second)},
+                                            {"CONNECT_PORT", std::to_string(port_)},
+                                            {"PLUGIN_PATH", plugins},
+                                            {"STATE_DIR", ctx.state().string()}}),
+                           "kafka-connect");
+  return write_file_atomic(ctx.state() / "connect" / "connect-distributed.properties", conf);
+}
+
+Result<SpawnSpec> KafkaConnect::spawn_spec(Context& ctx) {
+  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_CONNECT_LIB"), "kafka-connect");
+  SpawnSpec s;
+  s.argv = java_argv(ctx, heap("FLEETPIPE_CONNECT_HEAP", "512m"), lib, "log4j2.configurationFile",
+                     (ctx.repo / "stack/conf/log4j2.xml").string());
+  s.argv.push_back("org.apache.kafka.connect.cli.ConnectDistributed");
+  s.argv.push_back((ctx.state() / "connect" / "connect-distributed.properties").string());
+  s.log_file = ctx.log_file("kafka-connect");
+  s.cwd = ctx.state() / "connect";
+  return s;
+}
+
+Status KafkaConnect::health(Context&) {
+  auto r = http::get(url_ + "/connectors", std::chrono::milliseconds(3000));
+  if (!r) return transient_error("kafka-connect: {}", r.error().message);
+  if (r->status != 200) return transient_error("kafka-connect: GET /connectors answered {}", r->status);
+  return ok_status();
+}
+
+Status KafkaConnect::provision(Context& ctx) { return apply_connectors(ctx); }
+
+// ---------------------------------------------------------------- S3Proxy
+
+S3Server::S3Server(const Context& ctx) : url_(ctx.cfg.s3.endpoint) { port_ = host_port(url_, 9000).second; }
+
+Status S3Server::prepare(Context& ctx) {
+  if (ctx.cfg.s3.access_key.empty() || ctx.cfg.s3.secret_key.empty())
+    return make_error("s3proxy: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set");
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.state() / "s3proxy" / "data", ec);
+  if (ec) return make_error("s3proxy: create data directory: {}", ec.message());
+  const auto conf = FP_TRY(render_template(ctx.repo / "stack/conf/s3proxy.properties",
+                                           {{"S3_PORT", std::to_string(port_)},
+                                            {"S3_ACCESS_KEY", ctx.cfg.s3.access_key},
+                                            {"S3_SECRET_KEY", ctx.cfg.s3.secret_key},
+                                            {"STATE_DIR", ctx.state().string()}}),
+                           "s3proxy");
+  // It holds the secret key: readable by us only.
+  return write_file_atomic(ctx.state() / "s3proxy" / "s3proxy.properties", conf, /*private_mode=*/true);
+}
+
+Result<SpawnSpec> S3Server::spawn_spec(Context& ctx) {
+  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_S3PROXY_LIB"), "s3proxy");
+  SpawnSpec s;
+  s.argv = java_argv(ctx, heap("FLEETPIPE_S3PROXY_HEAP", "256m"), lib, "logback.configurationFile",
+                     (ctx.repo / "stack/conf/logback-s3proxy.xml").string());
+  s.argv.push_back("org.gaul.s3proxy.Main");
+  s.argv.push_back("--properties");
+  s.argv.push_back((ctx.state() / "s3proxy" / "s3proxy.properties").string());
+  s.log_file = ctx.log_file("s3proxy");
+  s.cwd = ctx.state() / "s3proxy";
+  return s;
+}
+
+Status S3Server::health(Context&) {
+  // Any HTTP answer means it serves; an unsigned request is refused with 403, which is what we expect.
+  auto r = http::get(url_ + "/", std::chrono::milliseconds(3000));
+  if (!r) return transient_error("s3proxy: {}", r.error().message);
+  if (r->status >= 500) return transient_error("s3proxy: GET / answered {}", r->status);
+  return ok_status();
+}
+
+Status S3Server::provision(Context& ctx) { return ensure_bucket(ctx); }
+
+}  // namespace fp::stack

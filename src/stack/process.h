@@ -1,0 +1,55 @@
+// Native processes of the stack: spawning detached from our session, identifying them across runs by
+// (pid, start time) so a recycled pid is never mistaken for ours, and stopping them gracefully.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace fp::stack {
+
+struct ProcessId {
+  pid_t pid = 0;
+  unsigned long long start_ticks = 0;  // field 22 of /proc/<pid>/stat: distinguishes a reused pid
+};
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] is an absolute path or looked up on PATH
+  std::filesystem::path cwd;
+  std::filesystem::path log_file;              // stdout and stderr are appended here
+  std::map<std::string, std::string> env_add;  // added to (or replacing in) our environment
+  std::vector<std::string> env_remove;
+  std::optional<std::string> run_as_user;  // drop privileges to this user (when we are root)
+};
+
+// Starts the process in its own session (so Ctrl-C in our terminal does not reach it) and returns its id.
+Result<ProcessId> spawn(const SpawnSpec& spec);
+
+// Runs a command to completion (for one-shot preparation such as initdb), output appended to the log file.
+// Returns the exit code; an error if it could not start or exceeded the timeout (it is then killed).
+Result<int> run_to_completion(const SpawnSpec& spec, std::chrono::seconds timeout);
+
+// The process's start time in clock ticks since boot, or nullopt when no such process exists.
+std::optional<unsigned long long> process_start_ticks(pid_t pid);
+bool is_running(const ProcessId& id);
+// Resident set size in bytes of the process and all its descendants (JVMs fork nothing, postgres does).
+long long tree_rss_bytes(pid_t pid);
+
+// SIGTERM (or `signal`), then wait up to `grace`, then SIGKILL. Returns true if it exited within grace.
+bool terminate(const ProcessId& id, std::chrono::milliseconds grace, int signal = 15);
+
+// Pid files hold "<pid> <start_ticks>".
+Status write_pid_file(const std::filesystem::path& path, const ProcessId& id);
+std::optional<ProcessId> read_pid_file(const std::filesystem::path& path);
+
+// The uid/gid of a user name, or an error if there is no such user.
+Result<std::pair<uid_t, gid_t>> lookup_user(const std::string& name);
+
+}  // namespace fp::stack

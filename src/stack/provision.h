@@ -1,0 +1,33 @@
+// What `up` sets up inside the running engines, each step idempotent: databases, roles and migrations in
+// PostgreSQL; the declared topics in Kafka; the declared connectors in Kafka Connect; the landing bucket.
+#pragma once
+
+#include "stack/component.h"
+
+namespace fp::stack {
+
+// Creates the database if missing and applies sql/<role>/ migrations; for "webapp" also the CDC role.
+Status provision_database(Context& ctx, const std::string& role, const PgConfig& pg);
+
+// A metadata round-trip to the broker: it is up and has a controller.
+Status kafka_ready(const std::string& host, int port);
+
+// `fleetpipe topics apply`: creates missing topics from config/topics.json; reports drift
+// (partition count or config differing) without changing existing topics.
+Status apply_topics(Context& ctx);
+
+// `fleetpipe connectors apply`: PUTs every config/connectors/*.json (placeholders filled from the
+// configuration) and waits until each connector and all its tasks are RUNNING, printing a failed task's trace.
+Status apply_connectors(Context& ctx);
+
+// Creates the landing bucket if missing.
+Status ensure_bucket(Context& ctx);
+
+// Fills ${NAME} placeholders (upper-case names only; Kafka Connect's own ${provider:path:key} references are
+// left for the worker to resolve). An unknown name is an error.
+Result<std::string> fill_placeholders(const std::string& text, const std::map<std::string, std::string>& values);
+
+// The values connector files may reference.
+std::map<std::string, std::string> connector_placeholders(const Context& ctx);
+
+}  // namespace fp::stack

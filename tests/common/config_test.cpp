@@ -1,0 +1,141 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace fp {
+namespace {
+
+Config::Lookup env_of(std::map<std::string, std::string> m) {
+  return [m](const std::string& k) -> std::optional<std::string> {
+    auto it = m.find(k);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(ConfigTest, DefaultsPointAtTheNativeStack) {
+  auto c = Config::load(env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->webapp.port, 5433);
+  EXPECT_EQ(c->warehouse.port, 5434);
+  EXPECT_EQ(c->webapp.host, "localhost");
+  EXPECT_EQ(c->kafka_bootstrap, "localhost:9092");
+  EXPECT_EQ(c->s3.endpoint, "http://localhost:9000");
+  EXPECT_EQ(c->s3.bucket, "raw");
+  EXPECT_TRUE(c->s3.path_style);
+  EXPECT_EQ(c->missing_secrets().size(), 5u);
+}
+
+TEST(ConfigTest, SeedVariableNamesAreHonoured) {
+  auto c = Config::load(env_of({{"POSTGRES_HOST", "db.internal"},
+                                {"POSTGRES_PORT", "6000"},
+                                {"POSTGRES_PASSWORD", "pw"},
+                                {"DW_POSTGRES_DB", "dw"},
+                                {"AWS_END_POINT", "minio:9000"},
+                                {"S3_BUCKET_NAME", "landing"},
+                                {"KAFKA_BOOTSTRAP_SERVERS", "redpanda:9092"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->webapp.host, "db.internal");
+  EXPECT_EQ(c->webapp.port, 6000);
+  EXPECT_EQ(c->cdc.host, "db.internal");  // CDC reads the same server
+  EXPECT_EQ(c->warehouse.dbname, "dw");
+  EXPECT_EQ(c->s3.endpoint, "http://minio:9000");  // scheme added to the seed's bare host:port
+  EXPECT_EQ(c->s3.bucket, "landing");
+  EXPECT_EQ(c->kafka_bootstrap, "redpanda:9092");
+}
+
+TEST(ConfigTest, AwsEndpointUrlWinsOverSeedName) {
+  auto c = Config::load(env_of({{"AWS_ENDPOINT_URL", "https://s3.eu-west-1.amazonaws.com/"},
+                                {"AWS_END_POINT", "http://old:9000"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->s3.endpoint, "https://s3.eu-west-1.amazonaws.com");
+}
+
+TEST(ConfigTest, BadPortIsAnErrorNamingTheVariable) {
+  auto c = Config::load(env_of({{"DW_POSTGRES_PORT", "54x"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("DW_POSTGRES_PORT"), std::string::npos);
+  EXPECT_FALSE(Config::load(env_of({{"POSTGRES_PORT", "70000"}})).ok());
+  EXPECT_FALSE(Config::load(env_of({{"S3_ADDRESSING_STYLE", "sideways"}})).ok());
+}
+
+TEST(ConfigTest, SecretsAreMaskedUnlessRevealed) {
+  auto c = Config::load(env_of({{"POSTGRES_PASSWORD", "hunter2"}, {"AWS_SECRET_ACCESS_KEY", "s3cr3t"}}));
+  ASSERT_TRUE(c.ok());
+  const std::string masked = c->to_json().dump();
+  EXPECT_EQ(masked.find("hunter2"), std::string::npos);
+  EXPECT_EQ(masked.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(c->to_json()["webapp"]["password"], "****");
+  EXPECT_TRUE(c->to_json()["warehouse"]["password"].is_null());
+  EXPECT_EQ(c->to_json(true)["webapp"]["password"], "hunter2");
+}
+
+TEST(ConfigTest, ConninfoQuotesValues) {
+  PgConfig p{"h", 5, "d b", "u'x", "p\\w", };
+  const auto s = p.conninfo(3);
+  EXPECT_NE(s.find("dbname='d b'"), std::string::npos);
+  EXPECT_NE(s.find("user='u\\'x'"), std::string::npos);
+  EXPECT_NE(s.find("password='p\\\\w'"), std::string::npos);
+  EXPECT_NE(s.find("connect_timeout=3"), std::string::npos);
+}
+
+class CredentialsFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/fleetpipe-config-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    for (const auto& n : generated_secret_names()) unsetenv(n.c_str());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CredentialsFileTest, GeneratesEachSecretOnceWithPrivateMode) {
+  ASSERT_TRUE(ensure_credentials_file(dir_).ok());
+  auto first = read_env_file(dir_ / "credentials.env");
+  ASSERT_TRUE(first.ok());
+  for (const auto& n : generated_secret_names()) {
+    ASSERT_TRUE(first->count(n)) << n;
+    EXPECT_GE(first->at(n).size(), 15u) << n;
+  }
+  EXPECT_NE(first->at("POSTGRES_PASSWORD"), first->at("DW_POSTGRES_PASSWORD"));
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "credentials.env").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  // A second run keeps the values.
+  ASSERT_TRUE(ensure_credentials_file(dir_).ok());
+  auto second = read_env_file(dir_ / "credentials.env");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*first, *second);
+}
+
+TEST_F(CredentialsFileTest, EnvironmentProvidedSecretsAreNotWritten) {
+  setenv("POSTGRES_PASSWORD", "from-env", 1);
+  ASSERT_TRUE(ensure_credentials_file(dir_).ok());
+  unsetenv("POSTGRES_PASSWORD");
+  auto m = read_env_file(dir_ / "credentials.env");
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(m->count("POSTGRES_PASSWORD"));
+  EXPECT_TRUE(m->count("DW_POSTGRES_PASSWORD"));
+}
+
+TEST_F(CredentialsFileTest, EnvFileParsing) {
+  std::ofstream(dir_ / "x.env") << "# comment\n\nA=1\nexport B = \"two words\"\nC='q'\n";
+  auto m = read_env_file(dir_ / "x.env");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->at("A"), "1");
+  EXPECT_EQ(m->at("B"), "two words");
+  EXPECT_EQ(m->at("C"), "q");
+  std::ofstream(dir_ / "bad.env") << "novalue\n";
+  auto bad = read_env_file(dir_ / "bad.env");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find(":1:"), std::string::npos);
+  EXPECT_EQ(read_env_file(dir_ / "absent.env").error().kind, Error::Kind::kNotFound);
+}
+
+}  // namespace
+}  // namespace fp
