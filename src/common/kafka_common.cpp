@@ -155,6 +155,8 @@ void route_log(int level, std::string_view facility, std::string_view message) {
                  : level == 4 ? log::Level::kWarn
                  : level <= 6 ? log::Level::kInfo
                               : log::Level::kDebug;
+  // FAIL is a broker connection failure, which librdkafka retries by itself: a warning, not an error.
+  if (facility == "FAIL" && l == log::Level::kError) l = log::Level::kWarn;
   if (!log::enabled(l)) return;
   log::emit(l, kComponent, fmt::format("librdkafka {}: {}", facility, message),
             {{"facility", std::string(facility)}});
@@ -164,6 +166,9 @@ void route_error(rd_kafka_resp_err_t err, std::string_view reason, bool fatal) {
   // librdkafka reports connection trouble here but keeps retrying on its own, so non-fatal transient
   // errors are warnings; the operation that eventually fails returns the error to its caller.
   log::Level l = (fatal || classify(err) != Error::Kind::kTransient) ? log::Level::kError : log::Level::kWarn;
+  // A transport error repeats the FAIL log line librdkafka has just emitted; keep one of the two visible.
+  if (err == RD_KAFKA_RESP_ERR__TRANSPORT && !fatal) l = log::Level::kDebug;
+  if (!log::enabled(l)) return;
   log::emit(l, kComponent, fmt::format("{}{} ({})", fatal ? "FATAL: " : "", reason, rd_kafka_err2name(err)),
             {{"error", rd_kafka_err2name(err)}, {"fatal", fatal}});
 }
