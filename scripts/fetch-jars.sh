@@ -49,7 +49,7 @@ mvn_failed() {
     echo "fetch-jars: fetching '$component' from Maven Central failed (registry: Maven Central, via mvn)."
     echo "fetch-jars: POM: $(pom_of "$component")"
     local lines
-    lines="$(grep -E 'Could not (resolve|find|transfer)|Checksum validation failed|checksum|Failed to (read|collect|execute)|Non-resolvable|not found' "$log" | sed 's/^\[ERROR\] *//' | head -n 8 || true)"
+    lines="$(grep -E 'Could not (resolve|find|transfer)|Checksum validation failed|checksum|Failed to (read|collect|execute)|Non-resolvable|not found' "$log" | sed -e 's/^\[ERROR\] *//' -e 's/ -> \[Help [0-9]*\]$//' | awk '!seen[$0]++' | head -n 8 || true)"
     if [[ -n "$lines" ]]; then
       echo "fetch-jars: artifact(s) at fault:"
       printf '  %s\n' "$lines"
@@ -58,6 +58,7 @@ mvn_failed() {
       tail -n 20 "$log" | sed 's/^/  /'
     fi
     echo "fetch-jars: full Maven log: $log"
+    echo "fetch-jars: Maven remembers failed look-ups in ~/.m2; once the cause is fixed, retry with MVN_ARGS=-U"
   } >&2
   exit 1
 }

@@ -1,0 +1,148 @@
+// Change data capture end to end: rows written to the webapp database arrive as Debezium change events on
+// webapp.public.trips (create, update, delete and its tombstone), the insert within 5 seconds.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/config.h"
+#include "common/kafka_consumer.h"
+#include "common/pg.h"
+
+namespace fp {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kVehicle = 990001;  // ids at the top of the range are reserved for tests
+
+class CdcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = Config::load();
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    cfg_ = *cfg;
+    auto conn = pg::Connection::connect(cfg_.webapp);
+    ASSERT_TRUE(conn.ok()) << conn.error().message;
+    db_ = std::make_unique<pg::Connection>(std::move(*conn));
+    cleanup();
+    ASSERT_TRUE(db_->exec("INSERT INTO drivers (id, name, license_number) VALUES (990001, 'CDC Test', 'CDC-TEST-1')").ok());
+    ASSERT_TRUE(db_->exec("INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+                          "VALUES (990001, 990001, 'Test', 'Van', 40, 'blue')")
+                    .ok());
+
+    const std::string group = "cdc-test-" + std::to_string(getpid()) + "-" +
+                              std::to_string(Clock::now().time_since_epoch().count());
+    auto consumer = kafka::Consumer::create(
+        {.bootstrap = cfg_.kafka_bootstrap, .group_id = group, .start_from = kafka::StartFrom::kEnd});
+    ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+    consumer_ = std::move(*consumer);
+    ASSERT_TRUE(consumer_->subscribe({"webapp.public.trips"}).ok());
+    // Wait for the partition assignment, so "start from the end" is fixed before we write.
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      auto batch = consumer_->poll(std::chrono::milliseconds(200));
+      ASSERT_TRUE(batch.ok()) << batch.error().message;
+      auto a = consumer_->assignment();
+      if (a.ok() && !a->empty()) break;
+    }
+    auto a = consumer_->assignment();
+    ASSERT_TRUE(a.ok() && !a->empty()) << "no partitions assigned within 20 s";
+    // Let the consumer fetch its starting positions (the end) before anything is written.
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(consumer_->poll(std::chrono::milliseconds(100)).ok());
+  }
+
+  void TearDown() override {
+    if (db_) cleanup();
+    if (consumer_) EXPECT_TRUE(consumer_->close().ok());
+  }
+
+  void cleanup() {
+    EXPECT_TRUE(db_->exec("DELETE FROM trips WHERE vehicle_id = 990001").ok());
+    EXPECT_TRUE(db_->exec("DELETE FROM vehicles WHERE id = 990001").ok());
+    EXPECT_TRUE(db_->exec("DELETE FROM drivers WHERE id = 990001").ok());
+  }
+
+  // The next event for our test vehicle (or a tombstone keyed by one of our rows), within the timeout.
+  std::optional<kafka::Message> next_event(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (!pending_.empty()) {
+        auto m = pending_.front();
+        pending_.erase(pending_.begin());
+        return m;
+      }
+      auto batch = consumer_->poll(std::chrono::milliseconds(50));
+      if (!batch.ok()) {
+        ADD_FAILURE() << batch.error().message;
+        return std::nullopt;
+      }
+      for (auto& m : *batch) {
+        const std::string probe = m.value ? *m.value : (m.key ? *m.key : "");
+        if (probe.find(std::to_string(kVehicle)) != std::string::npos || !m.value) pending_.push_back(m);
+      }
+    }
+    return std::nullopt;
+  }
+
+  Config cfg_;
+  std::unique_ptr<pg::Connection> db_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::vector<kafka::Message> pending_;
+};
+
+TEST_F(CdcTest, InsertUpdateDeleteArriveAsChangeEvents) {
+  const auto t0 = Clock::now();
+  auto ins = db_->query(
+      "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, "
+      "fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color) "
+      "VALUES ($1, 1, 1, '2024-04-15 17:55:03', 49.5, -123.25, 40, 12.5, 80, 32, 'blue') RETURNING id",
+      kVehicle);
+  ASSERT_TRUE(ins.ok()) << ins.error().message;
+  const auto row_id = ins->get<int64_t>(0, 0);
+  ASSERT_TRUE(row_id.ok());
+
+  auto created = next_event(std::chrono::seconds(5));
+  ASSERT_TRUE(created) << "no change event on webapp.public.trips within 5 s of the insert";
+  const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  RecordProperty("insert_to_event_ms", static_cast<int>(latency));
+  std::cout << "insert -> change event: " << latency << " ms\n";
+  ASSERT_TRUE(created->value);
+  auto ev = json::parse(*created->value);
+  const auto& payload = ev.contains("payload") ? ev["payload"] : ev;
+  EXPECT_EQ(payload["op"], "c");
+  EXPECT_TRUE(payload["before"].is_null());
+  EXPECT_EQ(payload["after"]["id"], *row_id);
+  EXPECT_EQ(payload["after"]["vehicle_id"], kVehicle);
+  EXPECT_DOUBLE_EQ(payload["after"]["latitude"].get<double>(), 49.5);
+  EXPECT_DOUBLE_EQ(payload["after"]["longitude"].get<double>(), -123.25);
+  EXPECT_EQ(payload["after"]["color"], "blue");
+  EXPECT_EQ(payload["source"]["table"], "trips");
+
+  ASSERT_TRUE(db_->query("UPDATE trips SET fuel_remaining_percent = 75 WHERE id = $1", *row_id).ok());
+  auto updated = next_event(std::chrono::seconds(10));
+  ASSERT_TRUE(updated && updated->value) << "no update event";
+  auto up = json::parse(*updated->value);
+  const auto& up_payload = up.contains("payload") ? up["payload"] : up;
+  EXPECT_EQ(up_payload["op"], "u");
+  // REPLICA IDENTITY FULL: the update carries the whole previous row.
+  EXPECT_DOUBLE_EQ(up_payload["before"]["fuel_remaining_percent"].get<double>(), 80);
+  EXPECT_DOUBLE_EQ(up_payload["after"]["fuel_remaining_percent"].get<double>(), 75);
+
+  ASSERT_TRUE(db_->query("DELETE FROM trips WHERE id = $1", *row_id).ok());
+  auto deleted = next_event(std::chrono::seconds(10));
+  ASSERT_TRUE(deleted && deleted->value) << "no delete event";
+  auto del = json::parse(*deleted->value);
+  const auto& del_payload = del.contains("payload") ? del["payload"] : del;
+  EXPECT_EQ(del_payload["op"], "d");
+  EXPECT_EQ(del_payload["before"]["id"], *row_id);
+  EXPECT_TRUE(del_payload["after"].is_null());
+  auto tombstone = next_event(std::chrono::seconds(10));
+  ASSERT_TRUE(tombstone) << "no tombstone after the delete";
+  EXPECT_FALSE(tombstone->value);
+}
+
+}  // namespace
+}  // namespace fp
