@@ -317,6 +317,8 @@ Result<std::string> Client::upload_part(std::string_view key, std::string_view u
   c.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
   c.body = std::string(bytes);
   c.timeout = transfer_timeout(bytes.size());
+  // Without an explicit type curl labels the body application/x-www-form-urlencoded.
+  c.headers.emplace_back("content-type", "application/octet-stream");
   c.headers.emplace_back("content-md5", digest::base64(digest::md5(bytes)));
   const http::Response r =
       FP_TRY(execute_with_retry(fmt::format("upload part {} of {}", part_number, key), c), "s3");
