@@ -16,12 +16,19 @@ struct CallbackState {
   Response* resp;
   const std::function<bool(const char*, size_t)>* sink;
   const Request* req;
+  CURL* curl;
 };
 
 size_t on_body(char* ptr, size_t size, size_t nmemb, void* user) {
   auto* st = static_cast<CallbackState*>(user);
   const size_t n = size * nmemb;
-  if (st->sink && *st->sink) return (*st->sink)(ptr, n) ? n : 0;
+  if (st->sink && *st->sink) {
+    // Only a successful answer's body is payload; an error document (S3's <Error>, a proxy's 502 page) is
+    // kept in Response::body for the caller to report instead of being mixed into the sink's data.
+    long status = 0;
+    curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) return (*st->sink)(ptr, n) ? n : 0;
+  }
   st->resp->body.append(ptr, n);
   return n;
 }
@@ -79,7 +86,7 @@ Result<Response> perform(const Request& req, const std::function<bool(const char
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return make_error("{} {}: curl_easy_init failed", req.method, req.url);
   Response resp;
-  CallbackState st{&resp, &sink, &req};
+  CallbackState st{&resp, &sink, &req, curl.get()};
   std::unique_ptr<curl_slist, SlistDeleter> hdrs;
   for (const auto& [k, v] : req.headers) {
     const std::string line = v.empty() ? k + ";" : k + ": " + v;

@@ -36,8 +36,9 @@ struct Response {
 };
 
 // Performs the request. A transport error (refused, timeout, DNS) is an Error; any HTTP status is a Response.
-// When `sink` is given the response body is streamed to it instead of being kept in Response::body
-// (return false from the sink to abort the transfer).
+// When `sink` is given the body of a 2xx response is streamed to it instead of being kept in Response::body
+// (return false from the sink to abort the transfer); other responses' bodies (error documents) are still
+// kept in Response::body.
 Result<Response> perform(const Request& req, const std::function<bool(const char*, size_t)>& sink = nullptr);
 
 // Convenience: GET/PUT/POST/DELETE with a JSON or text body.
