@@ -508,7 +508,14 @@ void Server::Impl::install_builtin_routes() {
   // Built-ins are ordinary routes, so they get request metrics and cannot be shadowed silently.
   (void)router.add("GET", "/healthz", [this](const Request&) {
     Health h;
-    if (options.health) h = options.health();  // exceptions become a 500 in invoke_handler
+    // A health check that throws is reporting an unhealthy dependency: answer 503, not 500.
+    try {
+      if (options.health) h = options.health();
+    } catch (const std::exception& e) {
+      h = Health{false, {{"error", e.what()}}};
+    } catch (...) {
+      h = Health{false, {{"error", "health check threw"}}};
+    }
     auto r = Response::json(h.ok ? 200 : 503, {{"status", h.ok ? "ok" : "fail"}, {"detail", h.detail}});
     r.header("Cache-Control", "no-store");
     return r;

@@ -77,8 +77,8 @@ class SseStream {
   // True once the client went away, was dropped, or the stream/server was closed.
   virtual bool closed() const = 0;
   virtual void close() = 0;
-  // Runs once when the stream closes for any reason (on an I/O thread: keep it short). If the stream is
-  // already closed it runs immediately.
+  // Runs once when the stream closes for any reason, on the thread that noticed it (an I/O thread, a
+  // sender, or stop()): keep it short and non-blocking. If the stream is already closed it runs immediately.
   virtual void on_close(std::function<void()> callback) = 0;
 };
 
@@ -137,7 +137,9 @@ class Server {
   Status start();
   uint16_t port() const;
   // Stops accepting, lets in-flight requests finish within the deadline, closes SSE streams and idle
-  // connections, then joins all threads. Idempotent; a stopped server cannot be restarted.
+  // connections, then joins all threads. Idempotent; a stopped server cannot be restarted. A handler still
+  // running at the deadline is waited for (it cannot be interrupted), and stop() must not be called from a
+  // handler or an SSE callback (it joins the threads those run on).
   void stop();
   void stop(std::chrono::milliseconds deadline);
   // start()s if needed, blocks until fp::shutdown::requested(), then stop()s.

@@ -245,8 +245,10 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
 
 TEST_F(HttpServerTest, HealthzReports200And503) {
   auto healthy = std::make_shared<std::atomic<bool>>(true);
+  auto throws = std::make_shared<std::atomic<bool>>(false);
   ServerOptions opts;
-  opts.health = [healthy] {
+  opts.health = [healthy, throws] {
+    if (throws->load()) throw std::runtime_error("pool exhausted");
     return Health{healthy->load(), {{"postgres", healthy->load() ? "up" : "connection refused"}}};
   };
   start(opts);
@@ -261,6 +263,11 @@ TEST_F(HttpServerTest, HealthzReports200And503) {
   EXPECT_EQ(bad->status, 503);
   EXPECT_EQ(nlohmann::json::parse(bad->body)["detail"]["postgres"], "connection refused");
   EXPECT_EQ(nlohmann::json::parse(bad->body)["status"], "fail");
+  throws->store(true);
+  auto threw = http::get(url("/healthz"));
+  ASSERT_TRUE(threw.ok());
+  EXPECT_EQ(threw->status, 503);
+  EXPECT_EQ(nlohmann::json::parse(threw->body)["detail"]["error"], "pool exhausted");
 }
 
 TEST_F(HttpServerTest, MetricsEndpointRecordsPerRoutePattern) {
