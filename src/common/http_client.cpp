@@ -77,7 +77,9 @@ const std::string* Response::header(std::string_view name) const {
   return nullptr;
 }
 
-bool retryable_status(long status) { return status == 429 || status == 502 || status == 503 || status == 504; }
+bool retryable_status(long status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
 
 Result<Response> perform(const Request& req, const std::function<bool(const char*, size_t)>& sink) {
   std::call_once(g_curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });

@@ -42,7 +42,8 @@ struct Response {
 Result<Response> perform(const Request& req, const std::function<bool(const char*, size_t)>& sink = nullptr);
 
 // Convenience: GET/PUT/POST/DELETE with a JSON or text body.
-Result<Response> get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+Result<Response> get(const std::string& url,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 Result<Response> send(const std::string& method, const std::string& url, std::string body,
                       std::string content_type = "application/json",
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(15000));

@@ -1,0 +1,26 @@
+// Static file serving for the HTTP server: safe path resolution under a root directory, content types,
+// ETag/Last-Modified validators with 304 answers, and Cache-Control.
+#pragma once
+
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/http_server.h"
+
+namespace fp::httpd {
+
+// Content type by file extension; application/octet-stream when unknown.
+std::string_view content_type_for(const std::filesystem::path& file);
+
+// Serves `relative` (already percent-decoded, '/'-separated) from `root` (canonical). Segments starting with
+// '.' (which covers "..", and hides dotfiles such as .env), backslashes, NULs and symlinks leading out of
+// root are refused with 404, as are missing files. A directory serves its index file.
+Response serve_file(const std::filesystem::path& root, std::string_view relative, const Request& req,
+                    const StaticOptions& options);
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate).
+std::string http_date(time_t t);
+
+}  // namespace fp::httpd
