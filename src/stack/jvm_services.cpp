@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <sstream>
+
 #include "common/http_client.h"
 #include "common/log.h"
 #include "stack/ports.h"
@@ -10,25 +12,34 @@
 namespace fp::stack {
 namespace {
 
-// Heap sizes for a 2-core machine running the whole stack; FLEETPIPE_<NAME>_HEAP overrides (e.g. 1g).
-std::string heap(const char* env, const char* fallback) {
-  const char* v = std::getenv(env);
-  return v && *v ? v : fallback;
+// JVM flags per engine from stack/conf/jvm.env (sized for a 2-core machine running the whole stack); an
+// environment variable of the same name (FLEETPIPE_KAFKA_JVM_OPTS, ...) replaces the file's value.
+Result<std::vector<std::string>> jvm_opts(const Context& ctx, const std::string& var) {
+  std::string value;
+  if (const char* v = std::getenv(var.c_str()); v && *v) {
+    value = v;
+  } else {
+    const auto file = FP_TRY(read_env_file(ctx.repo / "stack/conf/jvm.env"), "JVM options");
+    auto it = file.find(var);
+    if (it == file.end()) return make_error("stack/conf/jvm.env has no {}", var);
+    value = it->second;
+  }
+  std::vector<std::string> out;
+  std::istringstream words(value);
+  for (std::string w; words >> w;) out.push_back(w);
+  return out;
 }
 
-std::vector<std::string> java_argv(const Context& ctx, const std::string& heap_size, const std::string& classpath,
-                                   const std::string& log_config_prop, const std::string& log_config) {
-  return {ctx.java,
-          "-Xms" + heap_size,
-          "-Xmx" + heap_size,
-          "-XX:+UseG1GC",
-          "-XX:MaxGCPauseMillis=20",
-          "-XX:+ExitOnOutOfMemoryError",
-          "-Djava.awt.headless=true",
-          "-Djava.net.preferIPv4Stack=true",
-          "-D" + log_config_prop + "=" + log_config,
-          "-cp",
-          classpath + "/*"};
+Result<std::vector<std::string>> java_argv(const Context& ctx, const std::string& opts_var,
+                                           const std::string& classpath, const std::string& log_config_prop,
+                                           const std::string& log_config) {
+  std::vector<std::string> argv = {ctx.java};
+  for (auto& o : FP_TRY(jvm_opts(ctx, opts_var), "java")) argv.push_back(std::move(o));
+  argv.push_back("-Djava.net.preferIPv4Stack=true");
+  argv.push_back("-D" + log_config_prop + "=" + log_config);
+  argv.push_back("-cp");
+  argv.push_back(classpath + "/*");
+  return argv;
 }
 
 // A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, the form StorageTool generates.
@@ -75,8 +86,9 @@ Status KafkaBroker::prepare(Context& ctx) {
   const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_KAFKA_LIB"), "kafka");
   log::info("stack", "formatting the Kafka log directory (KRaft, standalone controller)");
   SpawnSpec fmt_spec;
-  fmt_spec.argv = java_argv(ctx, "256m", lib, "log4j2.configurationFile",
-                            (ctx.repo / "stack/conf/log4j2-tools.xml").string());
+  fmt_spec.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_KAFKA_TOOLS_JVM_OPTS", lib, "log4j2.configurationFile",
+                                   (ctx.repo / "stack/conf/log4j2-tools.xml").string()),
+                         "kafka");
   for (const char* a : {"kafka.tools.StorageTool", "format", "--standalone", "-t"}) fmt_spec.argv.push_back(a);
   fmt_spec.argv.push_back(new_cluster_id());
   fmt_spec.argv.push_back("-c");
@@ -91,8 +103,9 @@ Status KafkaBroker::prepare(Context& ctx) {
 Result<SpawnSpec> KafkaBroker::spawn_spec(Context& ctx) {
   const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_KAFKA_LIB"), "kafka");
   SpawnSpec s;
-  s.argv = java_argv(ctx, heap("FLEETPIPE_KAFKA_HEAP", "512m"), lib, "log4j2.configurationFile",
-                     (ctx.repo / "stack/conf/log4j2.xml").string());
+  s.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_KAFKA_JVM_OPTS", lib, "log4j2.configurationFile",
+                            (ctx.repo / "stack/conf/log4j2.xml").string()),
+                  "kafka");
   s.argv.push_back("kafka.Kafka");
   s.argv.push_back(config_file(ctx).string());
   s.log_file = ctx.log_file("kafka");
@@ -127,8 +140,9 @@ Status KafkaConnect::prepare(Context& ctx) {
 Result<SpawnSpec> KafkaConnect::spawn_spec(Context& ctx) {
   const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_CONNECT_LIB"), "kafka-connect");
   SpawnSpec s;
-  s.argv = java_argv(ctx, heap("FLEETPIPE_CONNECT_HEAP", "512m"), lib, "log4j2.configurationFile",
-                     (ctx.repo / "stack/conf/log4j2.xml").string());
+  s.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_CONNECT_JVM_OPTS", lib, "log4j2.configurationFile",
+                            (ctx.repo / "stack/conf/log4j2.xml").string()),
+                  "kafka-connect");
   s.argv.push_back("org.apache.kafka.connect.cli.ConnectDistributed");
   s.argv.push_back((ctx.state() / "connect" / "connect-distributed.properties").string());
   s.log_file = ctx.log_file("kafka-connect");
@@ -137,9 +151,11 @@ Result<SpawnSpec> KafkaConnect::spawn_spec(Context& ctx) {
 }
 
 Status KafkaConnect::health(Context&) {
-  auto r = http::get(url_ + "/connectors", std::chrono::milliseconds(3000));
+  // /health answers 200 only once the worker has joined its group and read its config topic; the REST port
+  // itself opens seconds earlier.
+  auto r = http::get(url_ + "/health", std::chrono::milliseconds(3000));
   if (!r) return transient_error("kafka-connect: {}", r.error().message);
-  if (r->status != 200) return transient_error("kafka-connect: GET /connectors answered {}", r->status);
+  if (r->status != 200) return transient_error("kafka-connect: GET /health answered {}", r->status);
   return ok_status();
 }
 
@@ -168,8 +184,9 @@ Status S3Server::prepare(Context& ctx) {
 Result<SpawnSpec> S3Server::spawn_spec(Context& ctx) {
   const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_S3PROXY_LIB"), "s3proxy");
   SpawnSpec s;
-  s.argv = java_argv(ctx, heap("FLEETPIPE_S3PROXY_HEAP", "256m"), lib, "logback.configurationFile",
-                     (ctx.repo / "stack/conf/logback-s3proxy.xml").string());
+  s.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_S3PROXY_JVM_OPTS", lib, "logback.configurationFile",
+                            (ctx.repo / "stack/conf/logback-s3proxy.xml").string()),
+                  "s3proxy");
   s.argv.push_back("org.gaul.s3proxy.Main");
   s.argv.push_back("--properties");
   s.argv.push_back((ctx.state() / "s3proxy" / "s3proxy.properties").string());

@@ -37,8 +37,10 @@ Result<std::vector<kafka::TopicSpec>> read_topic_file(const std::filesystem::pat
 }  // namespace
 
 Status kafka_ready(const std::string& host, int port) {
-  auto admin = kafka::Admin::create({.bootstrap = fmt::format("{}:{}", host, port),
-                                     .timeout = std::chrono::milliseconds(3000)});
+  kafka::AdminOptions opts;
+  opts.bootstrap = fmt::format("{}:{}", host, port);
+  opts.timeout = std::chrono::milliseconds(3000);
+  auto admin = kafka::Admin::create(opts);
   if (!admin) return std::move(admin).error().context("kafka");
   auto topics = (*admin)->list_topics(true);
   if (!topics) return transient_error("kafka metadata: {}", topics.error().message);
@@ -47,7 +49,9 @@ Status kafka_ready(const std::string& host, int port) {
 
 Status apply_topics(Context& ctx) {
   const auto specs = FP_TRY(read_topic_file(ctx.repo / "config" / "topics.json"), "topics");
-  auto admin = FP_TRY(kafka::Admin::create({.bootstrap = ctx.cfg.kafka_bootstrap}), "topics");
+  kafka::AdminOptions opts;
+  opts.bootstrap = ctx.cfg.kafka_bootstrap;
+  auto admin = FP_TRY(kafka::Admin::create(opts), "topics");
   const auto results = FP_TRY(admin->create_topics(specs), "create topics");
   int created = 0;
   for (size_t i = 0; i < results.size(); ++i) {
