@@ -16,11 +16,13 @@ Result<short> wait_socket(PGconn* conn, short events, Clock::time_point at) {
   const int fd = conn ? PQsocket(conn) : -1;
   if (fd < 0) return transient_error("connection has no socket");
   for (;;) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(at - Clock::now());
-    if (left.count() <= 0) return short{0};
+    // A deadline already passed still gets one zero-timeout poll: probing without waiting is a use.
+    const auto left =
+        std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(at - Clock::now()).count());
     pollfd p{fd, events, 0};
-    const int rc = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
+    const int rc = poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60'000)));
     if (rc > 0) return p.revents;
+    if (rc == 0 && left == 0) return short{0};
     if (rc < 0 && errno != EINTR) return make_error("poll: {}", std::strerror(errno));
   }
 }
@@ -28,6 +30,8 @@ Result<short> wait_socket(PGconn* conn, short events, Clock::time_point at) {
 Status check_usable(const ConnState& s, std::string_view) {
   if (!s.conn) return transient_error("connection is closed (it timed out or was lost earlier)");
   if (PQstatus(s.conn) == CONNECTION_BAD) return connection_error(s.conn, "connection lost");
+  if (s.fatal_seen)
+    return transient_error("connection lost: the server ended the session (see the log for why)");
   if (s.copy_active) return make_error("a COPY is in progress on this connection; finish or abort it first");
   return ok_status();
 }
@@ -127,7 +131,10 @@ Result<Rows> collect(ConnState& s, Deadline d, std::string_view what) {
         last = std::move(r);
     }
   }
-  if (s.conn) s.last_tx_status = PQtransactionStatus(s.conn);
+  // UNKNOWN means the connection is gone: keep what we knew before, which tells Client whether the loss
+  // happened inside a transaction.
+  if (s.conn && PQtransactionStatus(s.conn) != PQTRANS_UNKNOWN)
+    s.last_tx_status = PQtransactionStatus(s.conn);
   if (first_error) {
     Error e = result_error(first_error.get(), s.conn, what);
     if (d.cancelled)
@@ -150,10 +157,15 @@ using detail::ConnState;
 
 namespace {
 
-void notice_to_log(void*, const char* message) {
-  const std::string m = one_line(message);
-  // A FATAL arriving while idle (pg_terminate_backend, server shutdown) is delivered as a notice.
-  if (m.rfind("WARNING", 0) == 0 || m.rfind("FATAL", 0) == 0)
+void notice_to_log(void* arg, const PGresult* res) {
+  const std::string m = one_line(PQresultErrorMessage(res));
+  const char* sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const std::string_view severity = sev ? sev : "";
+  // A FATAL arriving while idle (pg_terminate_backend, server shutdown, idle timeout) is delivered as a
+  // notice. The server closes the session right after it, so remember it: probe_alive() must not wait to
+  // see the close, which may lag behind the message.
+  if (severity == "FATAL" || severity == "PANIC") static_cast<ConnState*>(arg)->fatal_seen = true;
+  if (severity == "WARNING" || severity == "FATAL" || severity == "PANIC")
     log::warn("pg", "server: {}", m);
   else
     log::debug("pg", "server: {}", m);
@@ -186,7 +198,7 @@ Result<Connection> Connection::connect_once(const PgConfig& cfg, const ConnectOp
     const std::string msg = one_line(PQerrorMessage(s->conn));
     return Error{fmt::format("{}: {}", what, msg), classify_connect_failure(msg)};
   }
-  PQsetNoticeProcessor(s->conn, notice_to_log, nullptr);
+  PQsetNoticeReceiver(s->conn, notice_to_log, s.get());
   // Nonblocking mode so that sending, too, is bounded by our deadlines (see detail::flush).
   if (PQsetnonblocking(s->conn, 1) != 0) return connection_error(s->conn, what);
   Connection c(std::move(s));
@@ -358,11 +370,17 @@ bool Connection::broken() const {
 bool Connection::probe_alive() {
   if (broken()) return false;
   if (s_->copy_active) return true;  // input belongs to the COPY; don't interfere
-  // PQconsumeInput never blocks; it fails (and libpq marks the connection bad) on EOF.
-  if (!PQconsumeInput(s_->conn)) {
-    log::info("pg", "connection to {}:{} lost while idle: {}", s_->cfg.host, s_->cfg.port,
-              one_line(PQerrorMessage(s_->conn)));
-    return false;
+  // PQconsumeInput never blocks; it fails (and libpq marks the connection bad) on EOF. A terminated session
+  // first sends its FATAL message and then closes, and one read may return just the message, so read
+  // while the socket stays readable (bounded: a busy LISTEN channel could keep it readable).
+  for (int reads = 0; reads < 16; ++reads) {
+    auto ev = detail::wait_socket(s_->conn, POLLIN, detail::Clock::now());
+    if (!ev.ok() || *ev == 0) break;
+    if (!PQconsumeInput(s_->conn)) {
+      log::info("pg", "connection to {}:{} lost while idle: {}", s_->cfg.host, s_->cfg.port,
+                one_line(PQerrorMessage(s_->conn)));
+      return false;
+    }
   }
   return !broken();
 }
@@ -394,6 +412,14 @@ PGconn* Connection::raw() {
 
 // ---- Transaction ----
 
+namespace {
+// A transaction on a lost connection is over, and the Transaction's owner learns so through it; Client
+// need not report the loss again.
+void forget_lost_transaction(ConnState& s) {
+  if (s.lost()) s.last_tx_status = PQTRANS_IDLE;
+}
+}  // namespace
+
 Transaction::~Transaction() {
   if (!s_) return;
   auto st = rollback();
@@ -404,6 +430,7 @@ Status Transaction::commit() {
   if (!s_) return make_error("commit: transaction already ended");
   ConnState* s = std::exchange(s_, nullptr);
   s->tx_open = false;
+  forget_lost_transaction(*s);
   auto r = detail::run(*s, "commit", s->client_timeout(), [](PGconn* c) { return PQsendQuery(c, "COMMIT"); });
   if (!r.ok()) {
     if (!s->conn || PQstatus(s->conn) == CONNECTION_BAD)
@@ -420,7 +447,8 @@ Status Transaction::rollback() {
   if (!s_) return make_error("rollback: transaction already ended");
   ConnState* s = std::exchange(s_, nullptr);
   s->tx_open = false;
-  if (!s->conn || PQstatus(s->conn) == CONNECTION_BAD) return ok_status();  // the server rolled it back
+  forget_lost_transaction(*s);
+  if (s->lost()) return ok_status();  // the server rolled it back
   if (s->copy_active) return make_error("rollback: a COPY is still in progress");
   auto r =
       detail::run(*s, "rollback", s->client_timeout(), [](PGconn* c) { return PQsendQuery(c, "ROLLBACK"); });

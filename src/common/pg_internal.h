@@ -26,10 +26,13 @@ struct ConnState {
   ConnectOptions opts;
   bool tx_open = false;      // a Transaction object is alive
   bool copy_active = false;  // a COPY is in progress; nothing else may run
+  bool fatal_seen = false;   // the server announced the session's end while we were idle
   PGTransactionStatusType last_tx_status = PQTRANS_IDLE;
   std::vector<std::pair<std::string, std::string>> prepared;
 
   ~ConnState() { close(); }
+  // The session is gone or about to go: closed by us, broken per libpq, or ended by a server FATAL.
+  bool lost() const { return !conn || PQstatus(conn) == CONNECTION_BAD || fatal_seen; }
   void close() {
     if (conn) PQfinish(conn);
     conn = nullptr;
