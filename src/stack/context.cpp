@@ -62,7 +62,8 @@ std::pair<std::string, int> host_port(const std::string& address, int default_po
   if (auto s = a.find("://"); s != std::string::npos) a = a.substr(s + 3);
   if (auto slash = a.find('/'); slash != std::string::npos) a = a.substr(0, slash);
   const auto colon = a.rfind(':');
-  if (colon == std::string::npos || a.find(']') > colon) return {a, default_port};
+  const auto bracket = a.find(']');  // [::1]:9000 — a colon inside the brackets is not the port separator
+  if (colon == std::string::npos || (bracket != std::string::npos && bracket > colon)) return {a, default_port};
   int port = default_port;
   try {
     port = std::stoi(a.substr(colon + 1));

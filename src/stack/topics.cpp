@@ -25,7 +25,8 @@ Result<std::vector<kafka::TopicSpec>> read_topic_file(const std::filesystem::pat
     s.replication_factor = t.value("replication_factor", 1);
     if (s.partitions < 1 || s.replication_factor < 1)
       return invalid_input("{}: topic {}: partitions and replication_factor must be >= 1", file.string(), s.name);
-    for (const auto& [k, v] : t.value("config", json::object()).items()) {
+    const json config = t.value("config", json::object());  // a named copy: items() must not outlive it
+    for (const auto& [k, v] : config.items()) {
       if (!v.is_string()) return invalid_input("{}: topic {}: config {} must be a string", file.string(), s.name, k);
       s.configs[k] = v.get<std::string>();
     }

@@ -35,8 +35,11 @@ class CdcTest : public ::testing::Test {
 
     const std::string group = "cdc-test-" + std::to_string(getpid()) + "-" +
                               std::to_string(Clock::now().time_since_epoch().count());
-    auto consumer = kafka::Consumer::create(
-        {.bootstrap = cfg_.kafka_bootstrap, .group_id = group, .start_from = kafka::StartFrom::kEnd});
+    kafka::ConsumerOptions opts;
+    opts.bootstrap = cfg_.kafka_bootstrap;
+    opts.group_id = group;
+    opts.start_from = kafka::StartFrom::kEnd;
+    auto consumer = kafka::Consumer::create(opts);
     ASSERT_TRUE(consumer.ok()) << consumer.error().message;
     consumer_ = std::move(*consumer);
     ASSERT_TRUE(consumer_->subscribe({"webapp.public.trips"}).ok());
@@ -51,12 +54,16 @@ class CdcTest : public ::testing::Test {
     auto a = consumer_->assignment();
     ASSERT_TRUE(a.ok() && !a->empty()) << "no partitions assigned within 20 s";
     // Let the consumer fetch its starting positions (the end) before anything is written.
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(consumer_->poll(std::chrono::milliseconds(100)).ok());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(consumer_->poll(std::chrono::milliseconds(100)).ok());
+    }
   }
 
   void TearDown() override {
     if (db_) cleanup();
-    if (consumer_) EXPECT_TRUE(consumer_->close().ok());
+    if (consumer_) {
+      EXPECT_TRUE(consumer_->close().ok());
+    }
   }
 
   void cleanup() {
