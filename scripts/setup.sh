@@ -13,10 +13,10 @@ missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO="sudo"
 if ((${#missing[@]})); then
   log "installing ${#missing[@]} Debian packages: ${missing[*]}"
-  SUDO=""
-  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   # Package lists older than a day (or absent) are refreshed first; an install failure names the packages.
   if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]]; then
@@ -33,4 +33,25 @@ fi
 
 # ---- jars from Maven Central -------------------------------------------------------------------------
 scripts/fetch-jars.sh >/dev/null
+
+# ---- npm packages (browser tests, front-end bundles), pinned by package-lock.json ------------------------
+if [[ -f package-lock.json ]]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    # Node.js may come from elsewhere on this machine (its npm included); Debian's packages otherwise.
+    log "installing Node.js and npm (Debian)"
+    ${SUDO:-} apt-get install -y -qq nodejs npm >/tmp/fleetpipe-apt.log 2>&1 \
+      || { tail -20 /tmp/fleetpipe-apt.log >&2; log "apt-get install nodejs npm failed"; exit 1; }
+  fi
+  stamp=node_modules/.fleetpipe-lock.sha256
+  want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    log "installing npm packages (package-lock.json)"
+    if ! npm ci --no-audit --no-fund --loglevel=error >/tmp/fleetpipe-npm.log 2>&1; then
+      tail -20 /tmp/fleetpipe-npm.log >&2
+      log "npm ci failed (registry: npm; full log /tmp/fleetpipe-npm.log)"
+      exit 1
+    fi
+    echo "$want" >"$stamp"
+  fi
+fi
 log "ready"
