@@ -30,3 +30,7 @@ trap cleanup EXIT
 
 step "integration tests"
 ctest --preset integration --output-on-failure
+
+# Last: these stop, kill and restart parts of the stack.
+step "stack lifecycle tests"
+ctest --preset lifecycle --output-on-failure
