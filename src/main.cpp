@@ -1,6 +1,5 @@
 // fleetpipe: one binary, one subcommand per service of the pipeline.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "common/config.h"
@@ -23,8 +22,9 @@ int run_config(bool reveal) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"fleetpipe: vehicle trip telemetry pipeline (operational DB, CDC, streaming, S3 landing zone, "
-               "warehouse, dashboards)"};
+  CLI::App app{
+      "fleetpipe: vehicle trip telemetry pipeline (operational DB, CDC, streaming, S3 landing zone, "
+      "warehouse, dashboards)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(FLEETPIPE_VERSION));
   std::string log_level = "info";

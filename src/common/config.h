@@ -1,15 +1,15 @@
 // Effective configuration: environment variables (with the seed's names) first, then the state directory's
 // generated credentials file, then defaults that point at the native stack. Secrets have no default in code:
-// `fleetpipe up` generates random ones into <state>/credentials.env (mode 0600) when the environment has none.
+// `fleetpipe up` generates random ones into <state>/credentials.env (mode 0600) when the environment has
+// none.
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 

@@ -1,5 +1,6 @@
 // Errors are values: every fallible operation returns Result<T>, which holds either the value or an Error
-// that carries what failed and the chain of context it failed in ("load object raw/x: COPY: connection lost").
+// that carries what failed and the chain of context it failed in ("load object raw/x: COPY: connection
+// lost").
 #pragma once
 
 #include <fmt/format.h>
@@ -16,9 +17,7 @@ struct Error {
   enum class Kind { kPermanent, kTransient, kInvalidInput, kNotFound } kind = Kind::kPermanent;
 
   // Prefixes context: Error{"timeout"}.context("GET /x") -> "GET /x: timeout".
-  Error context(std::string_view what) const& {
-    return Error{fmt::format("{}: {}", what, message), kind};
-  }
+  Error context(std::string_view what) const& { return Error{fmt::format("{}: {}", what, message), kind}; }
   Error context(std::string_view what) && {
     message = fmt::format("{}: {}", what, message);
     return std::move(*this);
@@ -42,7 +41,7 @@ Error invalid_input(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like std::expected
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like std::expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -63,7 +62,9 @@ class [[nodiscard]] Result {
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace fp
 

@@ -21,20 +21,28 @@ std::mutex g_init_mu;
 
 spdlog::level::level_enum to_spd(Level l) {
   switch (l) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -85,16 +93,16 @@ bool json_mode() {
   return g_json.load();
 }
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load();
+}
 
 void emit(Level level, std::string_view component, std::string_view message, const nlohmann::json& fields) {
   ensure_logger();
   if (!enabled(level)) return;
   if (g_json.load()) {
-    nlohmann::json line = {{"ts", iso_now()},
-                           {"level", level_name(level)},
-                           {"component", component},
-                           {"msg", message}};
+    nlohmann::json line = {
+        {"ts", iso_now()}, {"level", level_name(level)}, {"component", component}, {"msg", message}};
     if (fields.is_object())
       for (const auto& [k, v] : fields.items()) line[k] = v;
     g_logger->log(to_spd(level), "{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

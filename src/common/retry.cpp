@@ -13,6 +13,8 @@ std::chrono::milliseconds Backoff::delay(int attempt, std::mt19937_64& rng) cons
   return std::chrono::milliseconds(dist(rng));
 }
 
-bool interruptible_sleep(std::chrono::milliseconds d) { return !shutdown::wait_for(d); }
+bool interruptible_sleep(std::chrono::milliseconds d) {
+  return !shutdown::wait_for(d);
+}
 
 }  // namespace fp

@@ -1,8 +1,8 @@
 #include "common/shutdown.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -42,7 +42,9 @@ void install_signal_handlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-bool requested() { return g_requested.load(); }
+bool requested() {
+  return g_requested.load();
+}
 
 void request() {
   std::call_once(g_pipe_once, make_pipe);
@@ -56,7 +58,9 @@ bool wait_for(std::chrono::milliseconds d) {
     usleep(static_cast<useconds_t>(d.count()) * 1000);
     return g_requested.load();
   }
-  struct pollfd p {g_pipe[0], POLLIN, 0};
+  struct pollfd p {
+    g_pipe[0], POLLIN, 0
+  };
   // The byte is left in the pipe on purpose: every waiter, now and later, must wake.
   int rc;
   do {

@@ -35,8 +35,8 @@ void print_status(const std::vector<PartStatus>& parts) {
 void print_urls(const Context& ctx) {
   const auto& c = ctx.cfg;
   fmt::print("\nfleetpipe is up. Where things are:\n");
-  fmt::print("  PostgreSQL webapp     postgresql://{}@{}:{}/{}\n", c.webapp.user, c.webapp.host, c.webapp.port,
-             c.webapp.dbname);
+  fmt::print("  PostgreSQL webapp     postgresql://{}@{}:{}/{}\n", c.webapp.user, c.webapp.host,
+             c.webapp.port, c.webapp.dbname);
   fmt::print("  PostgreSQL warehouse  postgresql://{}@{}:{}/{}\n", c.warehouse.user, c.warehouse.host,
              c.warehouse.port, c.warehouse.dbname);
   fmt::print("  Kafka                 {}\n", c.kafka_bootstrap);
@@ -59,14 +59,16 @@ int with_context(F&& f) {
 void add_commands(CLI::App& app, int& exit_code) {
   auto* up_cmd = app.add_subcommand("up", "Bring the native stack up (idempotent) and provision it");
   auto no_provision = std::make_shared<bool>(false);
-  up_cmd->add_flag("--no-provision", *no_provision, "Start the engines only: no migrations, topics, connectors");
+  up_cmd->add_flag("--no-provision", *no_provision,
+                   "Start the engines only: no migrations, topics, connectors");
   up_cmd->callback([&exit_code, no_provision] {
     exit_code = with_context([&](Context& ctx) {
       const auto t0 = std::chrono::steady_clock::now();
       auto st = up(ctx, UpOptions{.provision = !*no_provision});
       if (!st) return fail(st.error());
       log::info("stack", "stack up in {} ms",
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+                    .count());
       if (isatty(STDOUT_FILENO)) print_urls(ctx);
       return 0;
     });
@@ -80,7 +82,8 @@ void add_commands(CLI::App& app, int& exit_code) {
     });
   });
 
-  auto* status_cmd = app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
+  auto* status_cmd =
+      app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
   auto as_json = std::make_shared<bool>(false);
   status_cmd->add_flag("--json", *as_json, "Machine-readable output");
   status_cmd->callback([&exit_code, as_json] {
@@ -105,16 +108,19 @@ void add_commands(CLI::App& app, int& exit_code) {
     });
   });
 
-  auto* connectors = app.add_subcommand("connectors", "Kafka Connect connectors declared in config/connectors/");
+  auto* connectors =
+      app.add_subcommand("connectors", "Kafka Connect connectors declared in config/connectors/");
   connectors->require_subcommand(1);
-  connectors->add_subcommand("apply", "Create or update connectors and wait until they run")->callback([&exit_code] {
-    exit_code = with_context([](Context& ctx) {
-      auto st = apply_connectors(ctx);
-      return st ? 0 : fail(st.error());
-    });
-  });
+  connectors->add_subcommand("apply", "Create or update connectors and wait until they run")
+      ->callback([&exit_code] {
+        exit_code = with_context([](Context& ctx) {
+          auto st = apply_connectors(ctx);
+          return st ? 0 : fail(st.error());
+        });
+      });
 
-  auto* demo = app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
+  auto* demo =
+      app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
   auto keep = std::make_shared<bool>(false);
   demo->add_flag("--keep-running", *keep, "Leave the stack running on exit");
   demo->callback([&exit_code, keep] {

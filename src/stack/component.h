@@ -18,7 +18,7 @@ namespace fp::stack {
 // Everything a component needs to know about where things are.
 struct Context {
   Config cfg;
-  std::filesystem::path repo;  // the fleetpipe checkout: sql/, stack/conf/, config/
+  std::filesystem::path repo;               // the fleetpipe checkout: sql/, stack/conf/, config/
   std::map<std::string, std::string> jars;  // FLEETPIPE_KAFKA_LIB, ... (from the jar cache's paths.env)
   std::string java = "java";
   std::string pg_bin = "/usr/lib/postgresql/15/bin";
@@ -57,8 +57,10 @@ class Component {
 std::vector<std::unique_ptr<Component>> make_components(const Context& ctx);
 
 // Replaces @NAME@ placeholders; an error if one is left unreplaced (a template and its caller disagree).
-Result<std::string> render_template(const std::filesystem::path& file, const std::map<std::string, std::string>& vars);
-Status write_file_atomic(const std::filesystem::path& path, const std::string& content, bool private_mode = false);
+Result<std::string> render_template(const std::filesystem::path& file,
+                                    const std::map<std::string, std::string>& vars);
+Status write_file_atomic(const std::filesystem::path& path, const std::string& content,
+                         bool private_mode = false);
 
 // host and port of "scheme://host:port" or "host:port" (first entry of a comma-separated list).
 std::pair<std::string, int> host_port(const std::string& address, int default_port);

@@ -23,10 +23,12 @@ Result<json> connect_call(const std::string& method, const std::string& url, con
                        if (http::retryable_status(r->status) || r->status == 409)
                          return transient_error("HTTP {}: {}", r->status, r->body.substr(0, 300));
                        if (r->status == 404) return Error{"not found", Error::Kind::kNotFound};
-                       if (r->status >= 300) return make_error("HTTP {}: {}", r->status, r->body.substr(0, 2000));
+                       if (r->status >= 300)
+                         return make_error("HTTP {}: {}", r->status, r->body.substr(0, 2000));
                        if (r->body.empty()) return json::object();
                        auto j = json::parse(r->body, nullptr, false);
-                       if (j.is_discarded()) return make_error("invalid JSON answer: {}", r->body.substr(0, 300));
+                       if (j.is_discarded())
+                         return make_error("invalid JSON answer: {}", r->body.substr(0, 300));
                        return j;
                      });
 }
@@ -41,12 +43,14 @@ Status wait_running(const std::string& base, const std::string& name, std::chron
       const auto& s = *st;
       const std::string cstate = s.value("/connector/state"_json_pointer, "");
       if (cstate == "FAILED")
-        return make_error("connector {} FAILED:\n{}", name, s.value("/connector/trace"_json_pointer, "(no trace)"));
+        return make_error("connector {} FAILED:\n{}", name,
+                          s.value("/connector/trace"_json_pointer, "(no trace)"));
       bool all_running = cstate == "RUNNING" && s.contains("tasks") && !s["tasks"].empty();
       for (const auto& t : s.value("tasks", json::array())) {
         const std::string tstate = t.value("state", "");
         if (tstate == "FAILED")
-          return make_error("connector {} task {} FAILED:\n{}", name, t.value("id", -1), t.value("trace", "(no trace)"));
+          return make_error("connector {} task {} FAILED:\n{}", name, t.value("id", -1),
+                            t.value("trace", "(no trace)"));
         all_running = all_running && tstate == "RUNNING";
       }
       if (all_running) return ok_status();
@@ -61,7 +65,8 @@ Status wait_running(const std::string& base, const std::string& name, std::chron
 
 }  // namespace
 
-Result<std::string> fill_placeholders(const std::string& text, const std::map<std::string, std::string>& values) {
+Result<std::string> fill_placeholders(const std::string& text,
+                                      const std::map<std::string, std::string>& values) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
@@ -70,7 +75,8 @@ Result<std::string> fill_placeholders(const std::string& text, const std::map<st
       if (end != std::string::npos) {
         const std::string name = text.substr(i + 2, end - i - 2);
         const bool ours = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-          return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+          return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+                 c == '_';
         });
         if (ours) {
           auto it = values.find(name);

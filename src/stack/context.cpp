@@ -1,6 +1,5 @@
-#include <unistd.h>
-
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -44,12 +43,12 @@ Result<Context> Context::load() {
   // Jar directories: the environment wins, then the cache's paths.env written by scripts/fetch-jars.sh.
   const char* cache_env = std::getenv("FLEETPIPE_CACHE");
   const char* home = std::getenv("HOME");
-  const std::filesystem::path cache = cache_env && *cache_env ? std::filesystem::path(cache_env)
-                                                              : std::filesystem::path(home ? home : "/root") /
-                                                                    ".cache" / "fleetpipe";
+  const std::filesystem::path cache =
+      cache_env && *cache_env ? std::filesystem::path(cache_env)
+                              : std::filesystem::path(home ? home : "/root") / ".cache" / "fleetpipe";
   if (auto paths = read_env_file(cache / "jars" / "paths.env"); paths.ok()) ctx.jars = *paths;
-  for (const char* var : {"FLEETPIPE_KAFKA_LIB", "FLEETPIPE_CONNECT_LIB", "FLEETPIPE_CONNECT_PLUGINS",
-                          "FLEETPIPE_S3PROXY_LIB"})
+  for (const char* var :
+       {"FLEETPIPE_KAFKA_LIB", "FLEETPIPE_CONNECT_LIB", "FLEETPIPE_CONNECT_PLUGINS", "FLEETPIPE_S3PROXY_LIB"})
     if (const char* v = std::getenv(var); v && *v) ctx.jars[var] = v;
   if (const char* v = std::getenv("JAVA_HOME"); v && *v) ctx.java = std::string(v) + "/bin/java";
   if (const char* v = std::getenv("FLEETPIPE_PG_BIN"); v && *v) ctx.pg_bin = v;
@@ -63,7 +62,8 @@ std::pair<std::string, int> host_port(const std::string& address, int default_po
   if (auto slash = a.find('/'); slash != std::string::npos) a = a.substr(0, slash);
   const auto colon = a.rfind(':');
   const auto bracket = a.find(']');  // [::1]:9000 — a colon inside the brackets is not the port separator
-  if (colon == std::string::npos || (bracket != std::string::npos && bracket > colon)) return {a, default_port};
+  if (colon == std::string::npos || (bracket != std::string::npos && bracket > colon))
+    return {a, default_port};
   int port = default_port;
   try {
     port = std::stoi(a.substr(colon + 1));

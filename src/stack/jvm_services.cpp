@@ -89,14 +89,16 @@ Status KafkaBroker::prepare(Context& ctx) {
   fmt_spec.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_KAFKA_TOOLS_JVM_OPTS", lib, "log4j2.configurationFile",
                                    (ctx.repo / "stack/conf/log4j2-tools.xml").string()),
                          "kafka");
-  for (const char* a : {"kafka.tools.StorageTool", "format", "--standalone", "-t"}) fmt_spec.argv.push_back(a);
+  for (const char* a : {"kafka.tools.StorageTool", "format", "--standalone", "-t"})
+    fmt_spec.argv.push_back(a);
   fmt_spec.argv.push_back(new_cluster_id());
   fmt_spec.argv.push_back("-c");
   fmt_spec.argv.push_back(config_file(ctx).string());
   fmt_spec.log_file = ctx.log_file("kafka");
   auto rc = run_to_completion(fmt_spec, std::chrono::seconds(120));
   if (!rc) return rc.error().context("kafka: format storage");
-  if (*rc != 0) return make_error("kafka: storage format exited with {} (see {})", *rc, ctx.log_file("kafka").string());
+  if (*rc != 0)
+    return make_error("kafka: storage format exited with {} (see {})", *rc, ctx.log_file("kafka").string());
   return ok_status();
 }
 
@@ -114,11 +116,14 @@ Result<SpawnSpec> KafkaBroker::spawn_spec(Context& ctx) {
 }
 
 Status KafkaBroker::health(Context&) {
-  if (!tcp_accepts(host_, port_)) return transient_error("kafka does not accept connections on {}:{}", host_, port_);
+  if (!tcp_accepts(host_, port_))
+    return transient_error("kafka does not accept connections on {}:{}", host_, port_);
   return kafka_ready(host_, port_);
 }
 
-Status KafkaBroker::provision(Context& ctx) { return apply_topics(ctx); }
+Status KafkaBroker::provision(Context& ctx) {
+  return apply_topics(ctx);
+}
 
 // ---------------------------------------------------------------- Kafka Connect
 
@@ -128,12 +133,13 @@ KafkaConnect::KafkaConnect(const Context& ctx) : url_(ctx.cfg.connect_url) {
 
 Status KafkaConnect::prepare(Context& ctx) {
   const auto plugins = FP_TRY(ctx.jar_dir("FLEETPIPE_CONNECT_PLUGINS"), "kafka-connect");
-  const auto conf = FP_TRY(render_template(ctx.repo / "stack/conf/connect-distributed.properties",
-                                           {{"KAFKA_PORT", std::to_string(host_port(ctx.cfg.kafka_bootstrap, 9092).second)},
-                                            {"CONNECT_PORT", std::to_string(port_)},
-                                            {"PLUGIN_PATH", plugins},
-                                            {"STATE_DIR", ctx.state().string()}}),
-                           "kafka-connect");
+  const auto conf =
+      FP_TRY(render_template(ctx.repo / "stack/conf/connect-distributed.properties",
+                             {{"KAFKA_PORT", std::to_string(host_port(ctx.cfg.kafka_bootstrap, 9092).second)},
+                              {"CONNECT_PORT", std::to_string(port_)},
+                              {"PLUGIN_PATH", plugins},
+                              {"STATE_DIR", ctx.state().string()}}),
+             "kafka-connect");
   return write_file_atomic(ctx.state() / "connect" / "connect-distributed.properties", conf);
 }
 
@@ -159,11 +165,15 @@ Status KafkaConnect::health(Context&) {
   return ok_status();
 }
 
-Status KafkaConnect::provision(Context& ctx) { return apply_connectors(ctx); }
+Status KafkaConnect::provision(Context& ctx) {
+  return apply_connectors(ctx);
+}
 
 // ---------------------------------------------------------------- S3Proxy
 
-S3Server::S3Server(const Context& ctx) : url_(ctx.cfg.s3.endpoint) { port_ = host_port(url_, 9000).second; }
+S3Server::S3Server(const Context& ctx) : url_(ctx.cfg.s3.endpoint) {
+  port_ = host_port(url_, 9000).second;
+}
 
 Status S3Server::prepare(Context& ctx) {
   if (ctx.cfg.s3.access_key.empty() || ctx.cfg.s3.secret_key.empty())
@@ -171,12 +181,12 @@ Status S3Server::prepare(Context& ctx) {
   std::error_code ec;
   std::filesystem::create_directories(ctx.state() / "s3proxy" / "data", ec);
   if (ec) return make_error("s3proxy: create data directory: {}", ec.message());
-  const auto conf = FP_TRY(render_template(ctx.repo / "stack/conf/s3proxy.properties",
-                                           {{"S3_PORT", std::to_string(port_)},
-                                            {"S3_ACCESS_KEY", ctx.cfg.s3.access_key},
-                                            {"S3_SECRET_KEY", ctx.cfg.s3.secret_key},
-                                            {"STATE_DIR", ctx.state().string()}}),
-                           "s3proxy");
+  const auto conf = FP_TRY(
+      render_template(ctx.repo / "stack/conf/s3proxy.properties", {{"S3_PORT", std::to_string(port_)},
+                                                                   {"S3_ACCESS_KEY", ctx.cfg.s3.access_key},
+                                                                   {"S3_SECRET_KEY", ctx.cfg.s3.secret_key},
+                                                                   {"STATE_DIR", ctx.state().string()}}),
+      "s3proxy");
   // It holds the secret key: readable by us only.
   return write_file_atomic(ctx.state() / "s3proxy" / "s3proxy.properties", conf, /*private_mode=*/true);
 }
@@ -203,6 +213,8 @@ Status S3Server::health(Context&) {
   return ok_status();
 }
 
-Status S3Server::provision(Context& ctx) { return ensure_bucket(ctx); }
+Status S3Server::provision(Context& ctx) {
+  return ensure_bucket(ctx);
+}
 
 }  // namespace fp::stack

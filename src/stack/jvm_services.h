@@ -19,7 +19,9 @@ class KafkaBroker : public Component {
   Status provision(Context& ctx) override;
 
  private:
-  std::filesystem::path config_file(const Context& ctx) const { return ctx.state() / "kafka" / "server.properties"; }
+  std::filesystem::path config_file(const Context& ctx) const {
+    return ctx.state() / "kafka" / "server.properties";
+  }
   std::string host_;
   int port_;
   int controller_port_;

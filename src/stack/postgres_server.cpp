@@ -37,7 +37,7 @@ Status check_reachable(const Context& ctx, const std::filesystem::path& dir) {
   for (auto p = dir.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
     struct stat st {};
     if (stat(p.c_str(), &st) != 0) continue;
-    const bool can = st.st_uid == ids.first ? (st.st_mode & S_IXUSR)
+    const bool can = st.st_uid == ids.first    ? (st.st_mode & S_IXUSR)
                      : st.st_gid == ids.second ? (st.st_mode & S_IXGRP)
                                                : (st.st_mode & S_IXOTH);
     if (!can)
@@ -70,9 +70,17 @@ Status PostgresServer::prepare(Context& ctx) {
   FP_CHECK(write_file_atomic(pwfile, pg_.password + "\n", /*private_mode=*/true), name());
   FP_CHECK(chown_for_server(ctx, pwfile), name());
   SpawnSpec init;
-  init.argv = {ctx.pg_bin + "/initdb",      "-D", data.string(),     "-U",
-               pg_.user,                    "--pwfile=" + pwfile.string(), "--auth-host=scram-sha-256",
-               "--auth-local=scram-sha-256", "-E", "UTF8",            "--locale=C.UTF-8"};
+  init.argv = {ctx.pg_bin + "/initdb",
+               "-D",
+               data.string(),
+               "-U",
+               pg_.user,
+               "--pwfile=" + pwfile.string(),
+               "--auth-host=scram-sha-256",
+               "--auth-local=scram-sha-256",
+               "-E",
+               "UTF8",
+               "--locale=C.UTF-8"};
   init.log_file = ctx.log_file(name());
   init.cwd = data.parent_path();
   init.run_as_user = ctx.pg_os_user;
@@ -111,15 +119,22 @@ Result<SpawnSpec> PostgresServer::spawn_spec(Context& ctx) {
 
 Status PostgresServer::health(Context&) {
   // PQping needs no credentials: it reports whether the server accepts connections at all.
-  const std::string conninfo = fmt::format("host={} port={} dbname=postgres connect_timeout=2", pg_.host, pg_.port);
+  const std::string conninfo =
+      fmt::format("host={} port={} dbname=postgres connect_timeout=2", pg_.host, pg_.port);
   switch (PQping(conninfo.c_str())) {
-    case PQPING_OK: return ok_status();
-    case PQPING_REJECT: return transient_error("{} rejects connections (starting up or shutting down)", name());
-    case PQPING_NO_RESPONSE: return transient_error("{} does not answer on {}:{}", name(), pg_.host, pg_.port);
-    default: return make_error("{}: bad connection parameters", name());
+    case PQPING_OK:
+      return ok_status();
+    case PQPING_REJECT:
+      return transient_error("{} rejects connections (starting up or shutting down)", name());
+    case PQPING_NO_RESPONSE:
+      return transient_error("{} does not answer on {}:{}", name(), pg_.host, pg_.port);
+    default:
+      return make_error("{}: bad connection parameters", name());
   }
 }
 
-Status PostgresServer::provision(Context& ctx) { return provision_database(ctx, role_, pg_); }
+Status PostgresServer::provision(Context& ctx) {
+  return provision_database(ctx, role_, pg_);
+}
 
 }  // namespace fp::stack

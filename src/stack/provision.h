@@ -17,7 +17,8 @@ Status kafka_ready(const std::string& host, int port);
 Status apply_topics(Context& ctx);
 
 // `fleetpipe connectors apply`: PUTs every config/connectors/*.json (placeholders filled from the
-// configuration) and waits until each connector and all its tasks are RUNNING, printing a failed task's trace.
+// configuration) and waits until each connector and all its tasks are RUNNING, printing a failed task's
+// trace.
 Status apply_connectors(Context& ctx);
 
 // Creates the landing bucket if missing.
@@ -25,7 +26,8 @@ Status ensure_bucket(Context& ctx);
 
 // Fills ${NAME} placeholders (upper-case names only; Kafka Connect's own ${provider:path:key} references are
 // left for the worker to resolve). An unknown name is an error.
-Result<std::string> fill_placeholders(const std::string& text, const std::map<std::string, std::string>& values);
+Result<std::string> fill_placeholders(const std::string& text,
+                                      const std::map<std::string, std::string>& values);
 
 // The values connector files may reference.
 std::map<std::string, std::string> connector_placeholders(const Context& ctx);

@@ -10,7 +10,8 @@ Status ensure_database(const PgConfig& pg) {
   PgConfig admin = pg;
   admin.dbname = "postgres";
   auto conn = FP_TRY(pg::Connection::connect(admin), "connect as " + pg.user);
-  auto rows = FP_TRY(conn.query("SELECT 1 FROM pg_database WHERE datname = $1", pg.dbname), "look up database");
+  auto rows =
+      FP_TRY(conn.query("SELECT 1 FROM pg_database WHERE datname = $1", pg.dbname), "look up database");
   if (!rows.empty()) return ok_status();
   const auto ident = FP_TRY(conn.quote_identifier(pg.dbname), "quote");
   FP_CHECK(conn.exec("CREATE DATABASE " + ident + " ENCODING 'UTF8' TEMPLATE template0"), "create database");
@@ -26,7 +27,8 @@ Status ensure_cdc_role(pg::Connection& conn, const PgConfig& cdc) {
   const auto db = FP_TRY(conn.quote_identifier(cdc.dbname), "quote");
   auto rows = FP_TRY(conn.query("SELECT 1 FROM pg_roles WHERE rolname = $1", cdc.user), "look up CDC role");
   const char* verb = rows.empty() ? "CREATE" : "ALTER";
-  FP_CHECK(conn.exec(fmt::format("{} ROLE {} LOGIN REPLICATION PASSWORD {}", verb, role, password)), "CDC role");
+  FP_CHECK(conn.exec(fmt::format("{} ROLE {} LOGIN REPLICATION PASSWORD {}", verb, role, password)),
+           "CDC role");
   FP_CHECK(conn.exec(fmt::format("GRANT CONNECT ON DATABASE {0} TO {1}; GRANT USAGE ON SCHEMA public TO {1}; "
                                  "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {1}; "
                                  "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {1}",

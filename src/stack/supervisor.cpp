@@ -68,8 +68,8 @@ Status start_one(Context& ctx, Component& c) {
       log::info("stack", "{} already running (pid {})", c.name(), id->pid);
       return ok_status();
     }
-    log::warn("stack", "{}: pid file {} is stale (process {} is gone); restarting", c.name(), pid_path.string(),
-              id->pid);
+    log::warn("stack", "{}: pid file {} is stale (process {} is gone); restarting", c.name(),
+              pid_path.string(), id->pid);
     std::error_code ec;
     std::filesystem::remove(pid_path, ec);
   }

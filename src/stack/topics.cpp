@@ -24,10 +24,12 @@ Result<std::vector<kafka::TopicSpec>> read_topic_file(const std::filesystem::pat
     s.partitions = t.value("partitions", 1);
     s.replication_factor = t.value("replication_factor", 1);
     if (s.partitions < 1 || s.replication_factor < 1)
-      return invalid_input("{}: topic {}: partitions and replication_factor must be >= 1", file.string(), s.name);
+      return invalid_input("{}: topic {}: partitions and replication_factor must be >= 1", file.string(),
+                           s.name);
     const json config = t.value("config", json::object());  // a named copy: items() must not outlive it
     for (const auto& [k, v] : config.items()) {
-      if (!v.is_string()) return invalid_input("{}: topic {}: config {} must be a string", file.string(), s.name, k);
+      if (!v.is_string())
+        return invalid_input("{}: topic {}: config {} must be a string", file.string(), s.name, k);
       s.configs[k] = v.get<std::string>();
     }
     out.push_back(std::move(s));
@@ -64,8 +66,8 @@ Status apply_topics(Context& ctx) {
     // Existing topics are never altered here (shrinking partitions is impossible, growing them reshuffles
     // keys); differences are reported so an operator can decide.
     if (r.partition_mismatch)
-      log::warn("topics", "topic {} exists with {} partitions; config/topics.json declares {}", r.name, r.partitions,
-                specs[i].partitions);
+      log::warn("topics", "topic {} exists with {} partitions; config/topics.json declares {}", r.name,
+                r.partitions, specs[i].partitions);
     auto desc = admin->describe_topic(r.name);
     if (!desc) return std::move(desc).error().context("describe " + r.name);
     for (const auto& [k, v] : specs[i].configs) {

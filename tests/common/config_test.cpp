@@ -49,8 +49,8 @@ TEST(ConfigTest, SeedVariableNamesAreHonoured) {
 }
 
 TEST(ConfigTest, AwsEndpointUrlWinsOverSeedName) {
-  auto c = Config::load(env_of({{"AWS_ENDPOINT_URL", "https://s3.eu-west-1.amazonaws.com/"},
-                                {"AWS_END_POINT", "http://old:9000"}}));
+  auto c = Config::load(env_of(
+      {{"AWS_ENDPOINT_URL", "https://s3.eu-west-1.amazonaws.com/"}, {"AWS_END_POINT", "http://old:9000"}}));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->s3.endpoint, "https://s3.eu-west-1.amazonaws.com");
 }
@@ -75,7 +75,9 @@ TEST(ConfigTest, SecretsAreMaskedUnlessRevealed) {
 }
 
 TEST(ConfigTest, ConninfoQuotesValues) {
-  PgConfig p{"h", 5, "d b", "u'x", "p\\w", };
+  PgConfig p{
+      "h", 5, "d b", "u'x", "p\\w",
+  };
   const auto s = p.conninfo(3);
   EXPECT_NE(s.find("dbname='d b'"), std::string::npos);
   EXPECT_NE(s.find("user='u\\'x'"), std::string::npos);

@@ -77,7 +77,7 @@ TEST(ErrorTest, ContextChains) {
   Error e = make_error("timeout");
   e = std::move(e).context("GET /x").context("load");
   EXPECT_EQ(e.message, "load: GET /x: timeout");
-  Status s = [] () -> Status {
+  Status s = []() -> Status {
     FP_CHECK(Status(transient_error("gone")), "step");
     return ok_status();
   }();

@@ -28,7 +28,9 @@ class CdcTest : public ::testing::Test {
     ASSERT_TRUE(conn.ok()) << conn.error().message;
     db_ = std::make_unique<pg::Connection>(std::move(*conn));
     cleanup();
-    ASSERT_TRUE(db_->exec("INSERT INTO drivers (id, name, license_number) VALUES (990001, 'CDC Test', 'CDC-TEST-1')").ok());
+    ASSERT_TRUE(
+        db_->exec("INSERT INTO drivers (id, name, license_number) VALUES (990001, 'CDC Test', 'CDC-TEST-1')")
+            .ok());
     ASSERT_TRUE(db_->exec("INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
                           "VALUES (990001, 990001, 'Test', 'Van', 40, 'blue')")
                     .ok());

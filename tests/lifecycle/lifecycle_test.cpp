@@ -96,7 +96,9 @@ TEST_F(LifecycleTest, UpTwiceDownUpKeepsEveryStore) {
   admin_opts.bootstrap = cfg_.kafka_bootstrap;
   auto admin = kafka::Admin::create(admin_opts);
   ASSERT_TRUE(admin.ok()) << admin.error().message;
-  ASSERT_TRUE((*admin)->create_topic({.name = marker_, .partitions = 1, .replication_factor = 1, .configs = {}}).ok());
+  ASSERT_TRUE((*admin)
+                  ->create_topic({.name = marker_, .partitions = 1, .replication_factor = 1, .configs = {}})
+                  .ok());
   {
     kafka::ProducerOptions po;
     po.bootstrap = cfg_.kafka_bootstrap;
@@ -160,7 +162,8 @@ TEST_F(LifecycleTest, KilledBrokerIsReportedAndBroughtBackByUp) {
   ASSERT_TRUE(pid);
   ASSERT_TRUE(stack::is_running(*pid));
   ASSERT_EQ(kill(pid->pid, SIGKILL), 0);
-  for (int i = 0; i < 100 && stack::is_running(*pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 100 && stack::is_running(*pid); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
   const auto parts = status_json();
   EXPECT_EQ(state_of(parts, "kafka"), "crashed") << parts.dump(2);
@@ -188,7 +191,8 @@ TEST_F(LifecycleTest, KilledBrokerIsReportedAndBroughtBackByUp) {
   auto web = pg::Connection::connect(cfg_.webapp);
   ASSERT_TRUE(web.ok());
   ASSERT_TRUE(web->exec("DELETE FROM drivers WHERE id = 990002").ok());
-  auto inserted = web->query("INSERT INTO drivers (id, name, license_number) VALUES (990002, $1, 'LIFECYCLE-1')", marker_);
+  auto inserted = web->query(
+      "INSERT INTO drivers (id, name, license_number) VALUES (990002, $1, 'LIFECYCLE-1')", marker_);
   ASSERT_TRUE(inserted.ok()) << inserted.error().message;
   bool seen = false;
   for (auto deadline = Clock::now() + std::chrono::seconds(60); !seen && Clock::now() < deadline;) {

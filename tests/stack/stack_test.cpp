@@ -54,7 +54,8 @@ TEST(HostPortTest, ParsesAddresses) {
   EXPECT_EQ(host_port("localhost:9092", 1), (std::pair<std::string, int>{"localhost", 9092}));
   EXPECT_EQ(host_port("a:1,b:2", 1), (std::pair<std::string, int>{"a", 1}));
   EXPECT_EQ(host_port("http://h:8083/x", 1), (std::pair<std::string, int>{"h", 8083}));
-  EXPECT_EQ(host_port("https://s3.amazonaws.com", 443), (std::pair<std::string, int>{"s3.amazonaws.com", 443}));
+  EXPECT_EQ(host_port("https://s3.amazonaws.com", 443),
+            (std::pair<std::string, int>{"s3.amazonaws.com", 443}));
   EXPECT_EQ(host_port("[::1]:9000", 1), (std::pair<std::string, int>{"::1", 9000}));
 }
 
@@ -62,7 +63,8 @@ using ProcessTest = TempDir;
 
 TEST_F(ProcessTest, SpawnWritesLogAndTerminatesGracefully) {
   SpawnSpec s;
-  s.argv = {"/bin/sh", "-c", "echo started; trap 'echo stopping; exit 0' TERM; while true; do sleep 0.05; done"};
+  s.argv = {"/bin/sh", "-c",
+            "echo started; trap 'echo stopping; exit 0' TERM; while true; do sleep 0.05; done"};
   s.log_file = dir_ / "log" / "p.log";
   auto id = spawn(s);
   ASSERT_TRUE(id.ok()) << id.error().message;
