@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -73,10 +74,15 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
 }
 
 [[noreturn]] void exec_child(const SpawnSpec& spec, Prepared& p, int err_pipe) {
+  // One write of errno and the failing step: a pipe write below PIPE_BUF is atomic, so the parent reads
+  // both or nothing.
   auto fail = [&](const char* what) {
-    int e = errno;
-    [[maybe_unused]] auto n1 = write(err_pipe, &e, sizeof e);
-    [[maybe_unused]] auto n2 = write(err_pipe, what, strlen(what));
+    char buf[64];
+    const int e = errno;
+    std::memcpy(buf, &e, sizeof e);
+    const size_t len = std::min(strlen(what), sizeof buf - sizeof e);
+    std::memcpy(buf + sizeof e, what, len);
+    [[maybe_unused]] auto n = write(err_pipe, buf, sizeof e + len);
     _exit(127);
   };
   // Restore default signal dispositions: the child must not inherit our SIGPIPE ignore or handlers.
@@ -120,9 +126,12 @@ Result<pid_t> fork_exec(const SpawnSpec& spec, bool new_session) {
   if (p.log_fd >= 0) close(p.log_fd);
   // The pipe closes on a successful exec (O_CLOEXEC); otherwise the child wrote errno and the failing step.
   char buf[128];
-  ssize_t n = read(pipefd[0], buf, sizeof buf);
+  ssize_t n;
+  do {
+    n = read(pipefd[0], buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
   close(pipefd[0]);
-  if (n > 0) {
+  if (n >= static_cast<ssize_t>(sizeof(int))) {
     int e = 0;
     std::memcpy(&e, buf, sizeof e);
     std::string step(buf + sizeof e, static_cast<size_t>(n) - sizeof e);

@@ -93,7 +93,7 @@ TEST_F(ProcessTest, MissingExecutableIsAnErrorNotAChild) {
   s.argv = {"/nonexistent/binary"};
   auto id = spawn(s);
   ASSERT_FALSE(id.ok());
-  EXPECT_NE(id.error().message.find("exec"), std::string::npos);
+  EXPECT_NE(id.error().message.find("exec"), std::string::npos) << id.error().message;
 }
 
 TEST_F(ProcessTest, PidFileRoundTripAndReusedPidIsNotOurs) {
