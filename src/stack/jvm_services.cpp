@@ -42,6 +42,30 @@ Result<std::vector<std::string>> java_argv(const Context& ctx, const std::string
   return argv;
 }
 
+// How one engine's JVM is launched: which jars, which flags, which logging config, which main class.
+struct JvmLaunch {
+  std::string part;      // the component name: log file and working directory follow from it
+  std::string lib_var;   // FLEETPIPE_*_LIB
+  std::string opts_var;  // FLEETPIPE_*_JVM_OPTS
+  std::string log_prop;  // the logging framework's configuration property
+  std::string log_conf;  // file under stack/conf/
+  std::string main_class;
+  std::vector<std::string> args;
+  std::filesystem::path cwd;
+};
+
+Result<SpawnSpec> jvm_spawn_spec(const Context& ctx, const JvmLaunch& l) {
+  const auto lib = FP_TRY(ctx.jar_dir(l.lib_var), l.part);
+  SpawnSpec s;
+  s.argv = FP_TRY(
+      java_argv(ctx, l.opts_var, lib, l.log_prop, (ctx.repo / "stack/conf" / l.log_conf).string()), l.part);
+  s.argv.push_back(l.main_class);
+  s.argv.insert(s.argv.end(), l.args.begin(), l.args.end());
+  s.log_file = ctx.log_file(l.part);
+  s.cwd = l.cwd;
+  return s;
+}
+
 // A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, the form StorageTool generates.
 std::string new_cluster_id() {
   unsigned char raw[16];
@@ -103,16 +127,14 @@ Status KafkaBroker::prepare(Context& ctx) {
 }
 
 Result<SpawnSpec> KafkaBroker::spawn_spec(Context& ctx) {
-  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_KAFKA_LIB"), "kafka");
-  SpawnSpec s;
-  s.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_KAFKA_JVM_OPTS", lib, "log4j2.configurationFile",
-                            (ctx.repo / "stack/conf/log4j2.xml").string()),
-                  "kafka");
-  s.argv.push_back("kafka.Kafka");
-  s.argv.push_back(config_file(ctx).string());
-  s.log_file = ctx.log_file("kafka");
-  s.cwd = ctx.state() / "kafka";
-  return s;
+  return jvm_spawn_spec(ctx, {"kafka",
+                              "FLEETPIPE_KAFKA_LIB",
+                              "FLEETPIPE_KAFKA_JVM_OPTS",
+                              "log4j2.configurationFile",
+                              "log4j2.xml",
+                              "kafka.Kafka",
+                              {config_file(ctx).string()},
+                              ctx.state() / "kafka"});
 }
 
 Status KafkaBroker::health(Context&) {
@@ -144,16 +166,14 @@ Status KafkaConnect::prepare(Context& ctx) {
 }
 
 Result<SpawnSpec> KafkaConnect::spawn_spec(Context& ctx) {
-  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_CONNECT_LIB"), "kafka-connect");
-  SpawnSpec s;
-  s.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_CONNECT_JVM_OPTS", lib, "log4j2.configurationFile",
-                            (ctx.repo / "stack/conf/log4j2.xml").string()),
-                  "kafka-connect");
-  s.argv.push_back("org.apache.kafka.connect.cli.ConnectDistributed");
-  s.argv.push_back((ctx.state() / "connect" / "connect-distributed.properties").string());
-  s.log_file = ctx.log_file("kafka-connect");
-  s.cwd = ctx.state() / "connect";
-  return s;
+  return jvm_spawn_spec(ctx, {"kafka-connect",
+                              "FLEETPIPE_CONNECT_LIB",
+                              "FLEETPIPE_CONNECT_JVM_OPTS",
+                              "log4j2.configurationFile",
+                              "log4j2.xml",
+                              "org.apache.kafka.connect.cli.ConnectDistributed",
+                              {(ctx.state() / "connect" / "connect-distributed.properties").string()},
+                              ctx.state() / "connect"});
 }
 
 Status KafkaConnect::health(Context&) {
@@ -192,17 +212,14 @@ Status S3Server::prepare(Context& ctx) {
 }
 
 Result<SpawnSpec> S3Server::spawn_spec(Context& ctx) {
-  const auto lib = FP_TRY(ctx.jar_dir("FLEETPIPE_S3PROXY_LIB"), "s3proxy");
-  SpawnSpec s;
-  s.argv = FP_TRY(java_argv(ctx, "FLEETPIPE_S3PROXY_JVM_OPTS", lib, "logback.configurationFile",
-                            (ctx.repo / "stack/conf/logback-s3proxy.xml").string()),
-                  "s3proxy");
-  s.argv.push_back("org.gaul.s3proxy.Main");
-  s.argv.push_back("--properties");
-  s.argv.push_back((ctx.state() / "s3proxy" / "s3proxy.properties").string());
-  s.log_file = ctx.log_file("s3proxy");
-  s.cwd = ctx.state() / "s3proxy";
-  return s;
+  return jvm_spawn_spec(ctx, {"s3proxy",
+                              "FLEETPIPE_S3PROXY_LIB",
+                              "FLEETPIPE_S3PROXY_JVM_OPTS",
+                              "logback.configurationFile",
+                              "logback-s3proxy.xml",
+                              "org.gaul.s3proxy.Main",
+                              {"--properties", (ctx.state() / "s3proxy" / "s3proxy.properties").string()},
+                              ctx.state() / "s3proxy"});
 }
 
 Status S3Server::health(Context&) {
