@@ -29,9 +29,9 @@ int run(Args& a) {
   o.csv_path = a.csv;
   o.sim.seed = a.seed;
   if (a.start_time == "now") {
-    o.sim.start_time = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+    o.sim.start_time =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
   } else {
     auto t = parse_time(a.start_time);
     if (!t.ok()) {
@@ -91,9 +91,10 @@ int run(Args& a) {
 
 void add_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<Args>();
-  auto* g = app.add_subcommand("generate",
-                               "Stream trip measurements (a trips CSV or the simulator) into the webapp database "
-                               "and/or the Kafka topic, paced in real time or in bulk");
+  auto* g =
+      app.add_subcommand("generate",
+                         "Stream trip measurements (a trips CSV or the simulator) into the webapp database "
+                         "and/or the Kafka topic, paced in real time or in bulk");
   g->add_option("--csv", args->csv, "Trips CSV in the seed's format ('-' for stdin)")->capture_default_str();
   g->add_flag("--simulate", args->o.simulate, "Use the fleet simulator instead of a CSV");
   g->add_option("--vehicles", args->o.sim.vehicles, "Simulator: number of vehicles")
@@ -103,13 +104,15 @@ void add_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000000));
   g->add_option("--seed", args->seed, "Simulator: random seed (same seed, same rows)")->capture_default_str();
-  g->add_option("--count", args->o.count, "Simulator: stop after this many rows (0: never)")->capture_default_str();
+  g->add_option("--count", args->o.count, "Simulator: stop after this many rows (0: never)")
+      ->capture_default_str();
   g->add_option("--start-time", args->start_time, "Simulator: time of the first measurement, or 'now'")
       ->capture_default_str();
   g->add_option("--step", args->o.sim.step_seconds, "Simulator: seconds between a vehicle's measurements")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
-  g->add_option("--sink", args->sinks, "postgres, kafka or postgres,kafka (default both; none with --csv-out)");
+  g->add_option("--sink", args->sinks,
+                "postgres, kafka or postgres,kafka (default both; none with --csv-out)");
   g->add_option("--topic", args->o.topic, "Kafka topic")->capture_default_str();
   g->add_option("--csv-out", args->o.csv_out, "Also write the rows as CSV to this file ('-' for stdout)");
   g->add_option("--attributes-out", args->o.attributes_out,

@@ -9,9 +9,9 @@ namespace fp::gen {
 namespace {
 
 constexpr std::array<std::string_view, kCsvColumns> kNames = {
-    "vehicle_id",        "trip_id",   "measurement_sequence", "measurement_time",
-    "latitude",          "longitude", "fuel_capacity",        "distance_traveled",
-    "fuel_remaining_percent", "fuel_remaining_gallon", "color"};
+    "vehicle_id", "trip_id",       "measurement_sequence", "measurement_time",       "latitude",
+    "longitude",  "fuel_capacity", "distance_traveled",    "fuel_remaining_percent", "fuel_remaining_gallon",
+    "color"};
 
 std::string_view strip_cr(std::string_view s) {
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
@@ -52,7 +52,8 @@ Status parse_csv_line(std::string_view line, Measurement& m) {
   size_t count = 0, start = 0;
   for (;;) {
     const size_t comma = line.find(',', start);
-    const std::string_view field = line.substr(start, comma == std::string_view::npos ? line.npos : comma - start);
+    const std::string_view field =
+        line.substr(start, comma == std::string_view::npos ? line.npos : comma - start);
     if (count < f.size()) f[count] = field;
     ++count;
     if (comma == std::string_view::npos) break;
@@ -65,10 +66,14 @@ Status parse_csv_line(std::string_view line, Measurement& m) {
   auto t = parse_time(f[3]);
   if (!t.ok()) return invalid_input("measurement_time: {}", t.error().message);
   m.measurement_time = *t;
-  double* doubles[] = {&m.latitude,          &m.longitude,
-                       &m.fuel_capacity,     &m.distance_traveled,
-                       &m.fuel_remaining_percent, &m.fuel_remaining_gallon};
-  for (int i = 0; i < 6; ++i) if (auto st = parse_double(f[4 + i], 4 + i, *doubles[i]); !st.ok()) return st;
+  double* doubles[] = {&m.latitude,
+                       &m.longitude,
+                       &m.fuel_capacity,
+                       &m.distance_traveled,
+                       &m.fuel_remaining_percent,
+                       &m.fuel_remaining_gallon};
+  for (int i = 0; i < 6; ++i)
+    if (auto st = parse_double(f[4 + i], 4 + i, *doubles[i]); !st.ok()) return st;
   m.color.assign(f[10]);
   return validate(m);
 }
@@ -84,7 +89,8 @@ Status validate(const Measurement& m) {
     return invalid_input("longitude {} outside [-180, 180]", m.longitude);
   if (!(m.fuel_capacity > 0 && m.fuel_capacity <= 1000))
     return invalid_input("fuel_capacity {} outside (0, 1000]", m.fuel_capacity);
-  if (!(m.distance_traveled >= 0)) return invalid_input("distance_traveled {} is negative", m.distance_traveled);
+  if (!(m.distance_traveled >= 0))
+    return invalid_input("distance_traveled {} is negative", m.distance_traveled);
   if (!(m.fuel_remaining_percent >= 0 && m.fuel_remaining_percent <= 100))
     return invalid_input("fuel_remaining_percent {} outside [0, 100]", m.fuel_remaining_percent);
   if (!(m.fuel_remaining_gallon >= 0))

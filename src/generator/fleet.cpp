@@ -26,12 +26,14 @@ constexpr std::array<Model, 10> kModels = {{
     {"Subaru", "Outback", 18.5, 30.0},
     {"Ford", "Transit", 25.0, 17.0},
 }};
-constexpr std::array<std::string_view, 9> kColors = {"red",   "blue",  "green", "yellow", "orange",
-                                                    "white", "black", "silver", "gray"};
-constexpr std::array<std::string_view, 12> kFirst = {"James", "Maria", "Robert", "Linda",  "Wei",   "Aisha",
-                                                    "Carlos", "Emily", "Andre", "Sophie", "Daniel", "Priya"};
-constexpr std::array<std::string_view, 12> kLast = {"Smith", "Garcia", "Johnson", "Nguyen", "Brown", "Tremblay",
-                                                   "Martinez", "Lee", "Wilson", "Roy", "Patel", "Anderson"};
+constexpr std::array<std::string_view, 9> kColors = {"red",   "blue",  "green",  "yellow", "orange",
+                                                     "white", "black", "silver", "gray"};
+constexpr std::array<std::string_view, 12> kFirst = {"James", "Maria",  "Robert", "Linda",
+                                                     "Wei",   "Aisha",  "Carlos", "Emily",
+                                                     "Andre", "Sophie", "Daniel", "Priya"};
+constexpr std::array<std::string_view, 12> kLast = {"Smith",  "Garcia",   "Johnson",  "Nguyen",
+                                                    "Brown",  "Tremblay", "Martinez", "Lee",
+                                                    "Wilson", "Roy",      "Patel",    "Anderson"};
 constexpr std::array<std::string_view, 8> kStates = {"NY", "CA", "TX", "WA", "IL", "FL", "ON", "QC"};
 
 }  // namespace

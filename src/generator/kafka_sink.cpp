@@ -17,14 +17,16 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::create(KafkaSinkOptions options) {
   ao.timeout = std::chrono::milliseconds(5000);
   auto admin = kafka::Admin::create(ao);
   if (!admin.ok()) return std::move(admin).error().context(fmt::format("kafka sink {}", where));
-  auto info = retry<kafka::TopicInfo>(
-      fmt::format("look up topic at {}", where), Backoff{std::chrono::milliseconds(250), std::chrono::milliseconds(2000), 5},
-      [&]() -> Result<kafka::TopicInfo> {
-        auto r = (*admin)->topic_info(options.topic);
-        if (!r.ok() && r.error().kind == Error::Kind::kNotFound)
-          return std::move(r).error().context("the topic does not exist (create it with `fleetpipe topics apply`)");
-        return r;
-      });
+  auto info =
+      retry<kafka::TopicInfo>(fmt::format("look up topic at {}", where),
+                              Backoff{std::chrono::milliseconds(250), std::chrono::milliseconds(2000), 5},
+                              [&]() -> Result<kafka::TopicInfo> {
+                                auto r = (*admin)->topic_info(options.topic);
+                                if (!r.ok() && r.error().kind == Error::Kind::kNotFound)
+                                  return std::move(r).error().context(
+                                      "the topic does not exist (create it with `fleetpipe topics apply`)");
+                                return r;
+                              });
   if (!info.ok()) return std::move(info).error().context(fmt::format("kafka sink {}", where));
 
   kafka::ProducerOptions po;
@@ -32,7 +34,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::create(KafkaSinkOptions options) {
   po.client_id = "fleetpipe-generate";
   po.linger_ms = 10;
   po.message_timeout_ms = options.delivery_timeout_ms;
-  po.extra = {{"queue.buffering.max.messages", "1000000"}, {"queue.buffering.max.kbytes", "65536"}};
+  po.extra = {{"queue.buffering.max.messages", "1000000"}, {"queue.buffering.max.kbytes", "16384"}};
   auto p = kafka::Producer::create(std::move(po));
   if (!p.ok()) return std::move(p).error().context(fmt::format("kafka sink {}", where));
   sink->producer_ = std::move(*p);

@@ -87,7 +87,8 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
         auto st = copy_rows(fmt::format("COPY trips ({}) FROM STDIN", kColumns), batch.copy_text);
         if (!st.ok() && is_unique_violation(st.error())) {
           // Rows of this input are already there (a re-run): from now on, skip duplicates row by row.
-          log::info("generate", "rows already present in trips; switching to staged COPY with ON CONFLICT DO NOTHING");
+          log::info("generate",
+                    "rows already present in trips; switching to staged COPY with ON CONFLICT DO NOTHING");
           staged_mode_ = true;
           tx_.reset();
           continue;
@@ -95,10 +96,11 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
         FP_CHECK(std::move(st), "load rows into trips");
         w.inserted = batch.rows;
       } else {
-        FP_CHECK(conn_->exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS trips_stage AS SELECT {} FROM trips "
-                                         "WITH NO DATA",
-                                         kColumns)),
-                 "create staging table");
+        FP_CHECK(
+            conn_->exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS trips_stage AS SELECT {} FROM trips "
+                                    "WITH NO DATA",
+                                    kColumns)),
+            "create staging table");
         FP_CHECK(conn_->exec("TRUNCATE trips_stage"), "clear staging table");
         FP_CHECK(copy_rows(fmt::format("COPY trips_stage ({}) FROM STDIN", kColumns), batch.copy_text),
                  "load rows into staging table");
@@ -110,13 +112,14 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
       }
       w.duplicates = batch.rows - w.inserted;
     }
-    FP_TRY(conn_->query("INSERT INTO generator_checkpoints AS c (run_id, source, position, rows_delivered, "
-                        "rows_rejected, finished, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now()) "
-                        "ON CONFLICT (run_id) DO UPDATE SET source = EXCLUDED.source, position = EXCLUDED.position, "
-                        "rows_delivered = EXCLUDED.rows_delivered, rows_rejected = EXCLUDED.rows_rejected, "
-                        "finished = EXCLUDED.finished, updated_at = now()",
-                        cp.run_id, cp.source, static_cast<int64_t>(cp.position), static_cast<int64_t>(cp.delivered),
-                        static_cast<int64_t>(cp.rejected), cp.finished),
+    FP_TRY(conn_->query(
+               "INSERT INTO generator_checkpoints AS c (run_id, source, position, rows_delivered, "
+               "rows_rejected, finished, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now()) "
+               "ON CONFLICT (run_id) DO UPDATE SET source = EXCLUDED.source, position = EXCLUDED.position, "
+               "rows_delivered = EXCLUDED.rows_delivered, rows_rejected = EXCLUDED.rows_rejected, "
+               "finished = EXCLUDED.finished, updated_at = now()",
+               cp.run_id, cp.source, static_cast<int64_t>(cp.position), static_cast<int64_t>(cp.delivered),
+               static_cast<int64_t>(cp.rejected), cp.finished),
            "move checkpoint");
     return w;
   }

@@ -32,7 +32,8 @@ void Progress::update(uint64_t delivered, uint64_t rejected, std::optional<doubl
     if (fraction) {
       const int width = 24, filled = static_cast<int>(*fraction * width + 0.5);
       line += fmt::format("  [{}{}] {:5.1f}%", std::string(static_cast<size_t>(std::min(filled, width)), '#'),
-                          std::string(static_cast<size_t>(width - std::min(filled, width)), '.'), *fraction * 100);
+                          std::string(static_cast<size_t>(width - std::min(filled, width)), '.'),
+                          *fraction * 100);
       if (eta) line += fmt::format("  ETA {}", hms(*eta));
     }
     line += "\x1b[K";  // clear what a longer previous line left
@@ -43,7 +44,8 @@ void Progress::update(uint64_t delivered, uint64_t rejected, std::optional<doubl
   }
   if (now - last_log_ < log_every_) return;
   last_log_ = now;
-  nlohmann::json fields = {{"rows", delivered}, {"rejected", rejected}, {"rows_per_second", static_cast<int64_t>(rate)}};
+  nlohmann::json fields = {
+      {"rows", delivered}, {"rejected", rejected}, {"rows_per_second", static_cast<int64_t>(rate)}};
   if (fraction) fields["done"] = *fraction;
   if (eta) fields["eta_seconds"] = static_cast<int64_t>(*eta);
   log::emit(log::Level::kInfo, "generate", "progress", fields);

@@ -15,9 +15,9 @@ struct GeoPoint {
 
 struct Corridor {
   std::string_view name;
-  std::vector<GeoPoint> points;   // dense polyline
-  std::vector<double> miles;      // cumulative road miles at each point
-  std::vector<size_t> city_index; // indices into points of the named waypoints
+  std::vector<GeoPoint> points;    // dense polyline
+  std::vector<double> miles;       // cumulative road miles at each point
+  std::vector<size_t> city_index;  // indices into points of the named waypoints
 };
 
 // Great-circle distance in statute miles.

@@ -108,7 +108,11 @@ int strict_precheck(const std::string& path) {
   }
   if (bad == 0) return 0;
   log::error(kC, "--strict: {} of {} rows rejected; nothing written", bad, bad + good);
-  std::cout << nlohmann::json{{"rows_delivered", 0}, {"rows_rejected", bad}, {"rows_valid", good}, {"strict", true}}.dump()
+  std::cout << nlohmann::json{{"rows_delivered", 0},
+                              {"rows_rejected", bad},
+                              {"rows_valid", good},
+                              {"strict", true}}
+                   .dump()
             << std::endl;
   return 3;
 }
@@ -181,6 +185,7 @@ int run_generate(const GenerateOptions& o, const Config& config) {
       log::error(kC, "open {}: {}", o.csv_out, std::strerror(errno));
       return 1;
     }
+    std::fprintf(csv_out, "%.*s\n", static_cast<int>(kCsvHeader.size()), kCsvHeader.data());
   }
   auto close_csv = [&] {
     if (csv_out && csv_out != stdout) std::fclose(csv_out);
@@ -199,8 +204,11 @@ int run_generate(const GenerateOptions& o, const Config& config) {
       log::info(kC, "no checkpoint for run {}; starting from the beginning", run_id);
     } else if ((*cp)->finished) {
       log::info(kC, "run {} already finished ({} rows delivered); nothing to do", run_id, (*cp)->delivered);
-      std::cout << nlohmann::json{{"run_id", run_id}, {"rows_delivered", 0}, {"rows_rejected", 0},
-                                  {"total_delivered", (*cp)->delivered}, {"already_finished", true}}
+      std::cout << nlohmann::json{{"run_id", run_id},
+                                  {"rows_delivered", 0},
+                                  {"rows_rejected", 0},
+                                  {"total_delivered", (*cp)->delivered},
+                                  {"already_finished", true}}
                        .dump()
                 << std::endl;
       return 0;
@@ -215,7 +223,8 @@ int run_generate(const GenerateOptions& o, const Config& config) {
       resumed_from = (*cp)->position;
       t.delivered = (*cp)->delivered;
       t.rejected = (*cp)->rejected;
-      log::info(kC, "resuming run {} at position {} ({} rows delivered before)", run_id, resumed_from, t.delivered);
+      log::info(kC, "resuming run {} at position {} ({} rows delivered before)", run_id, resumed_from,
+                t.delivered);
     }
   } else if (o.resume) {
     log::warn(kC, "--resume needs the postgres or kafka sink (the checkpoint is in the webapp database)");
@@ -269,7 +278,8 @@ int run_generate(const GenerateOptions& o, const Config& config) {
             break;
           }
           while (Pacer::Clock::now() < target && !shutdown::requested()) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(target - Pacer::Clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(target - Pacer::Clock::now());
             if (left.count() > 1)
               shutdown::wait_for(left - std::chrono::milliseconds(1));
             else
@@ -302,7 +312,8 @@ int run_generate(const GenerateOptions& o, const Config& config) {
   const auto started = std::chrono::steady_clock::now();
   std::optional<Error> writer_error;
   auto write_batch = [&](const Batch& b, bool finished) -> Status {
-    Checkpoint cp{run_id, source->describe(), b.end_position, t.delivered + b.rows, t.rejected + b.rejected, finished};
+    Checkpoint cp{run_id,  source->describe(), b.end_position, t.delivered + b.rows, t.rejected + b.rejected,
+                  finished};
     if (kafka) FP_CHECK(kafka->produce(b), "kafka");
     bool kafka_flushed = !kafka;
     auto pg_part = [&]() -> Result<PgWrite> {
@@ -324,7 +335,8 @@ int run_generate(const GenerateOptions& o, const Config& config) {
     };
     if (pg) {
       auto w = retry<PgWrite>(fmt::format("write batch to {}", pg->endpoint()),
-                              Backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(5000), 6}, pg_part);
+                              Backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(5000), 6},
+                              pg_part);
       if (!w.ok()) return std::move(w).error();
       t.pg_inserted += w->inserted;
       t.pg_duplicates += w->duplicates;
@@ -387,12 +399,12 @@ int run_generate(const GenerateOptions& o, const Config& config) {
   if (reader_error) summary["error"] = reader_error->message;
   if (o.csv_out != "-") {
     if (o.progress_tty) {
-      std::cout << fmt::format("{} rows delivered, {} rejected in {:.1f} s ({:.0f} rows/s){}{}\n", t.delivered_now,
-                               t.rejected_now, secs, summary["rows_per_second"].get<double>(),
-                               o.sink_postgres ? fmt::format("; postgres: {} new, {} duplicates", t.pg_inserted,
-                                                             t.pg_duplicates)
-                                               : "",
-                               kafka ? fmt::format("; kafka: {} delivered", t.kafka_delivered) : "");
+      std::cout << fmt::format(
+          "{} rows delivered, {} rejected in {:.1f} s ({:.0f} rows/s){}{}\n", t.delivered_now, t.rejected_now,
+          secs, summary["rows_per_second"].get<double>(),
+          o.sink_postgres ? fmt::format("; postgres: {} new, {} duplicates", t.pg_inserted, t.pg_duplicates)
+                          : "",
+          kafka ? fmt::format("; kafka: {} delivered", t.kafka_delivered) : "");
     } else {
       std::cout << summary.dump() << std::endl;
     }

@@ -20,7 +20,7 @@ struct GenerateOptions {
   uint64_t count = 0;  // simulator rows (0: endless)
   bool sink_postgres = false;
   bool sink_kafka = false;
-  std::string csv_out;  // also a sink when set ("-" for stdout)
+  std::string csv_out;         // also a sink when set ("-" for stdout)
   std::string attributes_out;  // directory for drivers.csv and vehicles.csv of the simulated fleet
   std::string topic = "trips";
   Pacing pacing;

@@ -6,8 +6,10 @@
 namespace fp::gen {
 
 namespace {
-double round_to(double v, double unit) {
-  return std::round(v / unit) * unit;
+// Rounds to `digits` decimals; dividing by an exact power of ten gives the double nearest the decimal value.
+double round_to(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
 }
 }  // namespace
 
@@ -43,7 +45,8 @@ void Simulator::start_trip(State& s) {
   while (to == s.city) {
     const long hop = 1 + static_cast<long>(s.rng.next() % 3);
     const long dir = (s.rng.next() & 1) ? 1 : -1;
-    to = static_cast<size_t>(std::clamp(static_cast<long>(s.city) + dir * hop, 0L, static_cast<long>(cities) - 1));
+    to = static_cast<size_t>(
+        std::clamp(static_cast<long>(s.city) + dir * hop, 0L, static_cast<long>(cities) - 1));
   }
   s.route = route_between(c, s.city, to);
   s.city = to;
@@ -66,12 +69,12 @@ void Simulator::next(Measurement& m) {
   m.trip_id = s.trip_id;
   m.measurement_sequence = s.sequence;
   m.measurement_time = s.next_time;
-  m.latitude = round_to(p.lat, 1e-6);
-  m.longitude = round_to(p.lon, 1e-6);
+  m.latitude = round_to(p.lat, 6);
+  m.longitude = round_to(p.lon, 6);
   m.fuel_capacity = cap;
-  m.distance_traveled = round_to(s.position, 0.01);
-  m.fuel_remaining_gallon = std::clamp(round_to(s.gallons, 0.01), 0.0, cap);
-  m.fuel_remaining_percent = std::clamp(round_to(s.gallons / cap * 100, 0.1), 0.0, 100.0);
+  m.distance_traveled = round_to(s.position, 2);
+  m.fuel_remaining_gallon = std::clamp(round_to(s.gallons, 2), 0.0, cap);
+  m.fuel_remaining_percent = std::clamp(round_to(s.gallons / cap * 100, 1), 0.0, 100.0);
   m.color = s.vehicle.color;
   advance(s);
   queue_.push({s.next_time, i});

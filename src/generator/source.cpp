@@ -33,13 +33,15 @@ class CsvSource final : public Source {
       s->path_ = std::filesystem::weakly_canonical(path, ec).string();
       if (ec) s->path_ = path;
       struct stat st {};
-      if (fstat(fileno(s->file_), &st) == 0 && S_ISREG(st.st_mode)) s->size_ = static_cast<uint64_t>(st.st_size);
+      if (fstat(fileno(s->file_), &st) == 0 && S_ISREG(st.st_mode))
+        s->size_ = static_cast<uint64_t>(st.st_size);
     }
     std::setvbuf(s->file_, nullptr, _IOFBF, 1 << 20);
     auto header = s->read_line();
     if (!header.ok()) return std::move(header).error().context(path);
     if (!*header) return invalid_input("{}: empty file (expected the header '{}')", path, kCsvHeader);
-    if (auto st = check_csv_header(s->view()); !st.ok()) return std::move(st).error().context(fmt::format("{}: line 1", path));
+    if (auto st = check_csv_header(s->view()); !st.ok())
+      return std::move(st).error().context(fmt::format("{}: line 1", path));
     return std::unique_ptr<Source>(std::move(s));
   }
 
@@ -63,7 +65,8 @@ class CsvSource final : public Source {
     while (lines_ < pos) {
       auto got = read_line();
       if (!got.ok()) return std::move(got).error();
-      if (!*got) return make_error("{}: checkpoint is at line {} but the file has only {} lines", path_, pos, lines_);
+      if (!*got)
+        return make_error("{}: checkpoint is at line {} but the file has only {} lines", path_, pos, lines_);
     }
     return ok_status();
   }

@@ -1,9 +1,9 @@
 // The CSV rules: every rejection names the field and the reason; valid lines parse exactly.
+#include "generator/csv_parse.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "generator/csv_parse.h"
 
 namespace fp::gen {
 namespace {
@@ -21,7 +21,8 @@ std::string reject(const std::string& line) {
 
 // The good line with column `col` replaced by `value`.
 std::string with(int col, const std::string& value) {
-  std::string fields[11] = {"4", "1", "86", "2024-04-15 17:55:03", "49.72224", "-97.1384", "30", "1075", "64", "19.2", "yellow"};
+  std::string fields[11] = {
+      "4", "1", "86", "2024-04-15 17:55:03", "49.72224", "-97.1384", "30", "1075", "64", "19.2", "yellow"};
   fields[col] = value;
   std::string s;
   for (int i = 0; i < 11; ++i) s += (i ? "," : "") + fields[i];

@@ -1,11 +1,12 @@
 // The Kafka value is the seed's JSON object field for field and type for type; the CSV and COPY lines
 // round-trip.
+#include "generator/measurement.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "generator/csv_parse.h"
-#include "generator/measurement.h"
 
 namespace fp::gen {
 namespace {
@@ -27,18 +28,20 @@ Measurement sample() {
 }
 
 TEST(Json, ExactlyTheSeedsObject) {
-  EXPECT_EQ(to_json(sample()),
-            R"({"vehicle_id": 4, "trip_id": 1, "measurement_sequence": 86, "measurement_time": "2024-04-15 17:55:03", )"
-            R"("latitude": 49.72224, "longitude": -97.1384, "fuel_capacity": 30.0, "distance_traveled": 1075.0, )"
-            R"("fuel_remaining_percent": 64.0, "fuel_remaining_gallon": 19.2, "color": "yellow"})");
+  EXPECT_EQ(
+      to_json(sample()),
+      R"({"vehicle_id": 4, "trip_id": 1, "measurement_sequence": 86, "measurement_time": "2024-04-15 17:55:03", )"
+      R"("latitude": 49.72224, "longitude": -97.1384, "fuel_capacity": 30.0, "distance_traveled": 1075.0, )"
+      R"("fuel_remaining_percent": 64.0, "fuel_remaining_gallon": 19.2, "color": "yellow"})");
 }
 
 TEST(Json, FieldTypes) {
   auto j = nlohmann::json::parse(to_json(sample()));
   ASSERT_EQ(j.size(), 11u);
-  for (const char* k : {"vehicle_id", "trip_id", "measurement_sequence"}) EXPECT_TRUE(j[k].is_number_integer()) << k;
-  for (const char* k : {"latitude", "longitude", "fuel_capacity", "distance_traveled", "fuel_remaining_percent",
-                        "fuel_remaining_gallon"})
+  for (const char* k : {"vehicle_id", "trip_id", "measurement_sequence"})
+    EXPECT_TRUE(j[k].is_number_integer()) << k;
+  for (const char* k : {"latitude", "longitude", "fuel_capacity", "distance_traveled",
+                        "fuel_remaining_percent", "fuel_remaining_gallon"})
     EXPECT_TRUE(j[k].is_number_float()) << k;
   EXPECT_TRUE(j["measurement_time"].is_string());
   EXPECT_TRUE(j["color"].is_string());

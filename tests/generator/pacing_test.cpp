@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "generator/pacing.h"
+
+#include <gtest/gtest.h>
 
 namespace fp::gen {
 namespace {
@@ -32,9 +32,9 @@ TEST(Pacing, Rate) {
 TEST(Pacing, SpeedupFollowsTimestamps) {
   Pacer p(Pacing{.mode = Pacing::Mode::kSpeedup, .speedup = 60});
   EXPECT_EQ(*p.due(0, 1000), nanoseconds(0));
-  EXPECT_EQ(*p.due(1, 1060), seconds(1));     // a minute of measurements in a second
-  EXPECT_EQ(*p.due(2, 1060), seconds(1));     // same timestamp, same moment
-  EXPECT_EQ(*p.due(3, 1030), seconds(1));     // backwards: at once, never before the previous row
+  EXPECT_EQ(*p.due(1, 1060), seconds(1));  // a minute of measurements in a second
+  EXPECT_EQ(*p.due(2, 1060), seconds(1));  // same timestamp, same moment
+  EXPECT_EQ(*p.due(3, 1030), seconds(1));  // backwards: at once, never before the previous row
   EXPECT_EQ(*p.due(4, 1000 + 3600), seconds(60));
 }
 

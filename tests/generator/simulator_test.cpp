@@ -1,5 +1,7 @@
 // The simulator is deterministic and physically plausible: highway speeds, fuel that only falls except at
 // refuels (to a full tank), positions on the continent, times moving forward.
+#include "generator/simulator.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -7,7 +9,6 @@
 
 #include "generator/csv_parse.h"
 #include "generator/routes.h"
-#include "generator/simulator.h"
 
 namespace fp::gen {
 namespace {
