@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "generator/cli.h"
 #include "stack/cli.h"
 
 namespace {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   config->callback([&] { exit_code = run_config(reveal); });
 
   fp::stack::add_commands(app, exit_code);
+  fp::gen::add_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Bulk throughput of `fleetpipe generate` beside its ceilings, 1 M rows:
+#   Postgres sink        vs  psql \copy of the same CSV into the same (truncated) trips table
+#   Kafka sink           vs  Kafka's ProducerPerformance, same record count and (mean) record size, acks=all
+#   both sinks together  (target >= 100 000 rows/s)
+# Each configuration runs REPS times (default 3), alternating with its ceiling; medians are reported.
+# Peak RSS from /usr/bin/time -v.
+#
+# DESTRUCTIVE: truncates trips (and trip_latest) in the configured webapp database. Run it against your own
+# stack only, with BENCH_TRUNCATE_OK=1. Uses the environment of `fleetpipe` (POSTGRES_*, KAFKA_BOOTSTRAP_SERVERS).
+#
+#   BENCH_TRUNCATE_OK=1 bench/generator.sh [ROWS] [REPS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${1:-1000000}
+REPS=${2:-3}
+[[ "${BENCH_TRUNCATE_OK:-}" == 1 ]] || { echo "refusing: set BENCH_TRUNCATE_OK=1 (truncates trips)" >&2; exit 2; }
+BIN=./build/fleetpipe
+STATE=${FLEETPIPE_STATE_DIR:-$PWD/var}
+set -a; . "$STATE/credentials.env"; set +a
+export PGPASSWORD=$POSTGRES_PASSWORD
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "${POSTGRES_HOST:-localhost}" -p "${POSTGRES_PORT:-5433}" -U "${POSTGRES_USER:-fleetpipe}" "${POSTGRES_DB:-webapp}")
+BOOT=${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
+. "${HOME}/.cache/fleetpipe/jars/paths.env"
+JAVA=(java -Xmx256m -XX:+UseG1GC -Djava.awt.headless=true -Dlog4j2.configurationFile="$PWD/stack/conf/log4j2-tools.xml" -cp "$FLEETPIPE_KAFKA_LIB/*")
+WORK=$(mktemp -d /tmp/fp-bench-gen.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+COLS="vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color"
+
+echo "generating $ROWS rows (simulator, 500 vehicles, bulk) ..." >&2
+$BIN generate --simulate --vehicles 500 --first-vehicle-id 1 --seed 99 --count "$ROWS" --bulk --csv-out "$WORK/trips.csv" >/dev/null
+topic() {  # create a 3-partition topic like `trips`
+  "${JAVA[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOT" --create --if-not-exists \
+    --topic "$1" --partitions 3 --replication-factor 1 >/dev/null 2>&1
+}
+reset_pg() { "${PSQL[@]}" -c "TRUNCATE trips, trip_latest; DELETE FROM generator_checkpoints WHERE run_id LIKE 'bench%'; CHECKPOINT" >/dev/null; }
+# timed CMD... -> "seconds maxrss_kb" on fd 3
+timed() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; cat "$WORK/time"; }
+gen() { timed $BIN generate --csv "$WORK/trips.csv" --bulk "$@"; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+topic bench_gen_trips; topic bench_perf_trips
+# Exact JSON size: one line of the sink's output format.
+RECSIZE=$($BIN generate --csv "$WORK/trips.csv" --bulk --sink kafka --topic bench_gen_trips --run-id bench-size >/dev/null 2>&1; \
+  kcat -b "$BOOT" -C -t bench_gen_trips -c 20000 -e -q -f '%S\n' 2>/dev/null | awk '{ n += $1 } END { print int(n / NR) }')
+echo "mean JSON value size: $RECSIZE bytes" >&2
+
+declare -A R
+for rep in $(seq "$REPS"); do
+  echo "rep $rep/$REPS" >&2
+  reset_pg; read -r s m < <(gen --sink postgres --run-id bench-pg); R[pg]+="$(echo "$ROWS / $s" | bc -l) "; R[pg_rss]+="$m "
+  reset_pg; read -r s m < <(timed "${PSQL[@]}" -c "\\copy trips ($COLS) FROM '$WORK/trips.csv' CSV HEADER"); R[copy]+="$(echo "$ROWS / $s" | bc -l) "
+  read -r s m < <(gen --sink kafka --topic bench_gen_trips --run-id bench-kafka); R[kafka]+="$(echo "$ROWS / $s" | bc -l) "; R[kafka_rss]+="$m "
+  timed "${JAVA[@]}" org.apache.kafka.tools.ProducerPerformance --topic bench_perf_trips --num-records "$ROWS" \
+    --record-size "$RECSIZE" --throughput -1 --command-property bootstrap.servers="$BOOT" acks=all >/dev/null
+  R[perf]+="$(tail -1 "$WORK/out" | sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/') "
+  reset_pg; read -r s m < <(gen --sink postgres,kafka --topic bench_gen_trips --run-id bench-both); R[both]+="$(echo "$ROWS / $s" | bc -l) "; R[both_rss]+="$m "
+done
+reset_pg
+
+med() { tr ' ' '\n' <<<"${R[$1]}" | grep . | median; }
+pg=$(med pg); copy=$(med copy); kafka=$(med kafka); perf=$(med perf); both=$(med both)
+printf '\n%d rows, %d repetitions (medians), mean record %d bytes, %s\n\n' "$ROWS" "$REPS" "$RECSIZE" "$(date -u +%F)"
+printf '| %-28s | %12s | %12s | %6s | %12s |\n' "run" "rows/s" "ceiling" "ratio" "peak RSS MB"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------" "--------------" "--------------" "--------" "--------------"
+printf '| %-28s | %12.0f | %12.0f | %6.2f | %12.1f |\n' "generate --sink postgres" "$pg" "$copy" "$(echo "$pg / $copy" | bc -l)" "$(echo "$(med pg_rss) / 1024" | bc -l)"
+printf '| %-28s | %12.0f | %12.0f | %6.2f | %12.1f |\n' "generate --sink kafka" "$kafka" "$perf" "$(echo "$kafka / $perf" | bc -l)" "$(echo "$(med kafka_rss) / 1024" | bc -l)"
+printf '| %-28s | %12.0f | %12s | %6s | %12.1f |\n' "generate --sink postgres,kafka" "$both" "100000 (target)" "$(printf '%.2f' "$(echo "$both / 100000" | bc -l)")" "$(echo "$(med both_rss) / 1024" | bc -l)"
+printf '\nceilings: psql \\copy into trips (same CSV, truncated table); ProducerPerformance acks=all, %d-byte records, 3 partitions\n' "$RECSIZE"
+printf 'raw rows/s: pg=[%s] copy=[%s] kafka=[%s] perf=[%s] both=[%s]\n' "${R[pg]}" "${R[copy]}" "${R[kafka]}" "${R[perf]}" "${R[both]}"

@@ -1,0 +1,176 @@
+#include "generator/measurement.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <iterator>
+
+namespace fp::gen {
+
+namespace {
+
+bool digits(std::string_view s, int& out) {
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return !s.empty();
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_2(std::string& out, unsigned v) {
+  out.push_back(static_cast<char>('0' + v / 10));
+  out.push_back(static_cast<char>('0' + v % 10));
+}
+
+// Colours are validated as lowercase words, but the serialiser must not trust that.
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else
+          out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+Result<int64_t> parse_time(std::string_view t) {
+  // Exactly 19 characters: 2024-04-15 17:55:03.
+  auto bad = [&] { return invalid_input("unparseable time '{}' (expected YYYY-MM-DD HH:MM:SS)", t); };
+  if (t.size() != 19 || t[4] != '-' || t[7] != '-' || t[10] != ' ' || t[13] != ':' || t[16] != ':')
+    return bad();
+  int y, mo, d, h, mi, s;
+  if (!digits(t.substr(0, 4), y) || !digits(t.substr(5, 2), mo) || !digits(t.substr(8, 2), d) ||
+      !digits(t.substr(11, 2), h) || !digits(t.substr(14, 2), mi) || !digits(t.substr(17, 2), s))
+    return bad();
+  using namespace std::chrono;
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return bad();
+  return static_cast<int64_t>(sys_days{ymd}.time_since_epoch().count()) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+void append_time(std::string& out, int64_t seconds) {
+  using namespace std::chrono;
+  int64_t days = seconds / 86400, rem = seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  const year_month_day ymd{sys_days{std::chrono::days{days}}};
+  append_int(out, static_cast<int>(ymd.year()));
+  out.push_back('-');
+  append_2(out, static_cast<unsigned>(ymd.month()));
+  out.push_back('-');
+  append_2(out, static_cast<unsigned>(ymd.day()));
+  out.push_back(' ');
+  append_2(out, static_cast<unsigned>(rem / 3600));
+  out.push_back(':');
+  append_2(out, static_cast<unsigned>(rem / 60 % 60));
+  out.push_back(':');
+  append_2(out, static_cast<unsigned>(rem % 60));
+}
+
+std::string format_time(int64_t seconds) {
+  std::string s;
+  append_time(s, seconds);
+  return s;
+}
+
+void append_float(std::string& out, double v) {
+  // fmt's default is the shortest round-trip text with Python's choice of exponent (exp < -4 or >= 16).
+  const size_t start = out.size();
+  fmt::format_to(std::back_inserter(out), "{}", v);
+  if (std::isfinite(v) && out.find_first_of(".e", start) == std::string::npos) out += ".0";
+}
+
+void append_json(std::string& out, const Measurement& m) {
+  out += "{\"vehicle_id\": ";
+  append_int(out, m.vehicle_id);
+  out += ", \"trip_id\": ";
+  append_int(out, m.trip_id);
+  out += ", \"measurement_sequence\": ";
+  append_int(out, m.measurement_sequence);
+  out += ", \"measurement_time\": \"";
+  append_time(out, m.measurement_time);
+  out += "\", \"latitude\": ";
+  append_float(out, m.latitude);
+  out += ", \"longitude\": ";
+  append_float(out, m.longitude);
+  out += ", \"fuel_capacity\": ";
+  append_float(out, m.fuel_capacity);
+  out += ", \"distance_traveled\": ";
+  append_float(out, m.distance_traveled);
+  out += ", \"fuel_remaining_percent\": ";
+  append_float(out, m.fuel_remaining_percent);
+  out += ", \"fuel_remaining_gallon\": ";
+  append_float(out, m.fuel_remaining_gallon);
+  out += ", \"color\": ";
+  append_json_string(out, m.color);
+  out += "}";
+}
+
+std::string to_json(const Measurement& m) {
+  std::string s;
+  append_json(s, m);
+  return s;
+}
+
+namespace {
+template <char Sep>
+void append_delimited(std::string& out, const Measurement& m) {
+  append_int(out, m.vehicle_id);
+  out.push_back(Sep);
+  append_int(out, m.trip_id);
+  out.push_back(Sep);
+  append_int(out, m.measurement_sequence);
+  out.push_back(Sep);
+  append_time(out, m.measurement_time);
+  for (double v : {m.latitude, m.longitude, m.fuel_capacity, m.distance_traveled, m.fuel_remaining_percent,
+                   m.fuel_remaining_gallon}) {
+    out.push_back(Sep);
+    append_float(out, v);
+  }
+  out.push_back(Sep);
+  out += m.color;  // validated: lowercase letters only, nothing to quote or escape
+  out.push_back('\n');
+}
+}  // namespace
+
+void append_csv(std::string& out, const Measurement& m) {
+  append_delimited<','>(out, m);
+}
+void append_copy_text(std::string& out, const Measurement& m) {
+  append_delimited<'\t'>(out, m);
+}
+
+}  // namespace fp::gen
