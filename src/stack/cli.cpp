@@ -61,10 +61,13 @@ void add_commands(CLI::App& app, int& exit_code) {
   auto no_provision = std::make_shared<bool>(false);
   up_cmd->add_flag("--no-provision", *no_provision,
                    "Start the engines only: no migrations, topics, connectors");
-  up_cmd->callback([&exit_code, no_provision] {
+  auto with_services = std::make_shared<bool>(false);
+  up_cmd->add_flag("--with-services", *with_services,
+                   "Also start fleetpipe's services (web app, live generator)");
+  up_cmd->callback([&exit_code, no_provision, with_services] {
     exit_code = with_context([&](Context& ctx) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto st = up(ctx, UpOptions{.provision = !*no_provision});
+      auto st = up(ctx, UpOptions{.provision = !*no_provision, .with_services = *with_services});
       if (!st) return fail(st.error());
       log::info("stack", "stack up in {} ms",
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -93,9 +96,7 @@ void add_commands(CLI::App& app, int& exit_code) {
         std::cout << to_json(parts).dump(2) << "\n";
       else
         print_status(parts);
-      return std::all_of(parts.begin(), parts.end(), [](const PartStatus& p) { return p.state == "healthy"; })
-                 ? 0
-                 : 1;
+      return all_healthy(parts) ? 0 : 1;
     });
   });
 
@@ -125,7 +126,7 @@ void add_commands(CLI::App& app, int& exit_code) {
   demo->add_flag("--keep-running", *keep, "Leave the stack running on exit");
   demo->callback([&exit_code, keep] {
     exit_code = with_context([&](Context& ctx) {
-      auto st = up(ctx);
+      auto st = up(ctx, UpOptions{.provision = true, .with_services = true});
       if (!st) return fail(st.error());
       print_urls(ctx);
       print_status(status(ctx));

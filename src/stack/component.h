@@ -50,6 +50,8 @@ class Component {
   // Runs once it is healthy, on every `up`: databases, roles, migrations, buckets. Idempotent.
   virtual Status provision(Context&) { return ok_status(); }
   virtual std::chrono::seconds start_timeout() const { return std::chrono::seconds(90); }
+  // Optional parts (fleetpipe's own services) run only when asked for; stopped, they are not a failure.
+  virtual bool optional() const { return false; }
   virtual std::chrono::milliseconds stop_grace() const { return std::chrono::milliseconds(20000); }
 };
 

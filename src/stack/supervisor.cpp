@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "stack/ports.h"
+#include "stack/services.h"
 
 namespace fp::stack {
 namespace {
@@ -95,6 +96,13 @@ Status start_one(Context& ctx, Component& c) {
   return ok_status();
 }
 
+// Engines, then fleetpipe's services: the order to start in (and the reverse, to stop in).
+std::vector<std::unique_ptr<Component>> all_parts(const Context& ctx) {
+  auto parts = make_components(ctx);
+  for (auto& s : make_services(ctx)) parts.push_back(std::move(s));
+  return parts;
+}
+
 }  // namespace
 
 Status up(Context& ctx, const UpOptions& opts) {
@@ -107,19 +115,26 @@ Status up(Context& ctx, const UpOptions& opts) {
     if (shutdown::requested()) return make_error("up interrupted");
     FP_CHECK(start_one(ctx, *c), "up");
   }
-  if (!opts.provision) return ok_status();
-  for (auto& c : parts) {
-    const auto t0 = Clock::now();
-    FP_CHECK(c->provision(ctx), "provision " + c->name());
-    log::debug("stack", "provisioned {} in {} ms", c->name(),
-               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+  if (opts.provision) {
+    for (auto& c : parts) {
+      const auto t0 = Clock::now();
+      FP_CHECK(c->provision(ctx), "provision " + c->name());
+      log::debug("stack", "provisioned {} in {} ms", c->name(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+    }
+  }
+  if (opts.with_services) {
+    for (auto& s : make_services(ctx)) {
+      if (shutdown::requested()) return make_error("up interrupted");
+      FP_CHECK(start_one(ctx, *s), "up");
+    }
   }
   return ok_status();
 }
 
 Status down(Context& ctx) {
   auto lock = FP_TRY(StateLock::acquire(ctx.state()), "down");
-  auto parts = make_components(ctx);
+  auto parts = all_parts(ctx);
   std::string failures;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     auto& c = **it;
@@ -145,8 +160,8 @@ Status down(Context& ctx) {
 
 std::vector<PartStatus> status(Context& ctx) {
   std::vector<PartStatus> out;
-  for (auto& c : make_components(ctx)) {
-    PartStatus s{c->name(), c->address(), "stopped", "", 0, 0};
+  for (auto& c : all_parts(ctx)) {
+    PartStatus s{c->name(), c->address(), "stopped", "", 0, 0, c->optional()};
     auto id = read_pid_file(ctx.pid_file(c->name()));
     if (id && is_running(*id)) {
       s.pid = id->pid;
@@ -171,6 +186,12 @@ std::vector<PartStatus> status(Context& ctx) {
   return out;
 }
 
+bool all_healthy(const std::vector<PartStatus>& parts) {
+  return std::all_of(parts.begin(), parts.end(), [](const PartStatus& p) {
+    return p.state == "healthy" || (p.optional && p.state == "stopped");
+  });
+}
+
 nlohmann::json to_json(const std::vector<PartStatus>& parts) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& p : parts)
@@ -179,7 +200,8 @@ nlohmann::json to_json(const std::vector<PartStatus>& parts) {
                    {"state", p.state},
                    {"detail", p.detail},
                    {"pid", p.pid},
-                   {"rss_bytes", p.rss_bytes}});
+                   {"rss_bytes", p.rss_bytes},
+                   {"optional", p.optional}});
   return arr;
 }
 
