@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "stack/cli.h"
+#include "webapp/cli.h"
 
 namespace {
 
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   config->callback([&] { exit_code = run_config(reveal); });
 
   fp::stack::add_commands(app, exit_code);
+  fp::webapp::add_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();
