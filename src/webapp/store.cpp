@@ -132,7 +132,13 @@ Result<pg::Rows> Store::run(const std::string& name, const pg::Params& params) {
     opts.statement_timeout = options_.statement_timeout;
     // A request must fail fast while the database is down; the next request tries again.
     opts.backoff = Backoff{std::chrono::milliseconds(50), std::chrono::milliseconds(200), 2};
-    if (options_.schema != "public") opts.settings.emplace_back("search_path", options_.schema);
+    // The application name lets operators (and tests) tell the web app's sessions apart.
+    std::string app_name = "fleetpipe-webapp";
+    if (options_.schema != "public") {
+      opts.settings.emplace_back("search_path", options_.schema);
+      app_name = (app_name + "/" + options_.schema).substr(0, 63);
+    }
+    opts.settings.emplace_back("application_name", app_name);
     auto client = pg::Client::connect(cfg_, opts);
     if (!client) return std::move(client).error().context("connect to the webapp database");
     for (const auto& [n, sql] : statements()) {
