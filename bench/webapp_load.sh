@@ -39,5 +39,5 @@ for ((v = 1; v <= VEHICLES; v += 10)); do
   printf '\r  vehicles %d-%d loaded (%ds)' "$v" "$last" $(( $(date +%s) - start ))
 done
 echo
-psql -q -c "VACUUM ANALYZE $SCHEMA.trips; VACUUM ANALYZE $SCHEMA.trip_latest; ANALYZE $SCHEMA.vehicles;"
+psql -q -c "VACUUM ANALYZE $SCHEMA.trips" -c "VACUUM ANALYZE $SCHEMA.trip_latest" -c "ANALYZE $SCHEMA.vehicles"
 psql -At -c "SELECT 'trips: ' || count(*) FROM $SCHEMA.trips" -c "SELECT 'trip_latest: ' || count(*) FROM $SCHEMA.trip_latest"
