@@ -90,7 +90,7 @@ struct WebApp::Impl {
 
   Impl(const Config& cfg, WebappOptions opts)
       : options(std::move(opts)),
-        store(cfg.webapp, StoreOptions{.pool_size = options.worker_threads, .schema = options.schema},
+        store(cfg.webapp, StoreOptions{.pool_size = options.db_connections, .schema = options.schema},
               registry),
         csrf(options.csrf_secret),
         server(server_options()) {}

@@ -27,7 +27,10 @@ struct WebappOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 5001;
   int io_threads = 2;
-  int worker_threads = 4;            // also the database pool size
+  // Handler threads. Submissions wait for their group commit on these, so there are many; they are idle
+  // otherwise.
+  int worker_threads = 32;
+  int db_connections = 4;            // for reads; inserts use StoreOptions::writers more
   std::filesystem::path static_dir;  // empty: web/webapp next to the working directory or the binary
   std::string schema = "public";
   std::string csrf_secret;  // empty: random per process

@@ -13,7 +13,10 @@ void add_commands(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<WebappOptions>();
   cmd->add_option("--bind", opts->bind_address, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port to listen on")->capture_default_str();
-  cmd->add_option("--threads", opts->worker_threads, "Handler threads (and database connections)")
+  cmd->add_option("--threads", opts->worker_threads, "Handler threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--db-connections", opts->db_connections, "Database connections for reads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--static-dir", opts->static_dir, "Directory of the CSS (default web/webapp)");

@@ -39,6 +39,10 @@ struct StoreOptions {
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds checkout_timeout{5000};
   int connect_timeout_s = 2;
+  // Inserts are group-committed: concurrent submissions wait together and go in as one multi-row statement
+  // (one transaction, one WAL flush) on one of `writers` dedicated connections, up to max_batch rows each.
+  int writers = 2;
+  size_t max_batch = 256;
 };
 
 // What an insert came to. Exactly one of row, errors (bad input only the database can see: the vehicle does
@@ -81,6 +85,10 @@ class Store {
 
  private:
   struct Slot;
+  class BatchWriter;
+  // A new connection with the session settings and the prepared statements.
+  Result<pg::Client> connect();
+  void observe(const std::string& name, std::chrono::steady_clock::time_point started, bool ok);
   // Runs one prepared statement on a pooled connection (connecting the slot first if needed) and records
   // its latency under the statement's name.
   Result<pg::Rows> run(const std::string& name, const pg::Params& params);
@@ -92,6 +100,7 @@ class Store {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<Slot*> free_;
+  std::unique_ptr<BatchWriter> writer_;  // last: its threads stop first
 };
 
 }  // namespace fp::webapp
