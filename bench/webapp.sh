@@ -2,10 +2,13 @@
 # Web app benchmark: wrk against "/", "/api/trips/latest" and "/submit" (valid, distinct trips with a valid
 # CSRF token), beside a static file served by the same server in the same run (the server's ceiling), with
 # 10 M trip rows in a scratch copy of the schema (bench/webapp_load.sh loads it when missing).
-# Usage: bench/webapp.sh   (env: POSTGRES_* as for fleetpipe; DURATION=10s CONNECTIONS=32 THREADS=2)
+# Usage: bench/webapp.sh   (env: POSTGRES_* as for fleetpipe; DURATION=10s THREADS=2, READ_CONNECTIONS=16 for
+# the GETs, WRITE_CONNECTIONS=64 for /submit: submissions are group-committed, so throughput grows with
+# concurrency while each one still waits for its own commit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION="${DURATION:-10s}" CONNECTIONS="${CONNECTIONS:-32}" THREADS="${THREADS:-2}"
+DURATION="${DURATION:-10s}" THREADS="${THREADS:-2}"
+READ_CONNECTIONS="${READ_CONNECTIONS:-16}" WRITE_CONNECTIONS="${WRITE_CONNECTIONS:-64}"
 SCHEMA="${BENCH_SCHEMA:-bench}" ROWS="${ROWS:-10000000}"
 STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 if [[ -z "${POSTGRES_PASSWORD:-}" && -f "$STATE/credentials.env" ]]; then
@@ -24,18 +27,23 @@ echo "--- plan of the / query"
 psql -At -c "SET search_path = $SCHEMA; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
   SELECT * FROM vehicle_latest_locations ORDER BY measurement_time DESC, vehicle_id" | sed 's/^/  /'
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port) nocache_port=$(free_port)
+base="http://127.0.0.1:$port" nocache="http://127.0.0.1:$nocache_port"
 FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$port" --schema "$SCHEMA" ${WEBAPP_ARGS:-} \
   >/tmp/fleetpipe-webapp-bench.log 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+# The same server without the cache of the latest rows: every "/" runs the query (what the cache saves).
+FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$nocache_port" --schema "$SCHEMA" --cache-ms 0 \
+  >/tmp/fleetpipe-webapp-bench-nocache.log 2>&1 &
+pid2=$!
+trap 'kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && curl -sf "$nocache/healthz" >/dev/null && break; sleep 0.1; done
 
-run() {  # name, wrk args...
-  local name=$1; shift
+run() {  # name, connections, wrk args...
+  local name=$1 connections=$2; shift 2
   local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
+  out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$@")
   local rps p50 p99 bad
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -44,15 +52,16 @@ run() {  # name, wrk args...
   printf '%-28s %10s req/s   p50 %-9s p99 %-9s non-2xx/3xx %s\n' "$name" "$rps" "$p50" "$p99" "${bad:-0}"
 }
 
-echo "--- wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-run "static file (ceiling)" "$base/static/webapp.css"
-run "GET /" "$base/"
-run "GET /api/trips/latest" "$base/api/trips/latest"
+echo "--- wrk -t$THREADS -d$DURATION, -c$READ_CONNECTIONS for reads, -c$WRITE_CONNECTIONS for /submit"
+run "static file (ceiling)" "$READ_CONNECTIONS" "$base/static/webapp.css"
+run "GET /" "$READ_CONNECTIONS" "$base/"
+run "GET /api/trips/latest" "$READ_CONNECTIONS" "$base/api/trips/latest"
+run "GET / (no cache, DB each)" "$READ_CONNECTIONS" "$nocache/"
 cookie=$(curl -s -D - -o /dev/null "$base/" | sed -n 's/^Set-Cookie: fp_csrf=\([^;]*\).*/\1/Ip' | tr -d '\r')
 before=$(psql -At -c "SELECT count(*) FROM $SCHEMA.trips")
 trip_base=$(psql -At -c "SELECT coalesce(max(trip_id), 0) + 100 FROM $SCHEMA.trips")
 CSRF_TOKEN="$cookie" TRIP_BASE="$trip_base" VEHICLES="$(psql -At -c "SELECT count(*) FROM $SCHEMA.vehicles")" \
-  run "POST /submit (valid, 303)" -s bench/webapp_submit.lua "$base"
+  run "POST /submit (valid, 303)" "$WRITE_CONNECTIONS" -s bench/webapp_submit.lua "$base"
 after=$(psql -At -c "SELECT count(*) FROM $SCHEMA.trips")
 echo "rows stored by /submit: $((after - before))"
 # Correctness after the write load: the newest submission is the top row of the very next "/".
