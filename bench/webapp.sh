@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Web app benchmark: wrk against "/", "/api/trips/latest" and "/submit" (valid, distinct trips with a valid
 # CSRF token), beside a static file served by the same server in the same run (the server's ceiling), with
-# 10 M trip rows in a scratch copy of the schema (bench/webapp_load.sh loads it when missing).
+# 10 M trip rows in a scratch copy of the schema in its own database (bench/webapp_load.sh loads it when
+# missing).
 # Usage: bench/webapp.sh   (env: POSTGRES_* as for fleetpipe; DURATION=10s THREADS=2, READ_CONNECTIONS=16 for
 # the GETs, WRITE_CONNECTIONS=64 for /submit: submissions are group-committed, so throughput grows with
 # concurrency while each one still waits for its own commit)
@@ -9,15 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10s}" THREADS="${THREADS:-2}"
 READ_CONNECTIONS="${READ_CONNECTIONS:-16}" WRITE_CONNECTIONS="${WRITE_CONNECTIONS:-64}"
-SCHEMA="${BENCH_SCHEMA:-bench}" ROWS="${ROWS:-10000000}"
+SCHEMA="${BENCH_SCHEMA:-bench}" ROWS="${ROWS:-10000000}" BENCH_DB="${BENCH_DB:-webapp_bench}"
 STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 if [[ -z "${POSTGRES_PASSWORD:-}" && -f "$STATE/credentials.env" ]]; then
   POSTGRES_PASSWORD="$(grep '^POSTGRES_PASSWORD=' "$STATE/credentials.env" | cut -d= -f2-)"
 fi
-export PGHOST="${POSTGRES_HOST:-localhost}" PGPORT="${POSTGRES_PORT:-5433}" PGDATABASE="${POSTGRES_DB:-webapp}"
+export PGHOST="${POSTGRES_HOST:-localhost}" PGPORT="${POSTGRES_PORT:-5433}" PGDATABASE="$BENCH_DB"
 export PGUSER="${POSTGRES_USER:-fleetpipe}" PGPASSWORD="$POSTGRES_PASSWORD"
 
-have=$(psql -At -c "SELECT CASE WHEN to_regclass('$SCHEMA.trips') IS NULL THEN 0
+have=$(psql -d "${POSTGRES_DB:-webapp}" -At -c "SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM pg_database
+  WHERE datname = '$BENCH_DB')" 2>/dev/null)
+[[ -z "$have" ]] && have=$(psql -At -c "SELECT CASE WHEN to_regclass('$SCHEMA.trips') IS NULL THEN 0
                      ELSE (SELECT reltuples::bigint FROM pg_class WHERE oid = '$SCHEMA.trips'::regclass) END")
 if (( have < ROWS * 9 / 10 )); then bench/webapp_load.sh; fi
 echo "trip rows in $SCHEMA: $(psql -At -c "SELECT count(*) FROM $SCHEMA.trips")," \
@@ -30,11 +33,11 @@ psql -At -c "SET search_path = $SCHEMA; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port) nocache_port=$(free_port)
 base="http://127.0.0.1:$port" nocache="http://127.0.0.1:$nocache_port"
-FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$port" --schema "$SCHEMA" ${WEBAPP_ARGS:-} \
+POSTGRES_DB="$BENCH_DB" FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$port" --schema "$SCHEMA" ${WEBAPP_ARGS:-} \
   >/tmp/fleetpipe-webapp-bench.log 2>&1 &
 pid=$!
 # The same server without the cache of the latest rows: every "/" runs the query (what the cache saves).
-FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$nocache_port" --schema "$SCHEMA" --cache-ms 0 \
+POSTGRES_DB="$BENCH_DB" FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$nocache_port" --schema "$SCHEMA" --cache-ms 0 \
   >/tmp/fleetpipe-webapp-bench-nocache.log 2>&1 &
 pid2=$!
 trap 'kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null || true' EXIT

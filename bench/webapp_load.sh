@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Loads a scratch copy of the webapp schema (schema "bench", so CDC and the real tables are untouched) with
+# Loads a scratch copy of the webapp schema (schema "bench" in its own database "webapp_bench" on the webapp
+# server: the real tables stay untouched, and Debezium's decoder, which reads every WAL record of its own
+# database, skips this load's gigabytes of WAL cheaply) with
 # VEHICLES vehicles x TRIPS trips x SEQS measurements (default 100 x 1000 x 100 = 10 M trip rows), through the
 # real migrations and the real triggers, with set-based INSERT ... SELECT generate_series.
 # Usage: bench/webapp_load.sh   (env: POSTGRES_* as for fleetpipe; VEHICLES, TRIPS, SEQS)
@@ -9,11 +11,16 @@ STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 if [[ -z "${POSTGRES_PASSWORD:-}" && -f "$STATE/credentials.env" ]]; then
   POSTGRES_PASSWORD="$(grep '^POSTGRES_PASSWORD=' "$STATE/credentials.env" | cut -d= -f2-)"
 fi
+BENCH_DB="${BENCH_DB:-webapp_bench}"
 export PGHOST="${POSTGRES_HOST:-localhost}" PGPORT="${POSTGRES_PORT:-5433}" PGDATABASE="${POSTGRES_DB:-webapp}"
 export PGUSER="${POSTGRES_USER:-fleetpipe}" PGPASSWORD="$POSTGRES_PASSWORD"
 VEHICLES="${VEHICLES:-100}" TRIPS="${TRIPS:-1000}" SEQS="${SEQS:-100}"
 SCHEMA="${BENCH_SCHEMA:-bench}"
 
+if [[ -z "$(psql -At -c "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'")" ]]; then
+  psql -q -c "CREATE DATABASE $BENCH_DB"
+fi
+export PGDATABASE="$BENCH_DB"
 psql -v ON_ERROR_STOP=1 -q <<SQL
 DROP SCHEMA IF EXISTS $SCHEMA CASCADE;
 CREATE SCHEMA $SCHEMA;
