@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD := build
 FLEETPIPE := $(BUILD)/fleetpipe
 
-.PHONY: demo test setup build build-asan unit-test asan-test integration-test format format-check up down status clean
+.PHONY: demo test setup build build-asan unit-test asan-test integration-test browser-test format format-check up down status clean
 
 demo: setup build
 	$(FLEETPIPE) demo
@@ -20,7 +20,7 @@ build:
 
 build-asan:
 	@cmake --preset asan >/dev/null
-	@ninja -C $(BUILD)-asan -j $$(nproc) test_common test_stack
+	@ninja -C $(BUILD)-asan -j $$(nproc) test_common test_stack test_generator test_webapp
 
 unit-test: build
 	ctest --preset unit --output-on-failure
@@ -30,6 +30,10 @@ asan-test: build-asan
 
 integration-test: build
 	ctest --preset integration --output-on-failure
+
+# Headless Chromium against build/fleetpipe and the running stack (see tests/browser/).
+browser-test: build
+	node --test tests/browser/
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')

@@ -7,6 +7,7 @@
 #include "common/shutdown.h"
 #include "generator/cli.h"
 #include "stack/cli.h"
+#include "webapp/cli.h"
 
 namespace {
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
 
   fp::stack::add_commands(app, exit_code);
   fp::gen::add_commands(app, exit_code);
+  fp::webapp::add_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();

@@ -1,0 +1,70 @@
+#include <gtest/gtest.h>
+
+#include "webapp/csrf.h"
+#include "webapp/html.h"
+
+namespace fp::webapp {
+namespace {
+
+TEST(WebappCsrf, IssuedTokensVerifyOnlyWithTheSameSecretAndCookie) {
+  Csrf a("secret-a"), b("secret-b");
+  const std::string t = a.issue();
+  EXPECT_TRUE(a.valid(t));
+  EXPECT_TRUE(a.verify(t, t));
+  EXPECT_FALSE(b.valid(t));
+  EXPECT_NE(a.issue(), t);  // fresh nonce each time
+  const std::string other = a.issue();
+  EXPECT_FALSE(a.verify(other, t));  // field and cookie must match
+  EXPECT_FALSE(a.verify("", t));
+  EXPECT_FALSE(a.verify(t, ""));
+  std::string forged = t;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(a.verify(forged, forged));
+  EXPECT_FALSE(a.valid("x.y"));
+  EXPECT_FALSE(a.valid(t.substr(0, 32)));
+  Csrf random1(""), random2("");
+  EXPECT_FALSE(random2.valid(random1.issue()));
+}
+
+TEST(WebappCsrf, CookieParsing) {
+  EXPECT_EQ(cookie_value("a=1; fp_csrf=abc.def; b=2", "fp_csrf"), "abc.def");
+  EXPECT_EQ(cookie_value("fp_csrf=x", "fp_csrf"), "x");
+  EXPECT_EQ(cookie_value("xfp_csrf=x; other=1", "fp_csrf"), "");
+  EXPECT_EQ(cookie_value("", "fp_csrf"), "");
+  EXPECT_NE(Csrf::cookie_header("t").find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(Csrf::cookie_header("t").find("HttpOnly"), std::string::npos);
+}
+
+TEST(WebappHtml, EscapesMarkupEverywhere) {
+  EXPECT_EQ(html::escape(R"(<a href="x" onclick='y'>&</a>)"),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+  html::FormState state;
+  state.values.emplace("color", "\"><script>alert(1)</script>");
+  state.values.emplace("latitude", "' onfocus='x");
+  state.errors.push_back({"color", "bad <b>"});
+  state.banner = "<img src=x>";
+  const std::string page = html::page("", state, "tok\"en");
+  EXPECT_EQ(page.find("<script>"), std::string::npos);
+  EXPECT_EQ(page.find("<img"), std::string::npos);
+  EXPECT_EQ(page.find("' onfocus"), std::string::npos);
+  EXPECT_NE(page.find("&quot;&gt;&lt;script&gt;"), std::string::npos);
+  EXPECT_NE(page.find("value=\"tok&quot;en\""), std::string::npos);
+  EXPECT_NE(page.find("aria-invalid=\"true\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"e-color\">bad &lt;b&gt;"), std::string::npos);
+}
+
+TEST(WebappHtml, TableShowsEveryColumnAndUnicodeSurvives) {
+  TripRow row;
+  row.id = 1;
+  row.trip = TripInput{7, 2, 3, "2024-04-15 23:20:00", 56.9268048001, -136.5, 50, 2000, 86, 43.3, "r<d"};
+  const std::string t = html::latest_table({row});
+  EXPECT_NE(t.find("<td class=\"num\">56.9268048001</td>"), std::string::npos);
+  EXPECT_NE(t.find("<td class=\"num\">-136.5</td>"), std::string::npos);
+  EXPECT_NE(t.find("r&lt;d"), std::string::npos);
+  EXPECT_NE(t.find("Fuel Remaining (gallon)"), std::string::npos);
+  EXPECT_NE(html::latest_table({}).find("No trips"), std::string::npos);
+  EXPECT_EQ(html::escape("Zürich 🚚"), "Zürich 🚚");
+}
+
+}  // namespace
+}  // namespace fp::webapp
