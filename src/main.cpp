@@ -5,6 +5,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "export/cli.h"
+#include "load/cli.h"
 #include "stack/cli.h"
 
 namespace {
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
   config->callback([&] { exit_code = run_config(reveal); });
 
   fp::stack::add_commands(app, exit_code);
+  fp::batch::add_export_commands(app, exit_code);
+  fp::batch::add_load_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();
