@@ -5,7 +5,9 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "export/cli.h"
 #include "generator/cli.h"
+#include "load/cli.h"
 #include "stack/cli.h"
 #include "webapp/cli.h"
 
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
   fp::stack::add_commands(app, exit_code);
   fp::gen::add_commands(app, exit_code);
   fp::webapp::add_commands(app, exit_code);
+  fp::batch::add_export_commands(app, exit_code);
+  fp::batch::add_load_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();

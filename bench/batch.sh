@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Batch lane benchmark: export (webapp -> bucket) and load (bucket -> warehouse) of BENCH_ROWS trip rows
+# (default 10 000 000), each beside its ceiling measured in the same run on the same rows: psql \copy out of
+# the webapp (text, to a file) and psql \copy in to a warehouse table shaped like raw.trips (same keys).
+#
+#   bench/batch.sh            # with the stack's environment (ports, FLEETPIPE_STATE_DIR) exported
+#   BENCH_ROWS=2000000 bench/batch.sh
+#
+# DESTRUCTIVE for the warehouse's raw tables (truncated) and for webapp trips of vehicles 900001..900100
+# (replaced): run it against your own stack, not shared data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${BENCH_ROWS:-10000000}
+BIN=build/fleetpipe
+PREFIX="bench-$(date +%s)/"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+cfg=$($BIN config --reveal-secrets)
+pgurl() { jq -r ".$1 | \"postgresql://\(.user):\(.password)@\(.host):\(.port)/\(.dbname)\"" <<<"$cfg"; }
+WEB=$(pgurl webapp)
+DW=$(pgurl warehouse)
+COLS="id, vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color"
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$1/($3-$2):,.0f}')"; }
+secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
+
+echo "== preparing $ROWS trip rows (vehicles 900001..900100)"
+psql -q "$WEB" -v ON_ERROR_STOP=1 <<SQL
+DELETE FROM trips WHERE vehicle_id > 900000;
+INSERT INTO drivers (id, name, license_number) SELECT 900000 + g, 'Bench ' || g, 'BENCH-' || g
+  FROM generate_series(1, 100) g ON CONFLICT DO NOTHING;
+INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) SELECT 900000 + g, 900000 + g, 'Make', 'Model', 15, 'blue'
+  FROM generate_series(1, 100) g ON CONFLICT DO NOTHING;
+SQL
+chunk=1000000
+for ((start = 0; start < ROWS; start += chunk)); do
+  n=$((ROWS - start < chunk ? ROWS - start : chunk))
+  psql -q "$WEB" -v ON_ERROR_STOP=1 -c "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time,
+      latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color)
+    SELECT 900001 + g % 100, 1 + g / 100000, 1 + (g / 100) % 1000, timestamp '2024-04-01' + g * interval '50 ms',
+      40 + (g % 1000) / 1000.0, -73 - (g % 777) / 777.0, 15, (g % 1000) * 0.01, 50 + (g % 50) / 3.0, 7.5, 'red'
+    FROM generate_series($start, $((start + n - 1))) g"
+done
+psql -q "$WEB" -c "VACUUM ANALYZE trips"
+TOTAL=$(psql -tA "$WEB" -c "SELECT count(*) FROM trips")
+echo "webapp trips: $TOTAL rows (the export takes them all: fresh prefix)"
+psql -q "$DW" -c "TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest"
+
+echo "== ceiling: psql \\copy out"
+t0=$(now)
+psql -q "$WEB" -c "\\copy (SELECT $COLS FROM trips ORDER BY id) TO '$TMP/trips.txt'"
+t1=$(now)
+CEIL_OUT_S=$(secs "$t0" "$t1"); CEIL_OUT_RATE=$(rate "$TOTAL" "$t0" "$t1")
+
+echo "== fleetpipe export"
+t0=$(now)
+/usr/bin/time -f "%M" -o "$TMP/export.rss" $BIN export --prefix "$PREFIX" 2>"$TMP/export.log" >/dev/null
+t1=$(now)
+EXP_S=$(secs "$t0" "$t1"); EXP_RATE=$(rate "$TOTAL" "$t0" "$t1"); EXP_RSS_MB=$(( $(cat "$TMP/export.rss") / 1024 ))
+
+echo "== ceiling: psql \\copy in (table shaped like raw.trips, same primary key and index)"
+psql -q "$DW" -v ON_ERROR_STOP=1 <<SQL
+DROP TABLE IF EXISTS public.bench_copy_ceiling;
+CREATE TABLE public.bench_copy_ceiling (LIKE raw.trips INCLUDING DEFAULTS INCLUDING INDEXES);
+ALTER TABLE public.bench_copy_ceiling ALTER COLUMN _object_key SET DEFAULT 'x';
+SQL
+t0=$(now)
+psql -q "$DW" -c "\\copy public.bench_copy_ceiling ($COLS) FROM '$TMP/trips.txt'"
+t1=$(now)
+CEIL_IN_S=$(secs "$t0" "$t1"); CEIL_IN_RATE=$(rate "$TOTAL" "$t0" "$t1")
+psql -q "$DW" -c "DROP TABLE public.bench_copy_ceiling"
+
+echo "== fleetpipe load"
+t0=$(now)
+/usr/bin/time -f "%M" -o "$TMP/load.rss" $BIN load --prefix "$PREFIX" 2>"$TMP/load.log" >/dev/null
+t1=$(now)
+LOAD_S=$(secs "$t0" "$t1"); LOAD_RATE=$(rate "$TOTAL" "$t0" "$t1"); LOAD_RSS_MB=$(( $(cat "$TMP/load.rss") / 1024 ))
+
+echo "== fleetpipe verify"
+$BIN verify --prefix "$PREFIX" && VERIFY=PASS || VERIFY=FAIL
+
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+cat <<EOF2
+
+| stage | rows | seconds | rows/s | ceiling rows/s (psql \\copy) | ratio | peak RSS |
+|---|---|---|---|---|---|---|
+| export (webapp -> S3, NDJSON.gz) | $TOTAL | $EXP_S | $EXP_RATE | $CEIL_OUT_RATE ($CEIL_OUT_S s, out to file) | $(ratio "$CEIL_OUT_S" "$EXP_S") | $EXP_RSS_MB MB |
+| load (S3 -> warehouse raw.trips) | $TOTAL | $LOAD_S | $LOAD_RATE | $CEIL_IN_RATE ($CEIL_IN_S s, in from file) | $(ratio "$CEIL_IN_S" "$LOAD_S") | $LOAD_RSS_MB MB |
+
+verify: $VERIFY
+EOF2
+echo "(bucket prefix $PREFIX left in place; delete it with the aws CLI or let the next bench ignore it)"

@@ -1,0 +1,41 @@
+#include "export/cli.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "export/exporter.h"
+
+namespace fp::batch {
+
+void add_export_commands(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "export", "Export new and changed drivers, vehicles and trips from the webapp database to the bucket");
+  auto opts = std::make_shared<ExportOptions>();
+  cmd->add_option("--prefix", opts->prefix, "Key prefix inside the bucket (e.g. scratch/)");
+  cmd->add_option("--max-rows-per-object", opts->max_rows_per_object, "Rows per object at most")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd->add_option("--gzip-level", opts->gzip_level, "zlib level 1 (fast) to 9 (small)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9));
+  cmd->callback([opts, &exit_code] {
+    auto cfg = Config::load();
+    if (!cfg) {
+      log::error("export", "{}", cfg.error().message);
+      exit_code = 2;
+      return;
+    }
+    auto r = run_export(*cfg, *opts);
+    if (!r) {
+      log::error("export", "{}", r.error().message);
+      exit_code = 1;
+      return;
+    }
+    if (r->run == 0)
+      fmt::print("export: up to date\n");
+    else
+      fmt::print("export: run {}{}: {} rows in {} objects ({} bytes), xid [{}, {})\n", r->run,
+                 r->resumed ? " (resumed)" : "", r->rows, r->objects, r->bytes, r->xid_from, r->xid_to);
+  });
+}
+
+}  // namespace fp::batch

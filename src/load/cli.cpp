@@ -1,0 +1,59 @@
+#include "load/cli.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "load/loader.h"
+#include "load/verify.h"
+
+namespace fp::batch {
+
+void add_load_commands(CLI::App& app, int& exit_code) {
+  auto* load = app.add_subcommand("load", "Load the bucket's not yet loaded objects into the warehouse");
+  auto lopts = std::make_shared<LoadOptions>();
+  load->add_option("--prefix", lopts->prefix, "Key prefix inside the bucket");
+  load->callback([lopts, &exit_code] {
+    auto cfg = Config::load();
+    if (!cfg) {
+      log::error("load", "{}", cfg.error().message);
+      exit_code = 2;
+      return;
+    }
+    auto r = run_load(*cfg, *lopts);
+    if (!r) {
+      log::error("load", "{}", r.error().message);
+      exit_code = 1;
+      return;
+    }
+    fmt::print("load: {} objects, {} rows loaded; {} quarantined; {} already loaded\n", r->objects_loaded,
+               r->rows, r->quarantined, r->already_loaded);
+    // A quarantined object is a data problem someone must look at: say so in the exit code too.
+    if (r->quarantined > 0) exit_code = 3;
+  });
+
+  auto* verify =
+      app.add_subcommand("verify", "Reconcile source, bucket and warehouse; exit 1 on any mismatch");
+  auto vopts = std::make_shared<VerifyOptions>();
+  verify->add_option("--prefix", vopts->prefix, "Key prefix inside the bucket");
+  verify->callback([vopts, &exit_code] {
+    auto cfg = Config::load();
+    if (!cfg) {
+      log::error("verify", "{}", cfg.error().message);
+      exit_code = 2;
+      return;
+    }
+    auto r = run_verify(*cfg, *vopts);
+    if (!r) {
+      log::error("verify", "{}", r.error().message);
+      exit_code = 2;
+      return;
+    }
+    bool all = true;
+    for (const auto& l : *r) {
+      fmt::print("{} {:<18} {:<9} {}\n", l.pass ? "PASS" : "FAIL", l.stage, l.table, l.detail);
+      all = all && l.pass;
+    }
+    if (!all) exit_code = 1;
+  });
+}
+
+}  // namespace fp::batch

@@ -1,0 +1,108 @@
+#include "load/ndjson_row.h"
+
+#include <charconv>
+#include <limits>
+
+#include "export/codec.h"
+
+namespace fp::batch {
+
+namespace {
+
+using simdjson::ondemand::json_type;
+
+std::string_view err_text(simdjson::error_code e) {
+  return simdjson::error_message(e);
+}
+
+}  // namespace
+
+NdjsonRowParser::NdjsonRowParser(const TableSpec& spec)
+    : spec_(spec), values_(spec.columns.size() + 1), seen_(spec.columns.size() + 1) {}
+
+Status NdjsonRowParser::parse(std::string_view line, size_t readable, std::string& out) {
+  if (readable < line.size() + simdjson::SIMDJSON_PADDING)
+    return make_error("ndjson: buffer lacks simdjson padding");
+  std::fill(seen_.begin(), seen_.end(), false);
+  simdjson::ondemand::document doc;
+  if (auto e = parser_.iterate(line.data(), line.size(), readable).get(doc))
+    return invalid_input("not JSON: {}", err_text(e));
+  simdjson::ondemand::object obj;
+  if (auto e = doc.get_object().get(obj)) return invalid_input("not a JSON object: {}", err_text(e));
+  const size_t ncols = spec_.columns.size();
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return invalid_input("bad field name: {}", err_text(e));
+    size_t idx = ncols + 1;
+    if (key == kSourceXidField) {
+      idx = ncols;
+    } else {
+      for (size_t i = 0; i < ncols; ++i)
+        if (spec_.columns[i].name == key) idx = i;
+    }
+    if (idx > ncols) return invalid_input("unexpected field {:?}", key);
+    if (seen_[idx]) return invalid_input("field {:?} appears twice", key);
+    seen_[idx] = true;
+    auto value = field.value();
+    std::string& v = values_[idx];
+    v.clear();
+    const ColumnKind kind = idx == ncols ? ColumnKind::kInt64 : spec_.columns[idx].kind;
+    json_type type;
+    if (auto e = value.type().get(type)) return invalid_input("field {}: {}", key, err_text(e));
+    switch (kind) {
+      case ColumnKind::kInt32:
+      case ColumnKind::kInt64: {
+        int64_t n = 0;
+        if (type != json_type::number || value.get_int64().get(n))
+          return invalid_input("field {}: expected an integer", key);
+        if (kind == ColumnKind::kInt32 &&
+            (n < std::numeric_limits<int32_t>::min() || n > std::numeric_limits<int32_t>::max()))
+          return invalid_input("field {}: {} out of range for a 32-bit integer", key, n);
+        char buf[24];
+        auto r = std::to_chars(buf, buf + sizeof buf, n);
+        v.assign(buf, r.ptr);
+        break;
+      }
+      case ColumnKind::kFloat64: {
+        if (type == json_type::string) {  // the exporter's spelling of non-finite values
+          std::string_view s;
+          if (value.get_string().get(s) || (s != "NaN" && s != "Infinity" && s != "-Infinity"))
+            return invalid_input("field {}: expected a number", key);
+          v = s;
+          break;
+        }
+        double d = 0;
+        if (type != json_type::number || value.get_double().get(d))
+          return invalid_input("field {}: expected a number", key);
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, d);  // shortest text that round-trips exactly
+        v.assign(buf, r.ptr);
+        break;
+      }
+      case ColumnKind::kText:
+      case ColumnKind::kTimestamp:
+      case ColumnKind::kTimestampTz: {
+        std::string_view s;
+        if (type != json_type::string || value.get_string().get(s))
+          return invalid_input("field {}: expected a string", key);
+        if (kind != ColumnKind::kText && (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' '))
+          return invalid_input("field {}: {:?} is not a 'YYYY-MM-DD HH:MM:SS' timestamp", key, s);
+        copy_escape_append(v, s);
+        break;
+      }
+    }
+  }
+  // Anything after the object's closing brace (a second document on one line) is malformed too.
+  const char* end_loc = nullptr;
+  if (!doc.current_location().get(end_loc)) return invalid_input("trailing content after the JSON object");
+  for (size_t i = 0; i <= ncols; ++i)
+    if (!seen_[i])
+      return invalid_input("missing field {:?}", i == ncols ? kSourceXidField : spec_.columns[i].name);
+  for (size_t i = 0; i <= ncols; ++i) {
+    out += values_[i];
+    out += i == ncols ? '\n' : '\t';
+  }
+  return ok_status();
+}
+
+}  // namespace fp::batch
