@@ -31,6 +31,9 @@ trap cleanup EXIT
 step "integration tests"
 ctest --preset integration --output-on-failure
 
+step "browser tests (headless Chromium)"
+node --test tests/browser/
+
 # Last: these stop, kill and restart parts of the stack.
 step "stack lifecycle tests"
 ctest --preset lifecycle --output-on-failure
