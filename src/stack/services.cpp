@@ -50,7 +50,8 @@ std::vector<std::unique_ptr<Component>> make_services(const Context&) {
       "simulated fleet: 8 vehicles, 4 measurements/s", ""));
   // The web app on its default port, its health check the same /healthz users see.
   out.push_back(std::make_unique<FleetpipeService>("webapp", std::vector<std::string>{"webapp"},
-                                                   "http://127.0.0.1:5001/", "http://127.0.0.1:5001/healthz"));
+                                                   "http://127.0.0.1:5001/",
+                                                   "http://127.0.0.1:5001/healthz"));
   return out;
 }
 
