@@ -21,7 +21,8 @@ void add_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--static-dir", opts->static_dir, "Dashboard files (default web/realtime)");
-  cmd->add_option("--vendor-dir", opts->vendor_dir, "npm packages with Plotly.js and the basemap (default node_modules)");
+  cmd->add_option("--vendor-dir", opts->vendor_dir,
+                  "npm packages with Plotly.js and the basemap (default node_modules)");
   cmd->add_option("--schema", opts->schema, "Webapp database schema to rebuild the state from")
       ->capture_default_str();
   cmd->add_flag("!--no-rebuild", opts->rebuild_from_db, "Start from the topics alone, not the database");

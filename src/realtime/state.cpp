@@ -81,7 +81,8 @@ std::vector<FleetState::Change> FleetState::apply(const ChangeEvent& ev) {
   auto up = upsert(row);
   for (auto& c : up) {
     // One change per vehicle: a removal then an upsert of the same vehicle is a redraw.
-    auto same = std::find_if(out.begin(), out.end(), [&](const Change& o) { return o.vehicle_id == c.vehicle_id; });
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const Change& o) { return o.vehicle_id == c.vehicle_id; });
     if (same != out.end()) {
       same->kind = ChangeKind::kReplaced;
     } else {
@@ -148,9 +149,9 @@ const VehicleTrack* FleetState::find(int64_t vehicle_id) const {
 }
 
 nlohmann::json FleetState::point_json(const TrackPoint& p) const {
-  return {{"t", p.time_ms},           {"lat", p.latitude},       {"lon", p.longitude},
-          {"fuel", p.fuel_percent},   {"gal", p.fuel_gallons},   {"dist", p.distance},
-          {"speed", p.speed_mph},     {"trip", p.trip_id},       {"seq", p.sequence}};
+  return {{"t", p.time_ms},         {"lat", p.latitude},     {"lon", p.longitude},
+          {"fuel", p.fuel_percent}, {"gal", p.fuel_gallons}, {"dist", p.distance},
+          {"speed", p.speed_mph},   {"trip", p.trip_id},     {"seq", p.sequence}};
 }
 
 nlohmann::json FleetState::vehicle_json(const VehicleTrack& v, bool with_track) const {

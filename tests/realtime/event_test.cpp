@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "realtime/event.h"
+
+#include <gtest/gtest.h>
 
 namespace fp::realtime {
 namespace {
@@ -101,14 +101,16 @@ TEST(RealtimeEvent, MalformedEventsAreErrorsWithAReason) {
       {R"({"payload":{"op":"c","after":null}})", "after"},
       {R"({"payload":{"op":"d","before":null,"after":null}})", "before"},
       {R"({"payload":{"op":"c","after":{"vehicle_id":"seven"}}})", "vehicle_id"},
-      {trips_change("c", "null", R"({"vehicle_id":1,"trip_id":1,"measurement_sequence":1,)"
-                                 R"("measurement_time":"yesterday","latitude":1,"longitude":1,)"
-                                 R"("fuel_capacity":1,"distance_traveled":1,"fuel_remaining_percent":1,)"
-                                 R"("fuel_remaining_gallon":1})"),
+      {trips_change("c", "null",
+                    R"({"vehicle_id":1,"trip_id":1,"measurement_sequence":1,)"
+                    R"("measurement_time":"yesterday","latitude":1,"longitude":1,)"
+                    R"("fuel_capacity":1,"distance_traveled":1,"fuel_remaining_percent":1,)"
+                    R"("fuel_remaining_gallon":1})"),
        "measurement_time"},
-      {trips_change("c", "null", R"({"vehicle_id":1,"trip_id":1,"measurement_sequence":1,)"
-                                 R"("measurement_time":0,"latitude":91,"longitude":1,"fuel_capacity":1,)"
-                                 R"("distance_traveled":1,"fuel_remaining_percent":1,"fuel_remaining_gallon":1})"),
+      {trips_change("c", "null",
+                    R"({"vehicle_id":1,"trip_id":1,"measurement_sequence":1,)"
+                    R"("measurement_time":0,"latitude":91,"longitude":1,"fuel_capacity":1,)"
+                    R"("distance_traveled":1,"fuel_remaining_percent":1,"fuel_remaining_gallon":1})"),
        "latitude"},
   };
   for (const auto& [value, reason] : cases) {

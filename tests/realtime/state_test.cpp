@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "realtime/state.h"
+
+#include <gtest/gtest.h>
 
 namespace fp::realtime {
 namespace {
