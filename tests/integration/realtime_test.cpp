@@ -145,7 +145,7 @@ class RealtimeIntegration : public ::testing::Test {
         "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, "
         "longitude, "
         "fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color) "
-        "VALUES ($1, 1, $2, $3::timestamp, $4, $5, 40, $2, 80, 32, 'teal')",
+        "VALUES ($1, 1, $2, $3::timestamp, $4, $5, 40, 10, 80, 32, 'teal')",
         kVehicle, seq, std::string(time), lat, lon);
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
