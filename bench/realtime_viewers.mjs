@@ -6,6 +6,7 @@ const base = process.env.BASE;
 const viewers = Number(process.env.VIEWERS || 1);
 const seconds = Number(process.env.SECONDS_RUN || 60);
 const minVehicle = Number(process.env.MIN_VEHICLE || 0);
+const maxVehicle = Number(process.env.MAX_VEHICLE || Number.MAX_SAFE_INTEGER);
 
 const total = [];
 const upstream = [];
@@ -29,7 +30,7 @@ async function view(i) {
         const now = Date.now();
         const data = JSON.parse(block.slice(block.indexOf('data: ') + 6));
         events++;
-        if (data.vehicle.id < minVehicle || !(data.source_ts_ms > 0)) continue;
+        if (data.vehicle.id < minVehicle || data.vehicle.id >= maxVehicle || !(data.source_ts_ms > 0)) continue;
         // Every viewer records; viewer 0 also records the upstream share.
         total.push(now - data.source_ts_ms);
         if (i === 0 && data.record_ts_ms > 0) upstream.push(data.record_ts_ms - data.source_ts_ms);

@@ -102,6 +102,7 @@ struct RealtimeService::Impl {
             {}, metrics::exponential_buckets(0.005, 2, 14))),
         dropped_viewers(registry.counter("fp_realtime_viewers_dropped_total",
                                          "Viewers dropped because they fell too far behind")) {
+    lag_gauge.set(-1);  // not sampled yet: a reader waiting for "caught up" must not see 0 before the first sample
     if (options.group_id.empty()) {
       options.group_id = options.source == Source::kCdc ? "fleetpipe-realtime" : "fleetpipe-realtime-direct";
     }
