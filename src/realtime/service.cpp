@@ -102,7 +102,8 @@ struct RealtimeService::Impl {
             {}, metrics::exponential_buckets(0.005, 2, 14))),
         dropped_viewers(registry.counter("fp_realtime_viewers_dropped_total",
                                          "Viewers dropped because they fell too far behind")) {
-    lag_gauge.set(-1);  // not sampled yet: a reader waiting for "caught up" must not see 0 before the first sample
+    lag_gauge.set(
+        -1);  // not sampled yet: a reader waiting for "caught up" must not see 0 before the first sample
     if (options.group_id.empty()) {
       options.group_id = options.source == Source::kCdc ? "fleetpipe-realtime" : "fleetpipe-realtime-direct";
     }
@@ -301,7 +302,7 @@ struct RealtimeService::Impl {
       co.bootstrap = config.kafka_bootstrap;
       co.group_id = options.group_id;
       co.client_id = "fleetpipe-realtime";
-      co.start_from = kafka::StartFrom::kBeginning;
+      co.start_from = options.new_group_from_end ? kafka::StartFrom::kEnd : kafka::StartFrom::kBeginning;
       auto consumer = kafka::Consumer::create(co);
       Status st = consumer
                       ? (*consumer)->subscribe(options.source == Source::kCdc ? kCdcTopics : kDirectTopics)

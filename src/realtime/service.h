@@ -32,6 +32,9 @@ struct RealtimeOptions {
   std::filesystem::path static_dir;  // empty: web/realtime beside the working directory or the binary
   std::filesystem::path vendor_dir;  // empty: node_modules beside static_dir's repository
   bool rebuild_from_db = true;
+  // Where a group without committed offsets starts: the beginning of the topics (default: the state replays
+  // them), or their end (the database rebuild supplies the past; tests and very long topics).
+  bool new_group_from_end = false;
   std::string schema = "public";
   std::chrono::milliseconds poll_timeout{200};
   std::chrono::milliseconds lag_interval{5000};
