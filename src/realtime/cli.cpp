@@ -25,6 +25,9 @@ void add_commands(CLI::App& app, int& exit_code) {
                   "npm packages with Plotly.js and the basemap (default node_modules)");
   cmd->add_option("--schema", opts->schema, "Webapp database schema to rebuild the state from")
       ->capture_default_str();
+  cmd->add_flag(
+      "--new-group-from-end", opts->new_group_from_end,
+      "A group without committed offsets starts at the topics' end (the database rebuild has the past)");
   cmd->add_flag("!--no-rebuild", opts->rebuild_from_db, "Start from the topics alone, not the database");
   cmd->callback([opts, source, &exit_code] {
     opts->source = *source == "direct" ? Source::kDirect : Source::kCdc;

@@ -84,7 +84,8 @@ before(async () => {
         INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color)
         VALUES (${vehicle}, ${vehicle}, 'Ford', 'Transit', 30, 'crimson');`);
   webapp = await startService('webapp', ['--static-dir', path.join(root, 'web/webapp')]);
-  realtime = await startService('realtime', ['--group', `realtime-browser-${process.pid}-${Date.now()}`]);
+  realtime = await startService('realtime', ['--group', `realtime-browser-${process.pid}-${Date.now()}`,
+    '--new-group-from-end']);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
