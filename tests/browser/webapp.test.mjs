@@ -54,7 +54,7 @@ let serverLog = '';
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  const migrations = ['001_core_tables.sql', '002_latest_locations.sql', '004_vehicle_latest_index.sql']
+  const migrations = ['001_core_tables.sql', '002_latest_locations.sql', '005_vehicle_latest_index.sql']
     .map((m) => `\\i sql/webapp/${m}`).join('\n');
   execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-q'], {
     env: pgEnv(), cwd: root,
