@@ -8,6 +8,7 @@
 #include "export/cli.h"
 #include "generator/cli.h"
 #include "load/cli.h"
+#include "realtime/cli.h"
 #include "stack/cli.h"
 #include "webapp/cli.h"
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   fp::webapp::add_commands(app, exit_code);
   fp::batch::add_export_commands(app, exit_code);
   fp::batch::add_load_commands(app, exit_code);
+  fp::realtime::add_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();

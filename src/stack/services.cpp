@@ -52,6 +52,10 @@ std::vector<std::unique_ptr<Component>> make_services(const Context&) {
   out.push_back(std::make_unique<FleetpipeService>("webapp", std::vector<std::string>{"webapp"},
                                                    "http://127.0.0.1:5001/",
                                                    "http://127.0.0.1:5001/healthz"));
+  // The live dashboard, fed by the webapp database's change topics.
+  out.push_back(std::make_unique<FleetpipeService>("realtime", std::vector<std::string>{"realtime"},
+                                                   "http://127.0.0.1:18050/",
+                                                   "http://127.0.0.1:18050/healthz"));
   return out;
 }
 

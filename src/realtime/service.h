@@ -1,0 +1,59 @@
+// `fleetpipe realtime`: the live fleet dashboard. A consumer-group member reads the webapp database's
+// change topics (or the direct "trips" topic), folds the events into FleetState and pushes every change to
+// the browsers over Server-Sent Events. On start the state is rebuilt from the webapp database (the latest
+// points of every vehicle) so a restart never shows an empty map.
+//
+//   GET /                 the dashboard (web/realtime/), Plotly.js and the basemap served locally
+//   GET /events           text/event-stream: "snapshot" on connect, then "point", "vehicle", "remove"
+//   GET /api/state        the current state as JSON
+//   GET /healthz          consumer alive and polled recently
+//   GET /metrics          lag, events/s, viewers, delivery latency (now - source commit time)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/config.h"
+#include "common/error.h"
+
+namespace fp::realtime {
+
+enum class Source { kCdc, kDirect };
+
+struct RealtimeOptions {
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = 18050;
+  Source source = Source::kCdc;
+  std::string group_id;  // empty: fleetpipe-realtime (cdc) or fleetpipe-realtime-direct
+  size_t track_limit = 200;
+  std::filesystem::path static_dir;  // empty: web/realtime beside the working directory or the binary
+  std::filesystem::path vendor_dir;  // empty: node_modules beside static_dir's repository
+  bool rebuild_from_db = true;
+  // Where a group without committed offsets starts: the beginning of the topics (default: the state replays
+  // them), or their end (the database rebuild supplies the past; tests and very long topics).
+  bool new_group_from_end = false;
+  std::string schema = "public";
+  std::chrono::milliseconds poll_timeout{200};
+  std::chrono::milliseconds lag_interval{5000};
+  size_t sse_max_queued_events = 4096;
+};
+
+class RealtimeService {
+ public:
+  RealtimeService(const Config& config, RealtimeOptions options);
+  ~RealtimeService();
+  Status start();
+  uint16_t port() const;
+  void stop();
+  Status run_until_shutdown();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fp::realtime

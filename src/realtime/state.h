@@ -1,0 +1,80 @@
+// The dashboard's model of the fleet: per vehicle a bounded recent track, ordered by measurement time,
+// and the figures the page shows (position, fuel, distance, speed derived from consecutive points,
+// low-fuel alert). Change events are applied idempotently: a point is identified by its natural key
+// (trip_id, measurement_sequence), so re-reading events the database rebuild already loaded is harmless.
+//
+// Not thread-safe: the service guards it with one mutex.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "realtime/event.h"
+
+namespace fp::realtime {
+
+inline constexpr double kLowFuelPercent = 15.0;
+
+// Great-circle distance in miles (the seed's distances and gallons are US units).
+double haversine_miles(double lat1, double lon1, double lat2, double lon2);
+
+struct TrackPoint {
+  int64_t row_id = 0;
+  int64_t trip_id = 0;
+  int64_t sequence = 0;
+  int64_t time_ms = 0;
+  double latitude = 0;
+  double longitude = 0;
+  double fuel_percent = 0;
+  double fuel_gallons = 0;
+  double distance = 0;
+  double speed_mph = 0;  // from the previous point of the track; 0 for the first one
+};
+
+struct VehicleTrack {
+  int64_t id = 0;
+  std::string color;
+  std::deque<TrackPoint> points;  // oldest first
+};
+
+class FleetState {
+ public:
+  explicit FleetState(size_t track_limit = 200) : track_limit_(track_limit == 0 ? 1 : track_limit) {}
+
+  enum class ChangeKind {
+    kAppended,  // a newer point at the end of the track: the page adds one point
+    kReplaced,  // the track changed elsewhere (update, delete, late point): the page redraws the vehicle
+    kRemoved,   // no points left: the vehicle leaves the page
+  };
+  struct Change {
+    int64_t vehicle_id = 0;
+    ChangeKind kind = ChangeKind::kAppended;
+  };
+  // Applies one event; returns what changed (empty when nothing did).
+  std::vector<Change> apply(const ChangeEvent& event);
+
+  const VehicleTrack* find(int64_t vehicle_id) const;
+  size_t vehicle_count() const { return vehicles_.size(); }
+
+  // {"id","color","lat","lon","fuel_percent","fuel_gallons","distance","speed_mph","low_fuel","time_ms",
+  //  "trip_id","sequence"} of the latest point, plus "track" (arrays) when with_track.
+  nlohmann::json vehicle_json(const VehicleTrack& v, bool with_track) const;
+  nlohmann::json point_json(const TrackPoint& p) const;
+  // All vehicles with their tracks.
+  nlohmann::json snapshot_json() const;
+
+ private:
+  std::vector<Change> upsert(const TripRow& row);
+  std::vector<Change> remove(int64_t vehicle_id, int64_t trip_id, int64_t sequence);
+  static void recompute_speeds(VehicleTrack& v);
+
+  size_t track_limit_;
+  std::map<int64_t, VehicleTrack> vehicles_;
+  std::map<int64_t, std::string> colors_;  // from the vehicles table, for vehicles without points yet
+};
+
+}  // namespace fp::realtime

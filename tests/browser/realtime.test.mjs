@@ -1,0 +1,168 @@
+// Browser test of `fleetpipe realtime` in headless Chromium (playwright-core, Debian's /usr/bin/chromium):
+// a trip submitted through the web app's form travels webapp -> Postgres -> Debezium -> Kafka -> realtime
+// -> SSE, and the vehicle moves on the dashboard within 2 s. Needs the running stack (configuration from the
+// environment); starts build/fleetpipe webapp and realtime on free ports. Screenshots go to build/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const shots = path.join(root, 'build/screenshots');
+const vehicle = 990201; // ids at the top of the range are reserved for tests
+
+function pgEnv() {
+  const stateDir = process.env.FLEETPIPE_STATE_DIR || path.join(root, 'var');
+  let password = process.env.POSTGRES_PASSWORD;
+  const creds = path.join(stateDir, 'credentials.env');
+  if (!password && existsSync(creds)) {
+    const line = readFileSync(creds, 'utf8').split('\n').find((l) => l.startsWith('POSTGRES_PASSWORD='));
+    password = line?.slice('POSTGRES_PASSWORD='.length).replace(/^['"]|['"]$/g, '');
+  }
+  return {
+    ...process.env,
+    PGHOST: process.env.POSTGRES_HOST || 'localhost',
+    PGPORT: process.env.POSTGRES_PORT || '5433',
+    PGDATABASE: process.env.POSTGRES_DB || 'webapp',
+    PGUSER: process.env.POSTGRES_USER || 'fleetpipe',
+    PGPASSWORD: password || '',
+  };
+}
+
+function psql(sql) {
+  return execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql], { env: pgEnv(), cwd: root }).toString();
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const services = [];
+let browser;
+
+async function startService(name, args) {
+  const port = await freePort();
+  const proc = spawn(path.join(root, 'build/fleetpipe'), [name, '--port', String(port), ...args],
+    { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const svc = { proc, log: '', base: `http://127.0.0.1:${port}` };
+  proc.stdout.on('data', (d) => { svc.log += d; });
+  proc.stderr.on('data', (d) => { svc.log += d; });
+  services.push(svc);
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`${svc.base}/healthz`);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    assert.ok(i < 200, `${name} did not become healthy:\n${svc.log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return svc;
+}
+
+function cleanup() {
+  psql(`DELETE FROM trips WHERE vehicle_id = ${vehicle}; DELETE FROM vehicles WHERE id = ${vehicle};
+        DELETE FROM drivers WHERE id = ${vehicle};`);
+}
+
+let webapp;
+let realtime;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  cleanup();
+  psql(`INSERT INTO drivers (id, name, license_number) VALUES (${vehicle}, 'Browser Test', 'RT-BROWSER');
+        INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color)
+        VALUES (${vehicle}, ${vehicle}, 'Ford', 'Transit', 30, 'crimson');`);
+  webapp = await startService('webapp', ['--static-dir', path.join(root, 'web/webapp')]);
+  realtime = await startService('realtime', ['--group', `realtime-browser-${process.pid}-${Date.now()}`,
+    '--new-group-from-end']);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of services) {
+    const exited = new Promise((r) => s.proc.once('exit', r));
+    s.proc.kill('SIGTERM');
+    await exited;
+  }
+  cleanup();
+});
+
+async function fill(page, values) {
+  for (const [name, value] of Object.entries(values)) await page.fill(`input[name="${name}"]`, value);
+}
+
+test('a trip submitted through the web form moves the vehicle on the dashboard within 2 s', async () => {
+  const dash = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+  const offsite = [];
+  dash.on('request', (r) => { if (!r.url().startsWith(realtime.base)) offsite.push(r.url()); });
+  const errors = [];
+  dash.on('pageerror', (e) => errors.push(String(e)));
+  dash.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const failed = [];
+  dash.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  await dash.goto(`${realtime.base}/`);
+  await dash.waitForSelector('#status.online', { timeout: 5000 });
+
+  // A first point, written directly, tells us the consumer has caught up with the topic.
+  psql(`INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude,
+          fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color)
+        VALUES (${vehicle}, 1, 1, '2024-04-17 08:00:00', 49.25, -123.1, 30, 10, 90, 27, 'crimson')`);
+  const row = dash.locator(`tr[data-vehicle="${vehicle}"]`);
+  await row.waitFor({ timeout: 60000 });
+  assert.equal(await row.locator('td[data-field="lat"]').innerText(), '49.25000');
+
+  // The web app's form, as a user would submit it.
+  const form = await browser.newPage();
+  await form.goto(`${webapp.base}/`);
+  await fill(form, {
+    vehicle_id: String(vehicle), trip_id: '1', measurement_sequence: '2', measurement_time: '2024-04-17 08:15:00',
+    latitude: '49.5', longitude: '-122.75', fuel_capacity: '30', distance_traveled: '30.5',
+    fuel_remaining_percent: '12', fuel_remaining_gallon: '3.6', color: 'crimson',
+  });
+  const submitted = Date.now();
+  const [resp] = await Promise.all([form.waitForNavigation(), form.click('button[type="submit"]')]);
+  assert.equal(resp.status(), 200);
+
+  await dash.waitForFunction((v) => {
+    const cell = document.querySelector(`tr[data-vehicle="${v}"] td[data-field="lat"]`);
+    return cell && cell.textContent === '49.50000';
+  }, vehicle, { timeout: 2000 });
+  const elapsed = Date.now() - submitted;
+  console.log(`form submit -> dashboard: ${elapsed} ms`);
+  assert.ok(elapsed <= 2000, `took ${elapsed} ms`);
+  assert.equal(await row.locator('td[data-field="lon"]').innerText(), '-122.75000');
+  assert.equal(await row.locator('td[data-field="alert"]').innerText(), 'LOW FUEL');
+  // About 23.4 miles (haversine) in 15 minutes.
+  const speed = Number(await row.locator('td[data-field="speed"]').innerText());
+  assert.ok(speed > 90 && speed < 97, `speed ${speed}`);
+
+  // The vehicle selector narrows the page to one vehicle.
+  await dash.selectOption('#vehicle-select', String(vehicle));
+  assert.equal(await dash.locator('#vehicles tbody tr').count(), 1);
+  // The map drew its basemap from the locally served geometry.
+  await dash.waitForSelector('#map .geo .layer.countries path, #map .geo path.countries, #map .geo .coastlines path',
+    { timeout: 5000 });
+  await dash.waitForTimeout(300);
+  await dash.screenshot({ path: path.join(shots, 'realtime-dashboard.png'), fullPage: true });
+  assert.deepEqual(offsite, [], 'the page requested nothing from other origins');
+  assert.deepEqual(failed, [], 'every resource of the page loads');
+  assert.deepEqual(errors, []);
+  await form.close();
+  await dash.close();
+});

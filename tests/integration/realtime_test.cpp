@@ -1,0 +1,231 @@
+// The live dashboard end to end: rows written to the webapp database travel through Debezium and Kafka into
+// `fleetpipe realtime` and out on its Server-Sent Events stream; an update and a delete behave.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/config.h"
+#include "common/http_client.h"
+#include "common/pg.h"
+#include "realtime/service.h"
+
+namespace fp {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kVehicle = 990101;  // ids at the top of the range are reserved for tests
+
+// A minimal text/event-stream reader over a plain socket (the HTTP client library has no streaming API).
+class SseReader {
+ public:
+  bool open(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return false;
+    timeval tv{0, 200'000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
+    const std::string req = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
+    return ::send(fd_, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size());
+  }
+  ~SseReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  struct Event {
+    std::string name;
+    json data;
+  };
+  // The next event matching `want`, within the timeout.
+  std::optional<Event> next(std::chrono::milliseconds timeout,
+                            const std::function<bool(const Event&)>& want) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      while (auto ev = take()) {
+        if (want(*ev)) return ev;
+      }
+      char chunk[65536];
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n > 0) buf_.append(chunk, static_cast<size_t>(n));
+      if (n == 0) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<Event> take() {
+    if (!head_done_) {
+      auto end = buf_.find("\r\n\r\n");
+      if (end == std::string::npos) return std::nullopt;
+      buf_.erase(0, end + 4);
+      head_done_ = true;
+    }
+    auto end = buf_.find("\n\n");
+    if (end == std::string::npos) return std::nullopt;
+    std::string block = buf_.substr(0, end);
+    buf_.erase(0, end + 2);
+    Event ev;
+    std::string data;
+    size_t pos = 0;
+    while (pos <= block.size()) {
+      size_t nl = block.find('\n', pos);
+      std::string line = block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      if (line.starts_with("event: ")) ev.name = line.substr(7);
+      if (line.starts_with("data: ")) data += line.substr(6);
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+    if (ev.name.empty()) return Event{};  // a keep-alive comment
+    ev.data = json::parse(data, nullptr, false);
+    return ev;
+  }
+  int fd_ = -1;
+  std::string buf_;
+  bool head_done_ = false;
+};
+
+class RealtimeIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = Config::load();
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    cfg_ = *cfg;
+    auto conn = pg::Connection::connect(cfg_.webapp);
+    ASSERT_TRUE(conn.ok()) << conn.error().message;
+    db_ = std::make_unique<pg::Connection>(std::move(*conn));
+    cleanup();
+    ASSERT_TRUE(
+        db_->exec("INSERT INTO drivers (id, name, license_number) VALUES (990101, 'RT Test', 'RT-TEST-1')")
+            .ok());
+    ASSERT_TRUE(db_->exec("INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+                          "VALUES (990101, 990101, 'Test', 'Van', 40, 'teal')")
+                    .ok());
+    start_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    realtime::RealtimeOptions o;
+    o.port = 0;
+    o.group_id = "realtime-test-" + std::to_string(getpid()) + "-" +
+                 std::to_string(Clock::now().time_since_epoch().count());
+    o.new_group_from_end = true;  // the topic may hold millions of older rows; this test needs only its own
+    service_ = std::make_unique<realtime::RealtimeService>(cfg_, o);
+    auto st = service_->start();
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    // Give the new group its partitions (and its start at the end) before anything is written.
+    for (int i = 0; i < 50; ++i) {
+      auto h =
+          http::get(fmt::format("http://127.0.0.1:{}/healthz", service_->port()), std::chrono::seconds(2));
+      if (h.ok() && h->status == 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    ASSERT_TRUE(sse_.open(service_->port()));
+    auto snap = sse_.next(std::chrono::seconds(5), [](const auto& e) { return e.name == "snapshot"; });
+    ASSERT_TRUE(snap) << "no snapshot on connect";
+    ASSERT_TRUE(snap->data.contains("vehicles"));
+  }
+
+  void TearDown() override {
+    if (service_) service_->stop();
+    if (db_) cleanup();
+  }
+
+  void cleanup() {
+    EXPECT_TRUE(db_->exec("DELETE FROM trips WHERE vehicle_id = 990101").ok());
+    EXPECT_TRUE(db_->exec("DELETE FROM vehicles WHERE id = 990101").ok());
+    EXPECT_TRUE(db_->exec("DELETE FROM drivers WHERE id = 990101").ok());
+  }
+
+  // Events of this run only: a fresh group replays the topic, which holds earlier runs' rows of the same
+  // vehicle; their commits are older than this test.
+  bool ours(const SseReader::Event& e) const {
+    if (!e.data.is_object() || !e.data.contains("source_ts_ms") ||
+        e.data["source_ts_ms"].get<int64_t>() < start_ms_) {
+      return false;
+    }
+    if (e.name == "point") return e.data["vehicle"]["id"] == kVehicle;
+    if (e.name == "vehicle" || e.name == "remove") return e.data["id"] == kVehicle;
+    return false;
+  }
+
+  void insert(int seq, const char* time, double lat, double lon) {
+    auto r = db_->query(
+        "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, "
+        "longitude, "
+        "fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color) "
+        "VALUES ($1, 1, $2, $3::timestamp, $4, $5, 40, 10, 80, 32, 'teal')",
+        kVehicle, seq, std::string(time), lat, lon);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+
+  Config cfg_;
+  std::unique_ptr<pg::Connection> db_;
+  std::unique_ptr<realtime::RealtimeService> service_;
+  SseReader sse_;
+  int64_t start_ms_ = 0;
+};
+
+TEST_F(RealtimeIntegration, InsertUpdateDeleteReachTheEventStream) {
+  // A fresh group replays the topic from the beginning first, so allow for that on a busy stack.
+  constexpr auto kWait = std::chrono::seconds(30);
+  insert(1, "2024-04-15 17:00:00", 49.0, -123.0);
+  auto first = sse_.next(kWait, [this](const auto& e) { return ours(e); });
+  ASSERT_TRUE(first) << "the insert did not reach the dashboard stream";
+  ASSERT_EQ(first->name, "point");
+  EXPECT_DOUBLE_EQ(first->data["point"]["lat"].get<double>(), 49.0);
+  EXPECT_EQ(first->data["vehicle"]["color"], "teal");
+  EXPECT_GT(first->data["source_ts_ms"].get<int64_t>(), 0);
+
+  // One degree of latitude north in one hour: about 69 mph.
+  insert(2, "2024-04-15 18:00:00", 50.0, -123.0);
+  auto second = sse_.next(kWait, [this](const auto& e) { return ours(e); });
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->name, "point");
+  EXPECT_NEAR(second->data["point"]["speed"].get<double>(), 69.09, 0.05);
+
+  ASSERT_TRUE(db_->exec("UPDATE trips SET fuel_remaining_percent = 10, fuel_remaining_gallon = 4 "
+                        "WHERE vehicle_id = 990101 AND measurement_sequence = 2")
+                  .ok());
+  auto updated = sse_.next(kWait, [this](const auto& e) { return ours(e); });
+  ASSERT_TRUE(updated);
+  ASSERT_EQ(updated->name, "vehicle");
+  EXPECT_DOUBLE_EQ(updated->data["latest"]["fuel"].get<double>(), 10.0);
+  EXPECT_TRUE(updated->data["low_fuel"].get<bool>());
+  EXPECT_EQ(updated->data["track"].size(), 2u);
+
+  ASSERT_TRUE(db_->exec("DELETE FROM trips WHERE vehicle_id = 990101 AND measurement_sequence = 2").ok());
+  auto shortened = sse_.next(kWait, [this](const auto& e) { return ours(e); });
+  ASSERT_TRUE(shortened);
+  ASSERT_EQ(shortened->name, "vehicle");
+  EXPECT_EQ(shortened->data["track"].size(), 1u);
+  EXPECT_FALSE(shortened->data["low_fuel"].get<bool>());
+
+  ASSERT_TRUE(db_->exec("DELETE FROM trips WHERE vehicle_id = 990101").ok());
+  auto removed = sse_.next(kWait, [this](const auto& e) { return ours(e); });
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->name, "remove");
+
+  auto health =
+      http::get(fmt::format("http://127.0.0.1:{}/healthz", service_->port()), std::chrono::seconds(5));
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200) << health->body;
+  auto metrics =
+      http::get(fmt::format("http://127.0.0.1:{}/metrics", service_->port()), std::chrono::seconds(5));
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("fp_realtime_delivery_latency_seconds_count"), std::string::npos);
+  EXPECT_NE(metrics->body.find("fp_realtime_viewers 1"), std::string::npos) << metrics->body;
+}
+
+}  // namespace
+}  // namespace fp
