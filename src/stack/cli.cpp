@@ -43,6 +43,7 @@ void print_urls(const Context& ctx) {
   fmt::print("  Kafka Connect REST    {}/connectors\n", c.connect_url);
   fmt::print("  S3 (bucket {:<8})   {}\n", c.s3.bucket, c.s3.endpoint);
   fmt::print("  Web app               http://127.0.0.1:5001/  (with --with-services / demo)\n");
+  fmt::print("  Live dashboard        http://127.0.0.1:18050/ (with --with-services / demo)\n");
   fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
              (ctx.state() / "credentials.env").string());
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());
