@@ -13,6 +13,7 @@
 
 #include "common/digest.h"
 #include "common/log.h"
+#include "common/markup.h"
 #include "common/sigv4.h"
 
 namespace fp::s3 {
@@ -165,7 +166,7 @@ Status Client::create_bucket() {
     c.body = fmt::format(
         "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         "<LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-        xml_escape(cfg_.region));
+        escape_markup(cfg_.region));
     c.headers.emplace_back("content-type", "application/xml");
   }
   c.accept = [](const http::Response& r) {

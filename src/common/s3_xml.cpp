@@ -5,6 +5,8 @@
 #include <charconv>
 #include <sstream>
 
+#include "common/markup.h"
+
 namespace fp::s3 {
 namespace {
 
@@ -33,33 +35,6 @@ std::string text(const pt::ptree& node, const char* child) {
 std::string strip_quotes(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return std::string(s);
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::optional<ErrorDoc> parse_error(std::string_view xml) {
@@ -119,7 +94,7 @@ std::string complete_multipart_body(const std::vector<CompletedPart>& parts) {
   std::string out = "<CompleteMultipartUpload>";
   for (const auto& p : parts)
     out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>\"{}\"</ETag></Part>", p.number,
-                       xml_escape(p.etag));
+                       escape_markup(p.etag));
   out += "</CompleteMultipartUpload>";
   return out;
 }

@@ -54,7 +54,5 @@ Error error_from_response(long status, std::string_view body, std::string_view w
 
 // ETags arrive quoted ("\"abc\""); callers compare the bare value.
 std::string strip_quotes(std::string_view s);
-// Escapes &, <, >, ", ' for XML text.
-std::string xml_escape(std::string_view s);
 
 }  // namespace fp::s3

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/markup.h"
+
 namespace fp::webapp::html {
 
 namespace {
@@ -52,30 +54,7 @@ const char* kFoot =
 }  // namespace
 
 std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return escape_markup(s);
 }
 
 std::string number(double v) {
