@@ -1,0 +1,19 @@
+-- One row per vehicle id, the newest version the loader has seen.
+with ranked as (
+    select
+        v.*,
+        row_number() over (partition by v.id order by v._source_xid desc) as version_rank
+    from {{ source('raw', 'vehicles') }} as v
+)
+
+select
+    id::integer                         as vehicle_id,
+    driver_id::integer                  as driver_id,
+    trim(make)                          as make,
+    trim(model)                         as model,
+    fuel_capacity::double precision     as fuel_capacity_gallons,
+    lower(color)                        as color,
+    created_at                          as created_at,
+    _loaded_at                          as loaded_at
+from ranked
+where version_rank = 1

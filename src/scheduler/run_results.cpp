@@ -1,0 +1,69 @@
+#include "scheduler/run_results.h"
+
+namespace fp::sched {
+
+nlohmann::json DbtCounts::to_json() const {
+  return {{"pass", pass}, {"fail", fail}, {"error", error}, {"skip", skip}, {"warn", warn}};
+}
+
+nlohmann::json DbtResults::to_json() const {
+  nlohmann::json j = all.to_json();
+  j["models"] = models.to_json();
+  j["tests"] = tests.to_json();
+  j["rows"] = rows;
+  j["elapsed_s"] = elapsed_s;
+  auto f = nlohmann::json::array();
+  for (const auto& x : failures)
+    f.push_back({{"node", x.unique_id}, {"status", x.status}, {"message", x.message}});
+  j["failures"] = f;
+  return j;
+}
+
+namespace {
+
+// dbt's node statuses (dbt.artifacts.schemas.results): RunStatus for models, TestStatus for tests.
+Result<int64_t DbtCounts::*> bucket_for(std::string_view status) {
+  if (status == "success" || status == "pass") return &DbtCounts::pass;
+  if (status == "fail") return &DbtCounts::fail;
+  if (status == "error" || status == "runtime error") return &DbtCounts::error;
+  if (status == "skipped" || status == "no-op") return &DbtCounts::skip;
+  if (status == "warn") return &DbtCounts::warn;
+  return invalid_input("unknown node status '{}'", status);
+}
+
+}  // namespace
+
+Result<DbtResults> parse_run_results(std::string_view json_text) {
+  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return invalid_input("run_results.json: not valid JSON");
+  if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array())
+    return invalid_input("run_results.json: no \"results\" array");
+  DbtResults out;
+  if (auto e = doc.find("elapsed_time"); e != doc.end() && e->is_number()) out.elapsed_s = e->get<double>();
+  for (const auto& r : doc["results"]) {
+    if (!r.is_object() || !r.contains("status") || !r["status"].is_string() || !r.contains("unique_id") ||
+        !r["unique_id"].is_string())
+      return invalid_input("run_results.json: a result without status or unique_id");
+    const std::string status = r["status"].get<std::string>();
+    const std::string id = r["unique_id"].get<std::string>();
+    auto member = bucket_for(status);
+    if (!member) return std::move(member).error().context(fmt::format("run_results.json: {}", id));
+    out.all.*(*member) += 1;
+    const bool is_test = id.rfind("test.", 0) == 0 || id.rfind("unit_test.", 0) == 0;
+    (is_test ? out.tests : out.models).*(*member) += 1;
+    if (!is_test && status == "success") {
+      // adapter_response.rows_affected: what the statement reported (-1 or absent when unknown).
+      if (auto ar = r.find("adapter_response"); ar != r.end() && ar->is_object())
+        if (auto ra = ar->find("rows_affected"); ra != ar->end() && ra->is_number_integer() && *ra > 0)
+          out.rows += ra->get<int64_t>();
+    }
+    if ((status == "fail" || status == "error" || status == "runtime error") && out.failures.size() < 20) {
+      std::string msg;
+      if (auto m = r.find("message"); m != r.end() && m->is_string()) msg = m->get<std::string>();
+      out.failures.push_back({id, status, msg});
+    }
+  }
+  return out;
+}
+
+}  // namespace fp::sched

@@ -1,0 +1,206 @@
+#include "scheduler/steps.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "export/exporter.h"
+#include "load/loader.h"
+#include "scheduler/child.h"
+
+namespace fp::sched {
+namespace {
+
+Result<std::string> read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return make_error("cannot read {}", p.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status write_file_atomically(const std::filesystem::path& p, const std::string& text) {
+  const auto tmp = p.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return make_error("cannot write {}", tmp);
+    out << text;
+    if (!out.flush()) return make_error("cannot write {}", tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, p, ec);
+  if (ec) return make_error("rename {} -> {}: {}", tmp, p.string(), ec.message());
+  return ok_status();
+}
+
+ChildOptions dbt_child(const Config& cfg, const DbtOptions& o, std::vector<std::string> args) {
+  ChildOptions c;
+  c.argv = {o.executable.string(), "--no-use-colors"};
+  c.argv.insert(c.argv.end(), args.begin(), args.end());
+  c.argv.insert(c.argv.end(),
+                {"--project-dir", o.project_dir.string(), "--profiles-dir", o.project_dir.string()});
+  c.env_override = dbt_environment(cfg);
+  c.timeout = o.timeout;
+  c.on_line = [](const std::string& line) {
+    if (!line.empty()) log::info("dbt", "{}", line);
+  };
+  return c;
+}
+
+StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
+  const auto results_path = dbt_target_dir(cfg) / "run_results.json";
+  std::error_code ec;
+  std::filesystem::remove(results_path, ec);  // a stale file must not pass for this run's results
+  auto child = run_child(dbt_child(cfg, o, {"build"}));
+  if (!child) return StepResult::failure(child.error().message, true);
+  if (child->stopped) return StepResult::failure("dbt build interrupted by shutdown", true);
+  if (child->timed_out)
+    return StepResult::failure(fmt::format("dbt build timed out after {} s", o.timeout.count() / 1000), true);
+  auto text = read_file(results_path);
+  Result<DbtResults> parsed = text ? parse_run_results(*text) : Result<DbtResults>(text.error());
+  StepResult step = dbt_step_result(*child, parsed);
+  if (o.docs && text) {
+    // `docs generate` rewrites run_results.json with its own compile results; the console wants the build's,
+    // so they are put back afterwards. A docs failure is noted, not a failed step: the models are built.
+    auto docs = run_child(dbt_child(cfg, o, {"docs", "generate"}));
+    std::string docs_status = !docs                  ? docs.error().message
+                              : docs->exit_code == 0 ? "generated"
+                                                     : fmt::format("dbt docs generate exited {}: {}",
+                                                                   docs->exit_code, docs->tail_text(3));
+    if (auto st = write_file_atomically(results_path, *text); !st) docs_status += "; " + st.error().message;
+    if (docs_status != "generated") log::warn("scheduler", "dbt docs: {}", docs_status);
+    if (step.detail.is_object()) step.detail["docs"] = docs_status;
+  }
+  return step;
+}
+
+}  // namespace
+
+std::filesystem::path dbt_target_dir(const Config& cfg) {
+  return cfg.state_dir / "dbt" / "target";
+}
+std::filesystem::path dbt_log_dir(const Config& cfg) {
+  return cfg.state_dir / "dbt" / "logs";
+}
+
+std::map<std::string, std::string> dbt_environment(const Config& cfg) {
+  return {{"DW_POSTGRES_HOST", cfg.warehouse.host},
+          {"DW_POSTGRES_PORT", std::to_string(cfg.warehouse.port)},
+          {"DW_POSTGRES_DB", cfg.warehouse.dbname},
+          {"DW_POSTGRES_USER", cfg.warehouse.user},
+          {"DW_POSTGRES_PASSWORD", cfg.warehouse.password},
+          {"FLEETPIPE_STATE_DIR", cfg.state_dir.string()},
+          {"DBT_TARGET_PATH", dbt_target_dir(cfg).string()},
+          {"DBT_LOG_PATH", dbt_log_dir(cfg).string()},
+          {"DBT_SEND_ANONYMOUS_USAGE_STATS", "false"}};
+}
+
+StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& results) {
+  if (!results) {
+    // No usable results: dbt did not get as far as running nodes (bad profile, database down, parse error).
+    return StepResult::failure(fmt::format("dbt build exited {} without usable run_results.json ({}): {}",
+                                           child.exit_code, results.error().message, child.tail_text(5)),
+                               true);
+  }
+  const DbtResults& r = *results;
+  nlohmann::json detail = r.to_json();
+  if (child.exit_code == 0 && r.ok()) return StepResult::success(r.rows, std::move(detail));
+  std::string why;
+  for (const auto& f : r.failures) {
+    if (!why.empty()) why += "; ";
+    why += fmt::format("{} {}", f.unique_id, f.status);
+    if (why.size() > 600) break;
+  }
+  if (why.empty()) why = child.tail_text(5);
+  // Failing tests or models fail the same way next time: not retryable. A non-zero exit with clean results
+  // (dbt itself crashed afterwards) may be transient.
+  const bool deterministic = !r.ok();
+  auto step = StepResult::failure(fmt::format("dbt build exited {}: {} fail, {} error, {} skip; {}",
+                                              child.exit_code, r.all.fail, r.all.error, r.all.skip, why),
+                                  !deterministic, std::move(detail));
+  step.rows = r.rows;
+  return step;
+}
+
+StepResult verify_step_result(const std::vector<batch::VerifyLine>& lines) {
+  auto stages = nlohmann::json::array();
+  int failed = 0;
+  std::string first;
+  for (const auto& l : lines) {
+    stages.push_back(
+        {{"table", l.table}, {"check", l.stage}, {"result", l.pass ? "PASS" : "FAIL"}, {"detail", l.detail}});
+    if (!l.pass && failed++ == 0) first = fmt::format("{} {}: {}", l.stage, l.table, l.detail);
+  }
+  nlohmann::json detail = {{"stages", stages}};
+  if (failed == 0) return StepResult::success(std::nullopt, std::move(detail));
+  return StepResult::failure(fmt::format("{} of {} checks failed; first: {}", failed, lines.size(), first),
+                             false, std::move(detail));
+}
+
+std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opts) {
+  std::vector<StepDef> steps;
+  steps.push_back({"export", {}, [cfg, opts](int) {
+                     batch::ExportOptions e;
+                     e.prefix = opts.prefix;
+                     e.progress = false;
+                     auto r = batch::run_export(cfg, e);
+                     if (!r) return StepResult::failure(r.error().message, true);
+                     return StepResult::success(r->rows, {{"export_run", r->run},
+                                                          {"objects", r->objects},
+                                                          {"bytes", r->bytes},
+                                                          {"xid_from", r->xid_from},
+                                                          {"xid_to", r->xid_to},
+                                                          {"resumed", r->resumed}});
+                   }});
+  steps.push_back({"load", {"export"}, [cfg, opts](int) {
+                     batch::LoadOptions l;
+                     l.prefix = opts.prefix;
+                     l.progress = false;
+                     auto r = batch::run_load(cfg, l);
+                     if (!r) return StepResult::failure(r.error().message, true);
+                     return StepResult::success(r->rows, {{"objects_loaded", r->objects_loaded},
+                                                          {"quarantined", r->quarantined},
+                                                          {"already_loaded", r->already_loaded}});
+                   }});
+  steps.push_back({"dbt_build", {"load"}, [cfg, opts](int) { return run_dbt_build(cfg, opts.dbt); }});
+  steps.push_back({"verify", {"dbt_build"}, [cfg, opts](int) {
+                     batch::VerifyOptions v;
+                     v.prefix = opts.prefix;
+                     auto r = batch::run_verify(cfg, v);
+                     if (!r) return StepResult::failure(r.error().message, true);
+                     return verify_step_result(*r);
+                   }});
+  return steps;
+}
+
+Result<std::filesystem::path> resolve_dbt(const std::string& explicit_path) {
+  std::string path = explicit_path;
+  if (path.empty())
+    if (const char* e = std::getenv("FLEETPIPE_DBT"); e && *e) path = e;
+  if (path.empty()) {
+    // The venv script prints the venv's path (building it once if needed); it lives in the repository.
+    FILE* p = popen("scripts/python-venv.sh dbt dbt/requirements.txt", "r");
+    if (!p) return make_error("cannot run scripts/python-venv.sh");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    const int rc = pclose(p);
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    if (rc != 0 || out.empty())
+      return make_error(
+          "scripts/python-venv.sh dbt dbt/requirements.txt failed (exit {}); run scripts/setup.sh, "
+          "or pass --dbt / FLEETPIPE_DBT",
+          rc);
+    path = out + "/bin/dbt";
+  }
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  if (ec || !std::filesystem::exists(abs)) return make_error("dbt executable {} does not exist", path);
+  if (access(abs.c_str(), X_OK) != 0) return make_error("dbt executable {} is not executable", abs.string());
+  return abs;
+}
+
+}  // namespace fp::sched

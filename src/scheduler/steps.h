@@ -1,0 +1,52 @@
+// The pipeline's four steps as StepDefs: export and load and verify call the batch lane's library in
+// process; dbt build runs the project's pinned dbt as a child process and reads its run_results.json.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "load/verify.h"
+#include "scheduler/child.h"
+#include "scheduler/dag.h"
+#include "scheduler/run_results.h"
+
+namespace fp::sched {
+
+struct DbtOptions {
+  std::filesystem::path executable;   // <venv>/bin/dbt
+  std::filesystem::path project_dir;  // dbt/ (also its profiles dir)
+  std::chrono::milliseconds timeout{std::chrono::minutes(15)};
+  bool docs = true;  // also `dbt docs generate` (lineage + dictionary for the console)
+};
+
+struct PipelineOptions {
+  std::string prefix;  // bucket key prefix for export/load/verify
+  DbtOptions dbt;
+};
+
+// <state>/dbt/target and <state>/dbt/logs: where dbt writes its artifacts (the console serves target/).
+std::filesystem::path dbt_target_dir(const Config& cfg);
+std::filesystem::path dbt_log_dir(const Config& cfg);
+
+// The environment the dbt child gets on top of ours: the warehouse connection with the seed's names (read by
+// dbt/profiles.yml), the artifact paths and no usage tracking.
+std::map<std::string, std::string> dbt_environment(const Config& cfg);
+
+// Turns a finished `dbt build` (exit code + parsed run_results.json, if any) into a step result: success
+// only with exit 0 and no failing node; failing tests are not retryable, a crash or a missing result is.
+StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& results);
+
+// Turns verify's lines into a step result with detail {"stages":[{"table","check","result","detail"}]}; any
+// FAIL fails the step (not retryable: the data disagree, trying again changes nothing).
+StepResult verify_step_result(const std::vector<batch::VerifyLine>& lines);
+
+std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opts);
+
+// Finds dbt: explicit path, else FLEETPIPE_DBT, else `scripts/python-venv.sh dbt dbt/requirements.txt`.
+Result<std::filesystem::path> resolve_dbt(const std::string& explicit_path);
+
+}  // namespace fp::sched
