@@ -54,4 +54,7 @@ if [[ -f package-lock.json ]]; then
     echo "$want" >"$stamp"
   fi
 fi
+# ---- the dbt venv from PyPI, pinned by dbt/requirements.txt (cached; see scripts/python-venv.sh) ----------
+scripts/python-venv.sh dbt dbt/requirements.txt >/dev/null
+
 log "ready"

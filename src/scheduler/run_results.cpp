@@ -22,13 +22,20 @@ nlohmann::json DbtResults::to_json() const {
 namespace {
 
 // dbt's node statuses (dbt.artifacts.schemas.results): RunStatus for models, TestStatus for tests.
-Result<int64_t DbtCounts::*> bucket_for(std::string_view status) {
-  if (status == "success" || status == "pass") return &DbtCounts::pass;
-  if (status == "fail") return &DbtCounts::fail;
-  if (status == "error" || status == "runtime error") return &DbtCounts::error;
-  if (status == "skipped" || status == "no-op") return &DbtCounts::skip;
-  if (status == "warn") return &DbtCounts::warn;
-  return invalid_input("unknown node status '{}'", status);
+Status count(DbtCounts& c, std::string_view status) {
+  if (status == "success" || status == "pass")
+    c.pass += 1;
+  else if (status == "fail")
+    c.fail += 1;
+  else if (status == "error" || status == "runtime error")
+    c.error += 1;
+  else if (status == "skipped" || status == "no-op")
+    c.skip += 1;
+  else if (status == "warn")
+    c.warn += 1;
+  else
+    return invalid_input("unknown node status '{}'", status);
+  return ok_status();
 }
 
 }  // namespace
@@ -46,11 +53,9 @@ Result<DbtResults> parse_run_results(std::string_view json_text) {
       return invalid_input("run_results.json: a result without status or unique_id");
     const std::string status = r["status"].get<std::string>();
     const std::string id = r["unique_id"].get<std::string>();
-    auto member = bucket_for(status);
-    if (!member) return std::move(member).error().context(fmt::format("run_results.json: {}", id));
-    out.all.*(*member) += 1;
+    FP_CHECK(count(out.all, status), fmt::format("run_results.json: {}", id));
     const bool is_test = id.rfind("test.", 0) == 0 || id.rfind("unit_test.", 0) == 0;
-    (is_test ? out.tests : out.models).*(*member) += 1;
+    FP_CHECK(count(is_test ? out.tests : out.models, status), fmt::format("run_results.json: {}", id));
     if (!is_test && status == "success") {
       // adapter_response.rows_affected: what the statement reported (-1 or absent when unknown).
       if (auto ar = r.find("adapter_response"); ar != r.end() && ar->is_object())

@@ -44,6 +44,8 @@ void print_urls(const Context& ctx) {
   fmt::print("  S3 (bucket {:<8})   {}\n", c.s3.bucket, c.s3.endpoint);
   fmt::print("  Web app               http://127.0.0.1:5001/  (with --with-services / demo)\n");
   fmt::print("  Live dashboard        http://127.0.0.1:18050/ (with --with-services / demo)\n");
+  fmt::print("  Scheduler /metrics    http://127.0.0.1:18070/metrics (with --with-services / demo)\n");
+  fmt::print("  dbt docs (artifacts)  {}\n", (ctx.state() / "dbt" / "target").string());
   fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
              (ctx.state() / "credentials.env").string());
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());

@@ -1,0 +1,301 @@
+// The scheduler against the running stack, driving the real `build/fleetpipe scheduler --once` as a child
+// process: two clean runs in the history with every step recorded and dbt's test counts; a broken row in
+// the warehouse failing a dbt test (dbt_build failed, verify skipped); a held lock making a scheduler skip;
+// two schedulers at once running only one pipeline; a run left 'running' marked abandoned; a run request
+// claimed. Vehicle and driver ids from 900000 up, its own bucket prefix; the raw tables are emptied before
+// and after (only the loader writes them). Needs the dbt venv (scripts/setup.sh builds it): without it the
+// scheduler exits 2 and the test fails.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/config.h"
+#include "common/pg.h"
+#include "common/s3.h"
+
+extern char** environ;
+
+namespace fp::sched {
+namespace {
+
+constexpr int kBase = 900000;
+constexpr const char* kLog = "/tmp/fleetpipe-scheduler-test.log";
+
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, kLog, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, kLog, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = Config::load();
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    cfg_ = *cfg;
+    auto w = pg::Connection::connect(cfg_.webapp);
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    web_.emplace(std::move(*w));
+    auto d = pg::Connection::connect(cfg_.warehouse);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    dw_.emplace(std::move(*d));
+    s3_.emplace(cfg_.s3);
+    prefix_ = fmt::format("test-sched-{}-{}/", getpid(), std::random_device{}());
+    cleanup_source();
+    ASSERT_TRUE(dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest").ok());
+    // Earlier crashed test runs must not leave a 'running' row or an open request behind.
+    ASSERT_TRUE(dw_->exec("UPDATE ops.pipeline_runs SET outcome = 'abandoned', finished_at = now() "
+                          "WHERE outcome = 'running'; DELETE FROM ops.run_requests WHERE run_id IS NULL")
+                    .ok());
+    base_run_ = scalar("SELECT coalesce(max(run_id), 0) FROM ops.pipeline_runs");
+    insert_fleet();
+  }
+
+  void TearDown() override {
+    cleanup_source();
+    if (dw_) (void)dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest");
+    if (s3_) {
+      auto objs = s3_->list_all(prefix_);
+      if (objs)
+        for (const auto& o : *objs) (void)s3_->delete_object(o.key);
+    }
+  }
+
+  void cleanup_source() {
+    if (!web_) return;
+    auto st = web_->exec(
+        fmt::format("DELETE FROM trips WHERE vehicle_id > {0}; DELETE FROM vehicles WHERE id > {0}; "
+                    "DELETE FROM drivers WHERE id > {0}",
+                    kBase));
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+
+  // Three vehicles, one trip of 20 measurements each, 5 minutes apart, ~5 miles and ~0.25 gallons a step.
+  // Vehicle 1 refuels at a stop before measurement 11 (odometer unchanged, tank full); vehicle 3 loses 3
+  // gallons more than usual on the 5 miles before measurement 15 (3.25 > 5 x 0.5 + 0.5: a suspicious drop).
+  void insert_fleet() {
+    auto st = web_->exec(fmt::format(
+        "INSERT INTO drivers (id, name, license_number) SELECT {0} + g, 'Driver ' || g, 'ST-' || g "
+        "FROM generate_series(1, 3) g;"
+        "INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+        "SELECT {0} + g, {0} + g, 'Make', 'Model', 20, 'blue' FROM generate_series(1, 3) g;"
+        "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, "
+        "longitude, "
+        "fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color) "
+        "SELECT {0} + v, 1, s, timestamp '2024-04-15 08:00:00' + (s - 1) * interval '5 minutes', 40 + s / "
+        "100.0, "
+        "-73, 20, miles, round((gal / 20 * 100)::numeric, 1), gal, 'blue' "
+        "FROM generate_series(1, 3) v, generate_series(1, 20) s, "
+        "LATERAL (SELECT CASE WHEN v = 1 AND s >= 11 THEN (s - 2) * 5.0 ELSE (s - 1) * 5.0 END AS miles) m, "
+        "LATERAL (SELECT round((CASE WHEN v = 1 AND s >= 11 THEN 20 - (s - 11) * 0.25 "
+        "                            WHEN v = 3 AND s >= 15 THEN 18 - (s - 1) * 0.25 - 3 "
+        "                            ELSE 18 - (s - 1) * 0.25 END)::numeric, 2)::float8 AS gal) f",
+        kBase));
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+
+  int64_t scalar(const std::string& sql) {
+    auto r = dw_->query(sql);
+    EXPECT_TRUE(r.ok()) << (r ? "" : r.error().message) << "\n" << sql;
+    if (!r) return -1;
+    auto v = r->get<int64_t>(0, 0);
+    EXPECT_TRUE(v.ok()) << sql;
+    return v ? *v : -1;
+  }
+  std::string text(const std::string& sql) {
+    auto r = dw_->query(sql);
+    EXPECT_TRUE(r.ok()) << (r ? "" : r.error().message) << "\n" << sql;
+    if (!r || r->empty()) return "";
+    auto v = r->get<std::optional<std::string>>(0, 0);
+    return v && *v ? **v : "";
+  }
+
+  std::vector<std::string> scheduler_args(int port, bool docs) {
+    std::vector<std::string> a = {"build/fleetpipe",
+                                  "scheduler",
+                                  "--once",
+                                  "--prefix",
+                                  prefix_,
+                                  "--listen",
+                                  fmt::format("127.0.0.1:{}", port),
+                                  "--attempts",
+                                  "2",
+                                  "--retry-base",
+                                  "0.2"};
+    if (!docs) a.push_back("--no-docs");
+    return a;
+  }
+  int run_once(bool docs = false, int port = 25071) {
+    const pid_t pid = spawn(scheduler_args(port, docs));
+    return pid < 0 ? -1 : wait_exit(pid);
+  }
+
+  // "step:outcome:attempt" of the run's steps, in DAG order, last attempt of each.
+  std::string steps_of(int64_t run) {
+    return text(fmt::format(
+        "SELECT string_agg(step || ':' || outcome || ':' || attempt, ' ' ORDER BY array_position("
+        "ARRAY['export','load','dbt_build','verify'], step)) FROM (SELECT DISTINCT ON (step) * FROM "
+        "ops.pipeline_steps WHERE run_id = {} ORDER BY step, attempt DESC) s",
+        run));
+  }
+  nlohmann::json detail_of(int64_t run, const std::string& step) {
+    return nlohmann::json::parse(
+        text(fmt::format("SELECT detail::text FROM ops.pipeline_steps WHERE run_id = {} "
+                         "AND step = '{}' ORDER BY attempt DESC LIMIT 1",
+                         run, step)),
+        nullptr, false);
+  }
+
+  Config cfg_;
+  std::optional<pg::Connection> web_, dw_;
+  std::optional<s3::Client> s3_;
+  std::string prefix_;
+  int64_t base_run_ = 0;
+};
+
+TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtAndSkipsVerify) {
+  // A run request waiting for the next run, and a run a crashed scheduler left 'running'.
+  ASSERT_TRUE(dw_->exec("INSERT INTO ops.run_requests (requested_by) VALUES ('scheduler-test')").ok());
+  ASSERT_TRUE(
+      dw_->exec("INSERT INTO ops.pipeline_runs (scheduler, trigger) VALUES ('crashed:1', 'schedule')").ok());
+  const int64_t crashed = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
+
+  ASSERT_EQ(run_once(/*docs=*/true), 0) << "see " << kLog;
+  ASSERT_EQ(run_once(), 0) << "see " << kLog;
+
+  EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", crashed)),
+            "abandoned");
+  const int64_t first =
+      scalar(fmt::format("SELECT min(run_id) FROM ops.pipeline_runs WHERE run_id > {}", crashed));
+  const int64_t second =
+      scalar(fmt::format("SELECT max(run_id) FROM ops.pipeline_runs WHERE run_id > {}", crashed));
+  ASSERT_EQ(second, first + 1);
+  for (int64_t run : {first, second}) {
+    EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", run)), "success");
+    EXPECT_EQ(steps_of(run), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
+    EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM ops.pipeline_steps WHERE run_id = {} AND "
+                                 "(finished_at IS NULL OR finished_at < started_at)",
+                                 run)),
+              0);
+    auto dbt = detail_of(run, "dbt_build");
+    ASSERT_TRUE(dbt.is_object());
+    EXPECT_EQ(dbt["fail"], 0);
+    EXPECT_EQ(dbt["error"], 0);
+    EXPECT_GE(dbt["tests"]["pass"].get<int>(), 50);
+    EXPECT_GE(dbt["models"]["pass"].get<int>(), 10);
+    auto verify = detail_of(run, "verify");
+    ASSERT_TRUE(verify["stages"].is_array());
+    EXPECT_FALSE(verify["stages"].empty());
+    for (const auto& s : verify["stages"]) EXPECT_EQ(s["result"], "PASS") << s.dump();
+  }
+  // The first run exported and loaded the fleet (3 drivers + 3 vehicles + 60 trips); the second found nothing
+  // new.
+  EXPECT_EQ(
+      scalar(fmt::format("SELECT rows FROM ops.pipeline_steps WHERE run_id = {} AND step = 'export'", first)),
+      66);
+  EXPECT_EQ(
+      scalar(fmt::format("SELECT rows FROM ops.pipeline_steps WHERE run_id = {} AND step = 'load'", first)),
+      66);
+  EXPECT_EQ(scalar(fmt::format("SELECT rows FROM ops.pipeline_steps WHERE run_id = {} AND step = 'export'",
+                               second)),
+            0);
+  // The request was served by the first run (a --once run keeps its own trigger).
+  EXPECT_EQ(scalar("SELECT run_id FROM ops.run_requests WHERE requested_by = 'scheduler-test' "
+                   "ORDER BY request_id DESC LIMIT 1"),
+            first);
+  EXPECT_EQ(text(fmt::format("SELECT trigger FROM ops.pipeline_runs WHERE run_id = {}", first)), "once");
+  EXPECT_EQ(text(fmt::format("SELECT trigger FROM ops.pipeline_runs WHERE run_id = {}", second)), "once");
+
+  // The marts: three trips, vehicle 1's refuel, vehicle 3's drop.
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM marts.fct_trips WHERE vehicle_id > {}", kBase)), 3);
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM marts.fct_refuels WHERE vehicle_id = {}", kBase + 1)),
+            1);
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM marts.fct_refuels WHERE vehicle_id <> {}", kBase + 1)),
+            0);
+  EXPECT_EQ(
+      text(fmt::format("SELECT anomaly_kind FROM marts.fct_fuel_anomalies WHERE vehicle_id = {}", kBase + 3)),
+      "drop_while_moving");
+  EXPECT_EQ(scalar("SELECT count(*) FROM marts.fct_fuel_anomalies"), 1);
+  // 19 steps of 5 miles at 0.25 gallons: 95 miles, 4.75 gallons, 20 mpg, 95 miles in 95 minutes.
+  EXPECT_EQ(text(fmt::format(
+                "SELECT distance_miles || ' ' || fuel_used_gallons || ' ' || miles_per_gallon || ' ' || "
+                "average_speed_mph || ' ' || duration_seconds FROM marts.fct_trips WHERE vehicle_id = {}",
+                kBase + 2)),
+            "95.00 4.750 20.00 60.00 5700");
+  // dbt's artifacts where the console serves them.
+  const auto target = cfg_.state_dir / "dbt" / "target";
+  for (const char* f : {"run_results.json", "manifest.json", "catalog.json", "index.html"})
+    EXPECT_TRUE(std::filesystem::exists(target / f)) << (target / f);
+
+  // A broken row straight into the warehouse: fuel rises by 2 gallons while driving on.
+  ASSERT_TRUE(
+      dw_->exec(fmt::format("INSERT INTO raw.trips (id, vehicle_id, trip_id, measurement_sequence, "
+                            "measurement_time, latitude, longitude, fuel_capacity, distance_traveled, "
+                            "fuel_remaining_percent, fuel_remaining_gallon, color, _object_key) VALUES "
+                            "(999999999, {}, 1, 21, '2024-04-15 09:45:00', 40.2, -73, 20, 105, 90, 18, "
+                            "'blue', 'test/broken-row')",
+                            kBase + 2))
+          .ok());
+  EXPECT_EQ(run_once(), 1) << "see " << kLog;
+  const int64_t broken = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
+  EXPECT_EQ(broken, second + 1);
+  EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", broken)), "failed");
+  // A failing dbt test is not retried: one attempt, then verify is skipped.
+  EXPECT_EQ(steps_of(broken), "export:success:1 load:success:1 dbt_build:failed:1 verify:skipped:1");
+  auto dbt = detail_of(broken, "dbt_build");
+  EXPECT_GE(dbt["fail"].get<int>(), 1);
+  EXPECT_GE(dbt["tests"]["fail"].get<int>(), 1);
+  EXPECT_NE(text(fmt::format("SELECT error FROM ops.pipeline_steps WHERE run_id = {} AND step = 'dbt_build'",
+                             broken))
+                .find("rises_only_when"),
+            std::string::npos);
+  EXPECT_NE(
+      text(fmt::format("SELECT error FROM ops.pipeline_steps WHERE run_id = {} AND step = 'verify'", broken))
+          .find("dbt_build"),
+      std::string::npos);
+}
+
+TEST_F(SchedulerTest, OnlyOneSchedulerRunsAtATime) {
+  // The lock held elsewhere: the scheduler skips (exit 3) and records nothing.
+  auto holder = pg::Connection::connect(cfg_.warehouse);
+  ASSERT_TRUE(holder.ok());
+  auto got = holder->query("SELECT pg_try_advisory_lock(hashtext('fleetpipe.scheduler'))");
+  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(*got->get<bool>(0, 0));
+  EXPECT_EQ(run_once(), 3) << "see " << kLog;
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM ops.pipeline_runs WHERE run_id > {}", base_run_)), 0);
+  ASSERT_TRUE(holder->query("SELECT pg_advisory_unlock(hashtext('fleetpipe.scheduler'))").ok());
+
+  // Two schedulers started together: one runs the pipeline, the other finds the lock taken.
+  const pid_t a = spawn(scheduler_args(25072, false));
+  const pid_t b = spawn(scheduler_args(25073, false));
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
+  const int ea = wait_exit(a), eb = wait_exit(b);
+  EXPECT_EQ(std::min(ea, eb), 0) << ea << " " << eb << ", see " << kLog;
+  EXPECT_EQ(std::max(ea, eb), 3) << ea << " " << eb << ", see " << kLog;
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM ops.pipeline_runs WHERE run_id > {}", base_run_)), 1);
+}
+
+}  // namespace
+}  // namespace fp::sched
