@@ -56,7 +56,7 @@ StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
   std::filesystem::remove(results_path, ec);  // a stale file must not pass for this run's results
   auto child = run_child(dbt_child(cfg, o, {"build"}));
   if (!child) return StepResult::failure(child.error().message, true);
-  if (child->stopped) return StepResult::failure("dbt build interrupted by shutdown", true);
+  if (child->stopped) return StepResult::failure("dbt build interrupted by shutdown", false);
   if (child->timed_out)
     return StepResult::failure(fmt::format("dbt build timed out after {} s", o.timeout.count() / 1000), true);
   auto text = read_file(results_path);
