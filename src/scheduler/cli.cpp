@@ -28,7 +28,7 @@ void add_commands(CLI::App& app, int& exit_code) {
   auto* cmd =
       app.add_subcommand("scheduler", "Run export -> load -> dbt build -> verify on a schedule (or once)");
   struct Args {
-    std::string every, cron, listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
+    std::string every, cron, docs_every = "1h", listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
     bool once = false, no_http = false, no_docs = false;
     int attempts = 3, dbt_timeout_s = 900;
     double retry_base_s = 2, retry_cap_s = 30;
@@ -48,7 +48,10 @@ void add_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--dbt-timeout", a->dbt_timeout_s, "Seconds before dbt's process group is killed")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400));
-  cmd->add_flag("--no-docs", a->no_docs, "Skip `dbt docs generate` after the build");
+  cmd->add_flag("--no-docs", a->no_docs, "Never run `dbt docs generate` after the build");
+  cmd->add_option("--docs-every", a->docs_every,
+                  "Regenerate dbt docs after a build at most this often (and whenever the project changed)")
+      ->capture_default_str();
   cmd->add_option("--prefix", a->prefix, "Bucket key prefix for export, load and verify");
   cmd->add_option("--attempts", a->attempts, "Attempts per step (retries with backoff in between)")
       ->capture_default_str()
@@ -110,6 +113,13 @@ void add_commands(CLI::App& app, int& exit_code) {
     o.pipeline.dbt.project_dir = std::filesystem::absolute(a->project_dir);
     o.pipeline.dbt.timeout = std::chrono::seconds(a->dbt_timeout_s);
     o.pipeline.dbt.docs = !a->no_docs;
+    auto docs_every = parse_interval(a->docs_every);
+    if (!docs_every) {
+      log::error("scheduler", "--docs-every: {}", docs_every.error().message);
+      exit_code = 2;
+      return;
+    }
+    o.pipeline.dbt.docs_every = std::chrono::duration_cast<std::chrono::seconds>(*docs_every);
     if (!std::filesystem::exists(o.pipeline.dbt.project_dir / "dbt_project.yml")) {
       log::error("scheduler", "--project-dir {}: no dbt_project.yml", o.pipeline.dbt.project_dir.string());
       exit_code = 2;

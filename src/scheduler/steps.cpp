@@ -62,7 +62,9 @@ StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
   auto text = read_file(results_path);
   Result<DbtResults> parsed = text ? parse_run_results(*text) : Result<DbtResults>(text.error());
   StepResult step = dbt_step_result(*child, parsed);
-  if (o.docs && text) {
+  const auto due = o.docs ? docs_due(dbt_target_dir(cfg), o.project_dir, o.docs_every) : std::nullopt;
+  if (due && text) {
+    log::info("scheduler", "dbt docs generate: {}", *due);
     // `docs generate` rewrites run_results.json with its own compile results; the console wants the build's,
     // so they are put back afterwards. A docs failure is noted, not a failed step: the models are built.
     auto docs = run_child(dbt_child(cfg, o, {"docs", "generate"}));
@@ -78,6 +80,32 @@ StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
 }
 
 }  // namespace
+
+std::optional<std::string> docs_due(const std::filesystem::path& target_dir,
+                                    const std::filesystem::path& project_dir, std::chrono::seconds max_age,
+                                    std::filesystem::file_time_type now) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto catalog = fs::last_write_time(target_dir / "catalog.json", ec);
+  if (ec) return "no catalog.json yet";
+  if (now - catalog >= max_age) return fmt::format("docs older than {} s", max_age.count());
+  // Sources of the project only: dbt's own outputs may live under the project too (target/, logs/).
+  for (auto it = fs::recursive_directory_iterator(project_dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (it->is_directory() &&
+        (name == "target" || name == "logs" || name == "dbt_packages" || name.starts_with("."))) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    const auto ext = it->path().extension();
+    if (ext != ".sql" && ext != ".yml" && ext != ".yaml" && ext != ".md") continue;
+    if (it->last_write_time() > catalog)
+      return fmt::format("{} changed", fs::relative(it->path(), project_dir).string());
+  }
+  return std::nullopt;
+}
 
 std::filesystem::path dbt_target_dir(const Config& cfg) {
   return cfg.state_dir / "dbt" / "target";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,10 @@ struct DbtOptions {
   std::filesystem::path executable;   // <venv>/bin/dbt
   std::filesystem::path project_dir;  // dbt/ (also its profiles dir)
   std::chrono::milliseconds timeout{std::chrono::minutes(15)};
-  bool docs = true;  // also `dbt docs generate` (lineage + dictionary for the console)
+  bool docs = true;  // also `dbt docs generate` (lineage + dictionary for the console) when due
+  // Docs describe the project and the warehouse's columns, which change only with the project: regenerating
+  // them (20-30 s here) on every one-minute run would double each run's cost for nothing.
+  std::chrono::seconds docs_every{std::chrono::hours(1)};
 };
 
 struct PipelineOptions {
@@ -43,6 +47,14 @@ StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& r
 // Turns verify's lines into a step result with detail {"stages":[{"table","check","result","detail"}]}; any
 // FAIL fails the step (not retryable: the data disagree, trying again changes nothing).
 StepResult verify_step_result(const std::vector<batch::VerifyLine>& lines);
+
+// Why `dbt docs generate` should run now, or nullopt when the docs in target_dir are current: no
+// catalog.json yet, a file of the project newer than it (a changed model or description), or a catalog
+// older than max_age.
+std::optional<std::string> docs_due(
+    const std::filesystem::path& target_dir, const std::filesystem::path& project_dir,
+    std::chrono::seconds max_age,
+    std::filesystem::file_time_type now = std::filesystem::file_time_type::clock::now());
 
 std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opts);
 
