@@ -44,6 +44,10 @@ void print_urls(const Context& ctx) {
   fmt::print("  S3 (bucket {:<8})   {}\n", c.s3.bucket, c.s3.endpoint);
   fmt::print("  Web app               http://127.0.0.1:5001/  (with --with-services / demo)\n");
   fmt::print("  Live dashboard        http://127.0.0.1:18050/ (with --with-services / demo)\n");
+  fmt::print(
+      "  pgAdmin               http://127.0.0.1:{}/  (with --with-pgadmin / demo; login {}, password\n"
+      "                        PGADMIN_DEFAULT_PASSWORD in credentials.env)\n",
+      c.pgadmin.port, c.pgadmin.email);
   fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
              (ctx.state() / "credentials.env").string());
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());
@@ -66,10 +70,16 @@ void add_commands(CLI::App& app, int& exit_code) {
   auto with_services = std::make_shared<bool>(false);
   up_cmd->add_flag("--with-services", *with_services,
                    "Also start fleetpipe's services (web app, live generator)");
-  up_cmd->callback([&exit_code, no_provision, with_services] {
+  auto with_pgadmin = std::make_shared<bool>(false);
+  up_cmd->add_flag(
+      "--with-pgadmin", *with_pgadmin,
+      "Also start pgAdmin 4 (127.0.0.1:PGADMIN_PORT, default 5050) with both databases registered");
+  up_cmd->callback([&exit_code, no_provision, with_services, with_pgadmin] {
     exit_code = with_context([&](Context& ctx) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto st = up(ctx, UpOptions{.provision = !*no_provision, .with_services = *with_services});
+      auto st = up(ctx, UpOptions{.provision = !*no_provision,
+                                  .with_services = *with_services,
+                                  .with_pgadmin = *with_pgadmin});
       if (!st) return fail(st.error());
       log::info("stack", "stack up in {} ms",
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -128,7 +138,7 @@ void add_commands(CLI::App& app, int& exit_code) {
   demo->add_flag("--keep-running", *keep, "Leave the stack running on exit");
   demo->callback([&exit_code, keep] {
     exit_code = with_context([&](Context& ctx) {
-      auto st = up(ctx, UpOptions{.provision = true, .with_services = true});
+      auto st = up(ctx, UpOptions{.provision = true, .with_services = true, .with_pgadmin = true});
       if (!st) return fail(st.error());
       print_urls(ctx);
       print_status(status(ctx));
