@@ -34,6 +34,10 @@ fi
 # ---- jars from Maven Central -------------------------------------------------------------------------
 scripts/fetch-jars.sh >/dev/null
 
+# ---- Python venvs from PyPI, pinned (cached under ~/.cache/fleetpipe/venvs; a warm run is a stat) ----------
+# pgAdmin 4 for `fleetpipe up --with-pgadmin` and `demo` (~600 MB, a few minutes the first time).
+scripts/python-venv.sh pgadmin stack/pgadmin/requirements.txt >/dev/null
+
 # ---- npm packages (browser tests, front-end bundles), pinned by package-lock.json ------------------------
 if [[ -f package-lock.json ]]; then
   if ! command -v npm >/dev/null 2>&1; then

@@ -132,6 +132,27 @@ void add_commands(CLI::App& app, int& exit_code) {
         });
       });
 
+  // For stacks fleetpipe did not start (docker-compose.yml, managed services): what `up` provisions, as
+  // one-shot commands against the configured servers.
+  auto* db = app.add_subcommand("db", "The webapp and warehouse databases named by the configuration");
+  db->require_subcommand(1);
+  db->add_subcommand("apply", "Create the databases if missing, apply sql/ migrations, create the CDC role")
+      ->callback([&exit_code] {
+        exit_code = with_context([](Context& ctx) {
+          auto st = provision_database(ctx, "webapp", ctx.cfg.webapp);
+          if (st) st = provision_database(ctx, "warehouse", ctx.cfg.warehouse);
+          return st ? 0 : fail(st.error());
+        });
+      });
+  auto* bucket = app.add_subcommand("bucket", "The landing bucket (S3_BUCKET_NAME)");
+  bucket->require_subcommand(1);
+  bucket->add_subcommand("apply", "Create the bucket if missing")->callback([&exit_code] {
+    exit_code = with_context([](Context& ctx) {
+      auto st = ensure_bucket(ctx);
+      return st ? 0 : fail(st.error());
+    });
+  });
+
   auto* demo =
       app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
   auto keep = std::make_shared<bool>(false);

@@ -13,7 +13,8 @@ namespace {
 // Building the venv downloads ~100 packages from PyPI; pgAdmin's CLI loads the whole application.
 constexpr auto kVenvBuildTimeout = std::chrono::seconds(1500);
 constexpr auto kCliTimeout = std::chrono::seconds(300);
-constexpr const char* kGroup = "fleetpipe";
+// pgAdmin's default group, which every user has: no second, empty group beside ours.
+constexpr const char* kGroup = "Servers";
 
 Result<std::string> read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -218,31 +219,45 @@ Status PgAdmin::prepare(Context& ctx) {
   return register_login_and_servers(ctx, servers);
 }
 
-// pgAdmin's CLI loads the whole application per call (seconds each), so it runs only when what it sets up
-// changed: a stamp of the login and the servers file, written once every step has succeeded.
+// pgAdmin's CLI loads the whole application per call (seconds each, tens of seconds on a loaded machine), so
+// each step runs only when what it sets up changed since it last succeeded: a stamp file holds a hash of the
+// login and one of the servers file.
 Status PgAdmin::register_login_and_servers(Context& ctx, const std::string& servers_json) {
   const auto& pga = ctx.cfg.pgadmin;
   const auto stamp_path = dir(ctx) / "provisioned.sha256";
-  const auto want = digest::sha256_hex(pga.email + "\n" + pga.password + "\n" + servers_json);
-  if (auto have = read_text(stamp_path); have && last_line(*have) == want) return ok_status();
+  std::map<std::string, std::string> stamp;
+  if (auto have = read_env_file(stamp_path); have) stamp = *have;
+  const auto login_hash = digest::sha256_hex(pga.email + "\n" + pga.password);
+  const auto servers_hash = digest::sha256_hex(servers_json);
+  auto save_stamp = [&] {
+    return write_file_atomic(stamp_path,
+                             fmt::format("login={}\nservers={}\n", stamp["login"], stamp["servers"]),
+                             /*private_mode=*/true);
+  };
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto db = data_dir(ctx) / "pgadmin4.db";
   if (!std::filesystem::exists(db)) {
     // A new configuration database; its first (administrator) user comes from the environment, so the
-    // password never appears on a command line.
+    // password never appears on a command line. (An existing database is migrated by pgAdmin on start.)
     log::info("stack", "pgadmin: creating its configuration database with user {}", pga.email);
     FP_CHECK(run_cli(ctx, {"setup-db"},
                      {{"PGADMIN_SETUP_EMAIL", pga.email}, {"PGADMIN_SETUP_PASSWORD", pga.password}}),
              "pgadmin");
-  } else {
-    // The login changed since the last start: bring the database up to date with the environment. The
-    // CLI takes the password as an argument (visible in the process list for the seconds this runs).
-    log::info("stack", "pgadmin: login or servers changed; updating user {}", pga.email);
-    FP_CHECK(run_cli(ctx, {"setup-db"}), "pgadmin");
-    FP_CHECK(run_cli(ctx, {"add-user", pga.email, pga.password, "--admin"}), "pgadmin");  // no-op if present
+    stamp = {{"login", login_hash}, {"servers", ""}};
+    FP_CHECK(save_stamp(), "pgadmin");
+  } else if (stamp["login"] != login_hash) {
+    // PGADMIN_DEFAULT_EMAIL or _PASSWORD changed since the last start. The CLI takes the password as an
+    // argument (visible in the process list for the seconds this runs); add-user is a no-op for a known user.
+    log::info("stack", "pgadmin: login changed; updating user {}", pga.email);
+    FP_CHECK(run_cli(ctx, {"add-user", pga.email, pga.password, "--admin"}), "pgadmin");
     FP_CHECK(run_cli(ctx, {"update-user", pga.email, "--password", pga.password, "--admin"}), "pgadmin");
+    stamp["login"] = login_hash;
+    stamp["servers"] = "";  // a new user has none yet
+    FP_CHECK(save_stamp(), "pgadmin");
   }
+  if (stamp["servers"] == servers_hash) return ok_status();
+
   // --replace: the admin user's servers are exactly fleetpipe's two, however often this runs.
   FP_CHECK(
       run_cli(ctx, {"load-servers", (dir(ctx) / "servers.json").string(), "--user", pga.email, "--replace"}),
@@ -258,7 +273,8 @@ Status PgAdmin::register_login_and_servers(Context& ctx, const std::string& serv
   if (!missing.empty())
     return make_error("pgadmin: server {} is not registered for {} after load-servers (see {})", missing,
                       pga.email, ctx.log_file(name()).string());
-  FP_CHECK(write_file_atomic(stamp_path, want + "\n", /*private_mode=*/true), "pgadmin");
+  stamp["servers"] = servers_hash;
+  FP_CHECK(save_stamp(), "pgadmin");
   log::info(
       "stack", "pgadmin: user {} and servers webapp, warehouse registered in {} ms", pga.email,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
@@ -282,6 +298,7 @@ Result<SpawnSpec> PgAdmin::spawn_spec(Context& ctx) {
             "120",
             "--graceful-timeout",
             "5",
+            "--no-control-socket",  // else ~/.gunicorn/gunicorn.ctl, one path for every stack on the machine
             "--limit-request-line",
             "0",
             "--chdir",

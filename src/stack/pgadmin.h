@@ -51,7 +51,7 @@ std::string pgpass_line(const PgConfig& pg);
 Result<std::string> python_string_literal(const std::string& value);
 
 // The servers.json pgAdmin's `load-servers` reads: the webapp and warehouse databases in group
-// "fleetpipe", each connecting with the pgpass file "/pgpass" of the user's storage directory.
+// "Servers", each connecting with the pgpass file "/pgpass" of the user's storage directory.
 std::string pgadmin_servers_json(const Config& cfg);
 
 // The name of the first server of `wanted_json` (servers.json) that pgAdmin's dump-servers output does not
