@@ -31,7 +31,8 @@ asan-test: build-asan
 integration-test: build
 	ctest --preset integration --output-on-failure
 
-# Headless Chromium against build/fleetpipe and the running stack (see tests/browser/).
+# Headless Chromium against build/fleetpipe and the running stack (see tests/browser/); pgadmin.test.mjs
+# needs `fleetpipe up --with-pgadmin` (scripts/test.sh does that).
 browser-test: build
 	node --test tests/browser/
 

@@ -34,6 +34,12 @@ fi
 # ---- jars from Maven Central -------------------------------------------------------------------------
 scripts/fetch-jars.sh >/dev/null
 
+# ---- Python venvs from PyPI, pinned (cached under ~/.cache/fleetpipe/venvs; a warm run is a stat) ----------
+# pgAdmin 4 for `fleetpipe up --with-pgadmin` and `demo` (~600 MB, a few minutes the first time).
+scripts/python-venv.sh pgadmin stack/pgadmin/requirements.txt >/dev/null
+# dbt-core + dbt-postgres for the warehouse models (the scheduler's dbt build step, scripts/dbt.sh).
+scripts/python-venv.sh dbt dbt/requirements.txt >/dev/null
+
 # ---- npm packages (browser tests, front-end bundles), pinned by package-lock.json ------------------------
 if [[ -f package-lock.json ]]; then
   if ! command -v npm >/dev/null 2>&1; then
@@ -54,7 +60,5 @@ if [[ -f package-lock.json ]]; then
     echo "$want" >"$stamp"
   fi
 fi
-# ---- the dbt venv from PyPI, pinned by dbt/requirements.txt (cached; see scripts/python-venv.sh) ----------
-scripts/python-venv.sh dbt dbt/requirements.txt >/dev/null
 
 log "ready"

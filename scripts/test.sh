@@ -20,11 +20,15 @@ if [[ "${CI:-}" == "true" || "${FLEETPIPE_ASAN:-}" == "1" ]]; then
   make --no-print-directory format-check
 fi
 
+step "docker-compose.yml static checks (no Docker engine here)"
+tests/compose/check.sh
+
 # The integration tests need the stack; bring it up (idempotent) and stop it afterwards if we started it.
 started=0
 if ! $FLEETPIPE status >/dev/null 2>&1; then started=1; fi
 step "stack up"
-$FLEETPIPE up
+# pgAdmin too: tests/browser/pgadmin.test.mjs logs into it. `down` stops it with the rest.
+$FLEETPIPE up --with-pgadmin
 cleanup() { if ((started)); then step "stack down"; $FLEETPIPE down || true; fi; }
 trap cleanup EXIT
 

@@ -57,9 +57,9 @@ std::string PgConfig::conninfo(int connect_timeout_s) const {
 }
 
 const std::vector<std::string>& generated_secret_names() {
-  static const std::vector<std::string> names = {"POSTGRES_PASSWORD", "DW_POSTGRES_PASSWORD",
+  static const std::vector<std::string> names = {"POSTGRES_PASSWORD",     "DW_POSTGRES_PASSWORD",
                                                  "CDC_POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID",
-                                                 "AWS_SECRET_ACCESS_KEY"};
+                                                 "AWS_SECRET_ACCESS_KEY", "PGADMIN_DEFAULT_PASSWORD"};
   return names;
 }
 
@@ -178,6 +178,15 @@ Result<Config> Config::load(const Lookup& env) {
   if (style != "path" && style != "virtual")
     return invalid_input("S3_ADDRESSING_STYLE={:?} must be 'path' or 'virtual'", style);
   c.s3.path_style = style == "path";
+
+  c.pgadmin.email = get({"PGADMIN_DEFAULT_EMAIL"}, "admin@fleetpipe.local");
+  if (c.pgadmin.email.find('@') == std::string::npos)
+    return invalid_input("PGADMIN_DEFAULT_EMAIL={:?} is not an email address", c.pgadmin.email);
+  c.pgadmin.password = get({"PGADMIN_DEFAULT_PASSWORD"}, "");
+  // pgAdmin refuses passwords shorter than its PASSWORD_LENGTH_MIN (6): say so here, not in its log.
+  if (!c.pgadmin.password.empty() && c.pgadmin.password.size() < 6)
+    return invalid_input("PGADMIN_DEFAULT_PASSWORD must be at least 6 characters (pgAdmin's minimum)");
+  c.pgadmin.port = FP_TRY(parse_port("PGADMIN_PORT", get({"PGADMIN_PORT"}, "5050")), "configuration");
   return c;
 }
 
@@ -188,6 +197,7 @@ std::vector<std::string> Config::missing_secrets() const {
   if (cdc.password.empty()) out.push_back("CDC_POSTGRES_PASSWORD");
   if (s3.access_key.empty()) out.push_back("AWS_ACCESS_KEY_ID");
   if (s3.secret_key.empty()) out.push_back("AWS_SECRET_ACCESS_KEY");
+  if (pgadmin.password.empty()) out.push_back("PGADMIN_DEFAULT_PASSWORD");
   return out;
 }
 
@@ -215,7 +225,9 @@ nlohmann::json Config::to_json(bool reveal) const {
             {"secret_access_key", secret(s3.secret_key)},
             {"region", s3.region},
             {"bucket", s3.bucket},
-            {"addressing_style", s3.path_style ? "path" : "virtual"}}}};
+            {"addressing_style", s3.path_style ? "path" : "virtual"}}},
+          {"pgadmin",
+           {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}}};
 }
 
 }  // namespace fp

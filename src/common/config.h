@@ -34,6 +34,13 @@ struct S3Config {
   bool path_style = true;  // virtual-host addressing when false
 };
 
+// pgAdmin's web UI (`up --with-pgadmin`): its login (the seed's PGADMIN_DEFAULT_* names) and port.
+struct PgAdminConfig {
+  std::string email;     // PGADMIN_DEFAULT_EMAIL, default admin@fleetpipe.local (not a secret)
+  std::string password;  // PGADMIN_DEFAULT_PASSWORD, generated into credentials.env
+  int port = 0;          // PGADMIN_PORT, default 5050; always bound to 127.0.0.1
+};
+
 struct Config {
   std::filesystem::path state_dir;
   PgConfig webapp;
@@ -42,6 +49,7 @@ struct Config {
   std::string kafka_bootstrap;
   std::string connect_url;
   S3Config s3;
+  PgAdminConfig pgadmin;
 
   using Lookup = std::function<std::optional<std::string>(const std::string&)>;
   // Loads from the process environment and <state>/credentials.env.

@@ -46,6 +46,10 @@ void print_urls(const Context& ctx) {
   fmt::print("  Live dashboard        http://127.0.0.1:18050/ (with --with-services / demo)\n");
   fmt::print("  Scheduler /metrics    http://127.0.0.1:18070/metrics (with --with-services / demo)\n");
   fmt::print("  dbt docs (artifacts)  {}\n", (ctx.state() / "dbt" / "target").string());
+  fmt::print(
+      "  pgAdmin               http://127.0.0.1:{}/  (with --with-pgadmin / demo; login {}, password\n"
+      "                        PGADMIN_DEFAULT_PASSWORD in credentials.env)\n",
+      c.pgadmin.port, c.pgadmin.email);
   fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
              (ctx.state() / "credentials.env").string());
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());
@@ -68,10 +72,16 @@ void add_commands(CLI::App& app, int& exit_code) {
   auto with_services = std::make_shared<bool>(false);
   up_cmd->add_flag("--with-services", *with_services,
                    "Also start fleetpipe's services (web app, live generator)");
-  up_cmd->callback([&exit_code, no_provision, with_services] {
+  auto with_pgadmin = std::make_shared<bool>(false);
+  up_cmd->add_flag(
+      "--with-pgadmin", *with_pgadmin,
+      "Also start pgAdmin 4 (127.0.0.1:PGADMIN_PORT, default 5050) with both databases registered");
+  up_cmd->callback([&exit_code, no_provision, with_services, with_pgadmin] {
     exit_code = with_context([&](Context& ctx) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto st = up(ctx, UpOptions{.provision = !*no_provision, .with_services = *with_services});
+      auto st = up(ctx, UpOptions{.provision = !*no_provision,
+                                  .with_services = *with_services,
+                                  .with_pgadmin = *with_pgadmin});
       if (!st) return fail(st.error());
       log::info("stack", "stack up in {} ms",
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -124,13 +134,34 @@ void add_commands(CLI::App& app, int& exit_code) {
         });
       });
 
+  // For stacks fleetpipe did not start (docker-compose.yml, managed services): what `up` provisions, as
+  // one-shot commands against the configured servers.
+  auto* db = app.add_subcommand("db", "The webapp and warehouse databases named by the configuration");
+  db->require_subcommand(1);
+  db->add_subcommand("apply", "Create the databases if missing, apply sql/ migrations, create the CDC role")
+      ->callback([&exit_code] {
+        exit_code = with_context([](Context& ctx) {
+          auto st = provision_database(ctx, "webapp", ctx.cfg.webapp);
+          if (st) st = provision_database(ctx, "warehouse", ctx.cfg.warehouse);
+          return st ? 0 : fail(st.error());
+        });
+      });
+  auto* bucket = app.add_subcommand("bucket", "The landing bucket (S3_BUCKET_NAME)");
+  bucket->require_subcommand(1);
+  bucket->add_subcommand("apply", "Create the bucket if missing")->callback([&exit_code] {
+    exit_code = with_context([](Context& ctx) {
+      auto st = ensure_bucket(ctx);
+      return st ? 0 : fail(st.error());
+    });
+  });
+
   auto* demo =
       app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
   auto keep = std::make_shared<bool>(false);
   demo->add_flag("--keep-running", *keep, "Leave the stack running on exit");
   demo->callback([&exit_code, keep] {
     exit_code = with_context([&](Context& ctx) {
-      auto st = up(ctx, UpOptions{.provision = true, .with_services = true});
+      auto st = up(ctx, UpOptions{.provision = true, .with_services = true, .with_pgadmin = true});
       if (!st) return fail(st.error());
       print_urls(ctx);
       print_status(status(ctx));

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "stack/pgadmin.h"
 #include "stack/ports.h"
 #include "stack/services.h"
 
@@ -96,9 +97,10 @@ Status start_one(Context& ctx, Component& c) {
   return ok_status();
 }
 
-// Engines, then fleetpipe's services: the order to start in (and the reverse, to stop in).
+// Engines, pgAdmin, then fleetpipe's services: the order to start in (and the reverse, to stop in).
 std::vector<std::unique_ptr<Component>> all_parts(const Context& ctx) {
   auto parts = make_components(ctx);
+  parts.push_back(std::make_unique<PgAdmin>(ctx));
   for (auto& s : make_services(ctx)) parts.push_back(std::move(s));
   return parts;
 }
@@ -122,6 +124,11 @@ Status up(Context& ctx, const UpOptions& opts) {
       log::debug("stack", "provisioned {} in {} ms", c->name(),
                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     }
+  }
+  if (opts.with_pgadmin) {
+    // After provisioning: the servers it registers are the databases just created.
+    PgAdmin pgadmin(ctx);
+    FP_CHECK(start_one(ctx, pgadmin), "up");
   }
   if (opts.with_services) {
     for (auto& s : make_services(ctx)) {

@@ -11,6 +11,7 @@ namespace fp::stack {
 struct UpOptions {
   bool provision = true;       // databases, migrations, topics, connectors, bucket
   bool with_services = false;  // also fleetpipe's own services (web app, live generator, ...)
+  bool with_pgadmin = false;   // also pgAdmin with both databases registered
 };
 
 // Starts what is not running (a part whose pid file is stale is restarted; a port held by a foreign

@@ -27,7 +27,24 @@ TEST(ConfigTest, DefaultsPointAtTheNativeStack) {
   EXPECT_EQ(c->s3.endpoint, "http://localhost:9000");
   EXPECT_EQ(c->s3.bucket, "raw");
   EXPECT_TRUE(c->s3.path_style);
-  EXPECT_EQ(c->missing_secrets().size(), 5u);
+  EXPECT_EQ(c->pgadmin.port, 5050);
+  EXPECT_EQ(c->pgadmin.email, "admin@fleetpipe.local");
+  EXPECT_EQ(c->missing_secrets().size(), 6u);
+}
+
+TEST(ConfigTest, PgAdminLoginAndPortFromTheSeedsNames) {
+  auto c = Config::load(env_of({{"PGADMIN_DEFAULT_EMAIL", "ops@example.com"},
+                                {"PGADMIN_DEFAULT_PASSWORD", "longenough"},
+                                {"PGADMIN_PORT", "45050"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->pgadmin.email, "ops@example.com");
+  EXPECT_EQ(c->pgadmin.port, 45050);
+  EXPECT_EQ(c->to_json()["pgadmin"]["password"], "****");
+  auto short_pw = Config::load(env_of({{"PGADMIN_DEFAULT_PASSWORD", "abc"}}));
+  ASSERT_FALSE(short_pw.ok());
+  EXPECT_NE(short_pw.error().message.find("PGADMIN_DEFAULT_PASSWORD"), std::string::npos);
+  EXPECT_FALSE(Config::load(env_of({{"PGADMIN_DEFAULT_EMAIL", "nobody"}})).ok());
+  EXPECT_FALSE(Config::load(env_of({{"PGADMIN_PORT", "0"}})).ok());
 }
 
 TEST(ConfigTest, SeedVariableNamesAreHonoured) {
