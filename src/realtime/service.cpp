@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -63,6 +64,7 @@ struct RealtimeService::Impl {
   DeltaBatch batch;
   httpd::SseFrame snapshot_cache;  // the snapshot of state version snapshot_version (mu)
   uint64_t snapshot_version = 0;
+  std::chrono::steady_clock::time_point snapshot_built{};
   Fanout fanout;  // only the flush thread sends
 
   std::atomic<bool> stopping{false};
@@ -84,6 +86,7 @@ struct RealtimeService::Impl {
   metrics::Histogram& delivery_latency;
   metrics::Counter& resyncs;
   metrics::Counter& batches;
+  std::map<std::pair<std::string, Op>, metrics::Counter*> event_counters;  // consumer thread
 
   Impl(const Config& cfg, RealtimeOptions opts)
       : config(cfg),
@@ -178,6 +181,7 @@ struct RealtimeService::Impl {
       snapshot_cache.reset();  // let the old one go before the new one is built
       snapshot_cache = httpd::sse_frame("snapshot", state.snapshot_text());
       snapshot_version = state.version();
+      snapshot_built = std::chrono::steady_clock::now();
     }
     return snapshot_cache;
   }
@@ -197,9 +201,19 @@ struct RealtimeService::Impl {
     DeltaBatch::Rendered rendered;
     {
       std::lock_guard lock(mu);
+      if (fanout.viewer_count() == 0) {
+        batch.clear();  // nobody to render for; a viewer who joins starts from a snapshot anyway
+        return;
+      }
       resync_all = batch.overflowed();
       if (!batch.empty()) rendered = batch.take(state, now_ms());
-      if (resync_all || fanout.wants_snapshot()) snapshot = snapshot_locked();
+      // A snapshot is megabytes: viewers that need one within snapshot_interval share one version (an
+      // unchanged state reuses the cached one at once), so lagging viewers never pin one copy each.
+      const bool cached = snapshot_cache && snapshot_version == state.version();
+      if ((resync_all || fanout.wants_snapshot()) &&
+          (cached || std::chrono::steady_clock::now() - snapshot_built >= options.snapshot_interval)) {
+        snapshot = snapshot_locked();
+      }
     }
     if (!rendered.json.empty()) {
       changes = httpd::sse_frame("changes", rendered.json);
@@ -280,10 +294,7 @@ struct RealtimeService::Impl {
                 ev.error().message);
       return;
     }
-    registry
-        .counter("fp_realtime_events_total", "Change events consumed",
-                 {{"topic", m.topic}, {"op", std::string(op_name(ev->op))}})
-        .inc();
+    events_counter(m.topic, ev->op).inc();
     if (ev->op == Op::kTombstone) {
       tombstones.inc();
       return;
@@ -294,6 +305,19 @@ struct RealtimeService::Impl {
     // Snapshot reads are old by nature; only live changes say how fast delivery is.
     batch.add(state, changes, source_ts, m.timestamp_ms, ev->op != Op::kRead);
     vehicles_gauge.set(static_cast<double>(state.vehicle_count()));
+  }
+
+  // The per-topic, per-operation counter, looked up in the registry once (consumer thread only): a registry
+  // lookup builds a label map under the registry's lock, too much to do 2 000 times a second.
+  metrics::Counter& events_counter(const std::string& topic, Op op) {
+    auto key = std::make_pair(topic, op);
+    auto it = event_counters.find(key);
+    if (it == event_counters.end()) {
+      auto& c = registry.counter("fp_realtime_events_total", "Change events consumed",
+                                 {{"topic", topic}, {"op", std::string(op_name(op))}});
+      it = event_counters.emplace(std::move(key), &c).first;
+    }
+    return *it->second;
   }
 
   // Connects, subscribes and consumes until stop; reconnects with backoff when the consumer fails.

@@ -185,10 +185,12 @@ nlohmann::json FleetState::snapshot_json() const {
 
 namespace {
 
-// JSON has no NaN or infinity; nlohmann writes them as null, and so do we.
-void append_number(std::string& out, double x) {
+// JSON has no NaN or infinity; nlohmann writes them as null, and so do we. `scale` rounds for the wire
+// (1e6: degrees to ~0.1 m): the shortest text of a full double is 17 digits, and with hundreds of viewers the
+// bytes per point are what the fan-out costs. The state keeps full precision.
+void append_number(std::string& out, double x, double scale) {
   if (std::isfinite(x)) {
-    fmt::format_to(std::back_inserter(out), "{}", x);
+    fmt::format_to(std::back_inserter(out), "{}", std::abs(x) < 1e9 ? std::round(x * scale) / scale : x);
   } else {
     out += "null";
   }
@@ -202,17 +204,17 @@ void append_string(std::string& out, const std::string& s) {
 
 void FleetState::append_point(std::string& out, const TrackPoint& p) {
   fmt::format_to(std::back_inserter(out), "{{\"t\":{},\"lat\":", p.time_ms);
-  append_number(out, p.latitude);
+  append_number(out, p.latitude, 1e6);
   out += ",\"lon\":";
-  append_number(out, p.longitude);
+  append_number(out, p.longitude, 1e6);
   out += ",\"fuel\":";
-  append_number(out, p.fuel_percent);
+  append_number(out, p.fuel_percent, 1e3);
   out += ",\"gal\":";
-  append_number(out, p.fuel_gallons);
+  append_number(out, p.fuel_gallons, 1e3);
   out += ",\"dist\":";
-  append_number(out, p.distance);
+  append_number(out, p.distance, 1e3);
   out += ",\"speed\":";
-  append_number(out, p.speed_mph);
+  append_number(out, p.speed_mph, 1e2);
   fmt::format_to(std::back_inserter(out), ",\"trip\":{},\"seq\":{}}}", p.trip_id, p.sequence);
 }
 
