@@ -46,7 +46,7 @@ round() {  # rate viewers label first-vehicle (each round its own vehicles: same
   secs=$(echo "$(date +%s.%N) - $t0" | bc); cpu=$(( $(cpu_ticks "$pid") - c0 ))
   wait $vpid || true
   echo "$label: $count rows at $rate/s in ${secs}s (generator: $gen), viewers=$viewers," \
-       "service CPU $(echo "scale=2; $cpu / $(getconf CLK_TCK) / $secs * 100" | bc)% of one core:"
+       "service CPU $(echo "scale=1; $cpu * 100 / $(getconf CLK_TCK) / $secs" | bc)% of one core:"
   echo "  $(cat /tmp/fleetpipe-realtime-viewers.json)"
 }
 # Warm-up: a few rows (with their vehicles and drivers) so the group has consumed and committed on every
