@@ -1,48 +1,65 @@
 #!/usr/bin/env bash
-# Realtime dashboard benchmark: commit -> browser-event latency at a sustained insert rate, and the
-# service's memory. The generator inserts RATE rows/s into the webapp database (through Debezium into
-# Kafka) for SECONDS; VIEWERS SSE clients (bench/realtime_viewers.mjs) measure now - payload.source.ts_ms
-# per event, and split off the upstream share (commit -> Kafka record time: Postgres + Debezium), the floor
-# the dashboard cannot go below (the "ceiling" beside us). Then a second round with MANY_VIEWERS viewers.
-# Usage: bench/realtime.sh  (needs the running stack; env as for fleetpipe; RATE=2000 SECONDS=60 VIEWERS=1
-# MANY_VIEWERS=500 MANY_RATE=200)
+# Realtime dashboard benchmark: commit -> viewer latency at a sustained insert rate, for 1 viewer and for
+# many, and the service's peak memory. The generator (real-time mode) inserts RATE rows/s into the webapp
+# database for SECONDS_RUN s; they travel Postgres -> Debezium -> Kafka -> fleetpipe realtime -> SSE.
+# build/sse_viewers (bench/sse_viewers.cpp: one Asio thread, N connections) records per point change
+#   total = arrival - payload.source.ts_ms (Postgres commit), and splits it into
+#   upstream (Kafka record time - commit: Postgres + Debezium + Kafka, the floor beside us that the dashboard
+#   cannot go below), service (handed to the sockets - record time) and delivery (arrival - handed over).
+# Usage: bench/realtime.sh  (needs the running stack; env as for fleetpipe; RATE=2000 SECONDS_RUN=60
+#   VIEWERS=1 MANY_VIEWERS=500 MANY_RATE=$RATE REALTIME_PORT=18099; BUILD=dir of the fleetpipe serving)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE="${RATE:-2000}" SECS="${SECONDS_RUN:-60}" VIEWERS="${VIEWERS:-1}"
-MANY_VIEWERS="${MANY_VIEWERS:-500}" MANY_RATE="${MANY_RATE:-200}"
+MANY_VIEWERS="${MANY_VIEWERS:-500}" MANY_RATE="${MANY_RATE:-$RATE}"
+PORT="${REALTIME_PORT:-18099}" BUILD="${BUILD:-build}"
 FIRST_VEHICLE=$(( 900000 + (RANDOM % 70) * 1000 ))  # fresh vehicles each run
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-base="http://127.0.0.1:$port"
-FLEETPIPE_LOG_LEVEL=warn build/fleetpipe realtime --port "$port" --group "bench-realtime-$$" \
+base="http://127.0.0.1:$PORT"
+FLEETPIPE_LOG_LEVEL=warn "$BUILD/fleetpipe" realtime --port "$PORT" --group "bench-realtime-$$" --new-group-from-end \
   >/tmp/fleetpipe-realtime-bench.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
-# Let a fresh consumer group catch up with the topic before measuring.
-for _ in $(seq 1 120); do
-  lag=$(curl -fs "$base/metrics" | awk '/^fp_realtime_consumer_lag /{print $2}')
-  [[ "${lag:-1}" == "0" ]] && break; sleep 1
-done
+
+caught_up() {  # measure only once the consumer has no lag (it starts at the end; the database supplies the past)
+  for _ in $(seq 1 180); do
+    lag=$(curl -fs "$base/metrics" | awk '/^fp_realtime_consumer_lag /{print $2}')
+    [[ "${lag:-1}" == "0" ]] && return 0; sleep 1
+  done
+  echo "consumer lag did not reach 0" >&2; return 1
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 round() {  # rate viewers label first-vehicle (each round its own vehicles: same keys would be conflicts)
-  local rate=$1 viewers=$2 count=$(( $1 * SECS )) first=$4
-  BASE="$base" VIEWERS="$viewers" SECONDS_RUN=$(( SECS + 5 )) MIN_VEHICLE="$first" MAX_VEHICLE=$(( first + 1000 )) \
-    node bench/realtime_viewers.mjs >/tmp/fleetpipe-realtime-viewers.json &
-  local vpid=$!
-  sleep 1
-  FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 50 --first-vehicle-id "$first" \
-    --seed $RANDOM --start-time now --rate "$rate" --count "$count" --sink postgres --batch-size $(( rate / 100 > 0 ? rate / 100 : 1 )) \
-    --run-id "bench-realtime-$$-$rate" >/dev/null 2>&1
-  wait $vpid
-  echo "$3: rate=$rate/s for ${SECS}s, viewers=$viewers: $(cat /tmp/fleetpipe-realtime-viewers.json)"
+  local rate=$1 viewers=$2 label=$3 first=$4 count=$(( $1 * SECS ))
+  caught_up
+  build/sse_viewers --port "$PORT" --viewers "$viewers" --seconds $(( SECS + 8 )) \
+    --min-vehicle "$first" --max-vehicle $(( first + 1000 )) >/tmp/fleetpipe-realtime-viewers.json &
+  local vpid=$! t0 c0 gen
+  sleep 3  # every viewer connected and past its first snapshot
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
+  gen=$(FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 50 --first-vehicle-id "$first" \
+    --seed $RANDOM --start-time now --rate "$rate" --count "$count" --sink postgres \
+    --batch-size $(( rate / 100 > 0 ? rate / 100 : 1 )) --run-id "bench-realtime-$$-$label" 2>&1 | tail -1)
+  local secs cpu
+  secs=$(echo "$(date +%s.%N) - $t0" | bc); cpu=$(( $(cpu_ticks "$pid") - c0 ))
+  wait $vpid || true
+  echo "$label: $count rows at $rate/s in ${secs}s (generator: $gen), viewers=$viewers," \
+       "service CPU $(echo "scale=1; $cpu * 100 / $(getconf CLK_TCK) / $secs" | bc)% of one core:"
+  echo "  $(cat /tmp/fleetpipe-realtime-viewers.json)"
 }
-[[ -n "${SKIP_SUSTAINED:-}" ]] || round "$RATE" "$VIEWERS" "sustained" $FIRST_VEHICLE
-round "$MANY_RATE" "$MANY_VIEWERS" "many viewers" $(( FIRST_VEHICLE + 1000 ))
+# Warm-up: a few rows (with their vehicles and drivers) so the group has consumed and committed on every
+# topic; until then the lag of a group that started at the end reads as the whole topic.
+FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 5 --first-vehicle-id $(( FIRST_VEHICLE + 1900 )) \
+  --seed 1 --start-time now --rate 200 --count 400 --sink postgres --batch-size 2 --run-id "bench-realtime-$$-warmup" >/dev/null 2>&1
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ -n "${SKIP_SUSTAINED:-}" ]] || round "$RATE" "$VIEWERS" "one-viewer" $FIRST_VEHICLE
+round "$MANY_RATE" "$MANY_VIEWERS" "many-viewers" $(( FIRST_VEHICLE + 1000 ))
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "realtime RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2" "$3}' /proc/$pid/status)"
-curl -fs "$base/metrics" | grep -E '^fp_realtime_(events_per_second|consumer_lag|viewers|malformed)' || true
-# The bench's vehicles leave the webapp database again.
+curl -fs "$base/metrics" | grep -E '^fp_realtime_(events_per_second|consumer_lag|viewers|malformed|viewer_resyncs|batches)' || true
+# The bench's rows leave the webapp database again.
 STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 PGPASSWORD="${POSTGRES_PASSWORD:-$(grep '^POSTGRES_PASSWORD=' "$STATE/credentials.env" | cut -d= -f2-)}" \
   psql -h "${POSTGRES_HOST:-localhost}" -p "${POSTGRES_PORT:-5433}" -U "${POSTGRES_USER:-fleetpipe}" \

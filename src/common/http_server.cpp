@@ -477,7 +477,8 @@ std::shared_ptr<SseStream> Server::Impl::open_sse(tcp::socket socket, std::strin
     return nullptr;
   }
   ++open_connections;
-  SseConfig config{options.sse_keepalive, options.write_timeout, options.sse_max_queued_events};
+  SseConfig config{options.sse_keepalive, options.write_timeout, options.sse_max_queued_events,
+                   options.sse_max_queued_bytes};
   auto stream = start_sse(std::move(socket), std::move(head), config, [this] {
     std::lock_guard l(mu);
     --open_connections;

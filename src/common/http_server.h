@@ -67,13 +67,31 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// One or more events already in the text/event-stream framing (see sse_frame()). Shared by reference: a
+// server that sends the same change to many viewers formats it once and every queue holds the same buffer.
+using SseFrame = std::shared_ptr<const std::string>;
+
+// Formats one event ("event:", "data:" per line, "id:"; empty event/id are omitted) as a shareable frame.
+SseFrame sse_frame(std::string_view event, std::string_view data, std::string_view id = {});
+
 // One Server-Sent Events client. All methods are thread-safe and never block on the network.
 class SseStream {
  public:
+  enum class SendResult {
+    kQueued,
+    kOverflow,  // the client is too far behind: the queued frames were discarded, the stream stays open
+    kClosed,
+  };
   virtual ~SseStream() = default;
   // Queues one event ("event:", "data:" per line, "id:"; empty event/id are omitted). Returns false when
   // the stream is closed, or when the client has fallen too far behind: it is then dropped (closed).
   virtual bool send(std::string_view event, std::string_view data, std::string_view id = {}) = 0;
+  // Queues a shared frame. Unlike send(), a client beyond the queue bounds (events or bytes) is not closed:
+  // its unsent frames are discarded and kOverflow returned, so the caller can resynchronise it (e.g. with a
+  // snapshot once queued_bytes() is 0). A frame is always accepted into an empty queue, whatever its size.
+  virtual SendResult send_frame(SseFrame frame) = 0;
+  // Bytes accepted but not yet written to the socket (queued and in flight).
+  virtual size_t queued_bytes() const = 0;
   // True once the client went away, was dropped, or the stream/server was closed.
   virtual bool closed() const = 0;
   virtual void close() = 0;
@@ -99,6 +117,7 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};  // to send a response
   std::chrono::milliseconds sse_keepalive{15'000};  // comment line sent on idle SSE streams
   size_t sse_max_queued_events = 1024;              // per client; beyond that the client is dropped
+  size_t sse_max_queued_bytes = 8u << 20;           // per client, likewise (send_frame(): overflow)
   std::chrono::milliseconds shutdown_deadline{10'000};
   std::string content_security_policy = "default-src 'self'; frame-ancestors 'none'";
   // /healthz calls this (on a worker thread); unset means always healthy.

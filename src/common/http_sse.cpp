@@ -17,6 +17,10 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+// Frames handed to the socket in one gathered write (writev): a viewer that fell a few frames behind
+// catches up in one system call instead of one per event.
+constexpr size_t kMaxFramesPerWrite = 64;
+
 // The network side of a stream. Separate from the SseStream handle because users may keep handles after
 // the server has stopped and its io_context is gone: the handle then no longer owns any socket.
 struct Connection {
@@ -28,7 +32,8 @@ struct Connection {
   tcp::socket socket;
   asio::steady_timer timer;
   std::array<char, 256> read_buf{};
-  std::string in_flight;  // the chunk being written (strand only)
+  std::vector<SseFrame> in_flight;  // the frames being written (strand only); they keep their buffers alive
+  std::vector<asio::const_buffer> buffers;
   Clock::time_point write_started{};
   std::function<void()> on_finished;
 };
@@ -41,7 +46,9 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
     auto conn = conn_;
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(std::move(head));
+      auto frame = std::make_shared<const std::string>(std::move(head));
+      queued_bytes_ += frame->size();
+      queue_.push_back(std::move(frame));
       writing_ = true;
     }
     auto self = shared_from_this();
@@ -53,7 +60,18 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
   }
 
   bool send(std::string_view event, std::string_view data, std::string_view id) override {
-    return enqueue(format_sse_event(event, data, id), /*bounded=*/true);
+    auto r = enqueue(sse_frame(event, data, id), Bound::kCloseWhenFull);
+    return r == SendResult::kQueued;
+  }
+
+  SendResult send_frame(SseFrame frame) override {
+    if (!frame) return closed() ? SendResult::kClosed : SendResult::kQueued;
+    return enqueue(std::move(frame), Bound::kDiscardWhenFull);
+  }
+
+  size_t queued_bytes() const override {
+    std::lock_guard lock(mu_);
+    return queued_bytes_;
   }
 
   bool closed() const override {
@@ -75,41 +93,67 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
   }
 
  private:
-  bool enqueue(std::string chunk, bool bounded) {
+  enum class Bound { kNone, kCloseWhenFull, kDiscardWhenFull };
+
+  // mu_ held. Only a non-empty queue can be full: one frame larger than the byte bound (a snapshot) still
+  // goes out to a client that has caught up.
+  bool full(size_t incoming) const {
+    if (queue_.empty()) return false;
+    return queue_.size() >= config_.max_queued_events ||
+           queued_bytes_ - in_flight_bytes_ + incoming > config_.max_queued_bytes;
+  }
+
+  SendResult enqueue(SseFrame frame, Bound bound) {
     std::shared_ptr<Connection> conn;
     {
       std::lock_guard lock(mu_);
-      if (!conn_) return false;
-      if (bounded && queue_.size() >= config_.max_queued_events) {
-        conn = nullptr;  // fall through to drop the slow client outside the lock
+      if (!conn_) return SendResult::kClosed;
+      if (bound != Bound::kNone && full(frame->size())) {
+        if (bound == Bound::kDiscardWhenFull) {
+          // Frames are whole events, so dropping the unsent ones keeps the stream well-formed; the frames
+          // being written finish.
+          for (const auto& f : queue_) queued_bytes_ -= f->size();
+          queue_.clear();
+          return SendResult::kOverflow;
+        }
+        // fall through to drop the slow client outside the lock
       } else {
-        queue_.push_back(std::move(chunk));
-        if (writing_) return true;
+        queued_bytes_ += frame->size();
+        queue_.push_back(std::move(frame));
+        if (writing_) return SendResult::kQueued;
         writing_ = true;
         conn = conn_;
       }
     }
     if (!conn) {
       close_because("client too slow, queue full");
-      return false;
+      return SendResult::kClosed;
     }
     asio::post(conn->socket.get_executor(), [self = shared_from_this(), conn] { self->write_next(conn); });
-    return true;
+    return SendResult::kQueued;
   }
 
   // Strand only.
   void write_next(const std::shared_ptr<Connection>& conn) {
+    conn->in_flight.clear();
+    conn->buffers.clear();
     {
       std::lock_guard lock(mu_);
+      queued_bytes_ -= in_flight_bytes_;
+      in_flight_bytes_ = 0;
       if (!conn_ || queue_.empty()) {
         writing_ = false;
         return;
       }
-      conn->in_flight = std::move(queue_.front());
-      queue_.pop_front();
+      while (!queue_.empty() && conn->in_flight.size() < kMaxFramesPerWrite) {
+        in_flight_bytes_ += queue_.front()->size();
+        conn->in_flight.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
+    for (const auto& f : conn->in_flight) conn->buffers.emplace_back(asio::buffer(*f));
     conn->write_started = Clock::now();
-    asio::async_write(conn->socket, asio::buffer(conn->in_flight),
+    asio::async_write(conn->socket, conn->buffers,
                       [self = shared_from_this(), conn](boost::system::error_code ec, size_t) {
                         conn->write_started = {};
                         if (ec) {
@@ -148,7 +192,10 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
         std::lock_guard lock(self->mu_);
         idle = self->queue_.empty() && !self->writing_;
       }
-      if (idle) self->enqueue(": keepalive\n\n", /*bounded=*/false);
+      if (idle) {
+        static const SseFrame keepalive = std::make_shared<const std::string>(": keepalive\n\n");
+        self->enqueue(keepalive, Bound::kNone);
+      }
       self->arm_keepalive(conn);
     });
   }
@@ -162,6 +209,7 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
       conn = std::move(conn_);
       callbacks.swap(on_close_);
       queue_.clear();
+      queued_bytes_ = in_flight_bytes_;
     }
     log::debug("http", "sse stream closed: {}", why);
     asio::post(conn->socket.get_executor(), [conn] {
@@ -175,8 +223,10 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
 
   mutable std::mutex mu_;
   std::shared_ptr<Connection> conn_;  // null once closed
-  std::deque<std::string> queue_;
-  bool writing_ = false;  // a write_next chain is scheduled or running
+  std::deque<SseFrame> queue_;
+  size_t queued_bytes_ = 0;     // queue_ plus the frames in flight
+  size_t in_flight_bytes_ = 0;  // handed to the socket by write_next, not yet completed
+  bool writing_ = false;        // a write_next chain is scheduled or running
   std::vector<std::function<void()>> on_close_;
   const SseConfig config_;
 };
@@ -194,6 +244,7 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 std::string format_sse_event(std::string_view event, std::string_view data, std::string_view id) {
   std::string out;
+  out.reserve(data.size() + event.size() + id.size() + 24);
   if (!id.empty()) append_field(out, "id", id);
   if (!event.empty()) append_field(out, "event", event);
   // Lines end at \n, \r\n or \r in the SSE grammar; each becomes its own data: line.
@@ -208,6 +259,10 @@ std::string format_sse_event(std::string_view event, std::string_view data, std:
   }
   out += '\n';
   return out;
+}
+
+SseFrame sse_frame(std::string_view event, std::string_view data, std::string_view id) {
+  return std::make_shared<const std::string>(format_sse_event(event, data, id));
 }
 
 std::shared_ptr<SseStream> start_sse(tcp::socket socket, std::string head, SseConfig config,

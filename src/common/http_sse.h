@@ -17,6 +17,7 @@ struct SseConfig {
   std::chrono::milliseconds keepalive{15'000};
   std::chrono::milliseconds write_timeout{30'000};
   size_t max_queued_events = 1024;
+  size_t max_queued_bytes = 8u << 20;
 };
 
 // Formats one event in the text/event-stream framing. CR/LF in event and id are dropped (they would end

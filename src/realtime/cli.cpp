@@ -1,5 +1,9 @@
 #include "realtime/cli.h"
 
+#include <malloc.h>
+
+#include <cstdlib>
+
 #include "common/config.h"
 #include "common/log.h"
 #include "realtime/service.h"
@@ -28,9 +32,18 @@ void add_commands(CLI::App& app, int& exit_code) {
   cmd->add_flag(
       "--new-group-from-end", opts->new_group_from_end,
       "A group without committed offsets starts at the topics' end (the database rebuild has the past)");
+  auto tick_ms = std::make_shared<int>(static_cast<int>(opts->tick.count()));
+  cmd->add_option("--tick-ms", *tick_ms, "Changes are batched and pushed to the viewers once per tick")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 1000));
   cmd->add_flag("!--no-rebuild", opts->rebuild_from_db, "Start from the topics alone, not the database");
-  cmd->callback([opts, source, &exit_code] {
+  cmd->callback([opts, source, tick_ms, &exit_code] {
     opts->source = *source == "direct" ? Source::kDirect : Source::kCdc;
+    opts->tick = std::chrono::milliseconds(*tick_ms);
+    // glibc gives every thread that allocates its own arena (up to 8 per core), each keeping freed memory;
+    // with the HTTP, worker and librdkafka threads that multiplies the peak RSS for no speed we need.
+    // MALLOC_ARENA_MAX in the environment still wins.
+    if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
     auto cfg = Config::load();
     if (!cfg) {
       log::error("realtime", "configuration: {}", cfg.error().message);

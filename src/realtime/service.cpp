@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -16,6 +17,8 @@
 #include "common/pg_client.h"
 #include "common/retry.h"
 #include "common/shutdown.h"
+#include "realtime/delta_batch.h"
+#include "realtime/fanout.h"
 #include "realtime/state.h"
 
 namespace fp::realtime {
@@ -46,10 +49,6 @@ std::filesystem::path find_dir(const std::filesystem::path& relative) {
   return relative;
 }
 
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace
 
 struct RealtimeService::Impl {
@@ -58,18 +57,22 @@ struct RealtimeService::Impl {
   metrics::Registry& registry = metrics::default_registry();
   httpd::Server server;
 
-  // The state and the viewers share one lock: a viewer gets the snapshot and every change after it, in
-  // order, with none lost or doubled between the two.
+  // The state and the pending changes share one lock: the flush thread cuts the batch and builds the
+  // snapshot under it, so a viewer gets a snapshot and every change after it, none lost or doubled.
   std::mutex mu;
   FleetState state;
-  std::vector<std::shared_ptr<httpd::SseStream>> viewers;
+  DeltaBatch batch;
+  httpd::SseFrame snapshot_cache;  // the snapshot of state version snapshot_version (mu)
+  uint64_t snapshot_version = 0;
+  std::chrono::steady_clock::time_point snapshot_built{};
+  Fanout fanout;  // only the flush thread sends
 
   std::atomic<bool> stopping{false};
   std::atomic<bool> consumer_running{false};
   std::atomic<int64_t> last_poll_ms{0};
   std::atomic<uint64_t> events_seen{0};
-  std::atomic<bool> sweep_needed{false};
   std::thread consumer_thread;
+  std::thread flush_thread;
   std::thread lag_thread;
   std::mutex stop_mu;
   std::condition_variable stop_cv;
@@ -81,7 +84,9 @@ struct RealtimeService::Impl {
   metrics::Gauge& rate_gauge;
   metrics::Gauge& vehicles_gauge;
   metrics::Histogram& delivery_latency;
-  metrics::Counter& dropped_viewers;
+  metrics::Counter& resyncs;
+  metrics::Counter& batches;
+  std::map<std::pair<std::string, Op>, metrics::Counter*> event_counters;  // consumer thread
 
   Impl(const Config& cfg, RealtimeOptions opts)
       : config(cfg),
@@ -100,8 +105,10 @@ struct RealtimeService::Impl {
             "From the source commit (payload.source.ts_ms; the record time on the direct topic) to the push "
             "to the viewers",
             {}, metrics::exponential_buckets(0.005, 2, 14))),
-        dropped_viewers(registry.counter("fp_realtime_viewers_dropped_total",
-                                         "Viewers dropped because they fell too far behind")) {
+        resyncs(registry.counter("fp_realtime_viewer_resyncs_total",
+                                 "Viewers that fell too far behind: their pending changes were replaced "
+                                 "by a snapshot")),
+        batches(registry.counter("fp_realtime_batches_total", "Change batches sent to the viewers")) {
     lag_gauge.set(
         -1);  // not sampled yet: a reader waiting for "caught up" must not see 0 before the first sample
     if (options.group_id.empty()) {
@@ -115,6 +122,7 @@ struct RealtimeService::Impl {
     o.port = options.port;
     o.metrics = &registry;
     o.sse_max_queued_events = options.sse_max_queued_events;
+    o.sse_max_queued_bytes = options.sse_max_queued_bytes;
     o.sse_keepalive = std::chrono::milliseconds(10'000);
     // Plotly styles its SVG with style attributes and injects a <style> element; everything is same-origin.
     o.content_security_policy =
@@ -132,7 +140,7 @@ struct RealtimeService::Impl {
     h.detail = {{"consumer_running", consumer_running.load()},
                 {"last_poll_age_ms", age},
                 {"events", events_seen.load()},
-                {"viewers", viewers.size()},
+                {"viewers", fanout.viewer_count()},
                 {"vehicles", state.vehicle_count()},
                 {"source", options.source == Source::kCdc ? "cdc" : "direct"}};
     return h;
@@ -142,8 +150,10 @@ struct RealtimeService::Impl {
     FP_CHECK(server.get("/events", [this](const httpd::Request&) { return events(); }), "route /events");
     FP_CHECK(server.get("/api/state",
                         [this](const httpd::Request&) {
-                          std::lock_guard lock(mu);
-                          return httpd::Response::json(200, state.snapshot_json());
+                          httpd::Response r;
+                          r.content_type = "application/json";
+                          r.body = *current_snapshot();
+                          return r;
                         }),
              "route /api/state");
     auto web = options.static_dir.empty() ? find_dir("web/realtime") : options.static_dir;
@@ -161,65 +171,75 @@ struct RealtimeService::Impl {
   }
 
   httpd::Response events() {
-    return httpd::Response::event_stream([this](std::shared_ptr<httpd::SseStream> s) {
+    // The first snapshot and the changes come from the flush thread at its next tick.
+    return httpd::Response::event_stream([this](std::shared_ptr<httpd::SseStream> s) { fanout.join(s); });
+  }
+
+  // The snapshot frame of the current state, built at most once per state version. mu held.
+  httpd::SseFrame snapshot_locked() {
+    if (!snapshot_cache || snapshot_version != state.version()) {
+      snapshot_cache.reset();  // let the old one go before the new one is built
+      snapshot_cache = httpd::sse_frame("snapshot", state.snapshot_text());
+      snapshot_version = state.version();
+      snapshot_built = std::chrono::steady_clock::now();
+    }
+    return snapshot_cache;
+  }
+
+  // The snapshot as JSON, for /api/state.
+  std::shared_ptr<const std::string> current_snapshot() {
+    std::lock_guard lock(mu);
+    return std::make_shared<const std::string>(state.snapshot_text());
+  }
+
+  // One fan-out tick: cuts the batch of changes since the last tick, renders it once, and hands the
+  // shared frame (and a snapshot, when a viewer needs one) to every viewer.
+  void flush_once() {
+    httpd::SseFrame changes;
+    httpd::SseFrame snapshot;
+    bool resync_all = false;
+    DeltaBatch::Rendered rendered;
+    {
       std::lock_guard lock(mu);
-      if (!s->send("snapshot", dump(state.snapshot_json()))) return;
-      viewers.push_back(s);
-      viewer_gauge.set(static_cast<double>(viewers.size()));
-      // on_close may run on a thread that already holds mu (a broadcast that dropped this viewer), so it
-      // only flags a sweep; the next broadcast or the periodic sweep removes the closed stream.
-      s->on_close([this] { sweep_needed.store(true); });
-    });
-  }
-
-  // Sends to every viewer; mu held.
-  void broadcast(std::string_view event, const std::string& data) {
-    size_t before = viewers.size();
-    std::erase_if(viewers, [&](const auto& v) {
-      if (v->closed()) return true;
-      if (!v->send(event, data)) {
-        dropped_viewers.inc();
-        return true;
+      if (fanout.viewer_count() == 0) {
+        batch.clear();  // nobody to render for; a viewer who joins starts from a snapshot anyway
+        return;
       }
-      return false;
-    });
-    if (viewers.size() != before) viewer_gauge.set(static_cast<double>(viewers.size()));
-  }
-
-  // mu held.
-  // source_ts_ms: the source commit; record_ts_ms: the Kafka record time (so a client can split the delay
-  // into the part upstream of Kafka and ours).
-  void publish(const std::vector<FleetState::Change>& changes, int64_t source_ts_ms, int64_t record_ts_ms) {
-    for (const auto& c : changes) {
-      const VehicleTrack* v = state.find(c.vehicle_id);
-      switch (c.kind) {
-        case FleetState::ChangeKind::kAppended:
-          if (v) {
-            broadcast("point", dump({{"vehicle", state.vehicle_json(*v, false)},
-                                     {"point", state.point_json(v->points.back())},
-                                     {"source_ts_ms", source_ts_ms},
-                                     {"record_ts_ms", record_ts_ms},
-                                     {"sent_ms", now_ms()}}));
-          }
-          break;
-        case FleetState::ChangeKind::kReplaced:
-          if (v) {
-            auto j = state.vehicle_json(*v, true);
-            j["source_ts_ms"] = source_ts_ms;
-            j["record_ts_ms"] = record_ts_ms;
-            j["sent_ms"] = now_ms();
-            broadcast("vehicle", dump(j));
-          }
-          break;
-        case FleetState::ChangeKind::kRemoved:
-          broadcast("remove", dump({{"id", c.vehicle_id},
-                                    {"source_ts_ms", source_ts_ms},
-                                    {"record_ts_ms", record_ts_ms},
-                                    {"sent_ms", now_ms()}}));
-          break;
+      resync_all = batch.overflowed();
+      if (!batch.empty()) rendered = batch.take(state, now_ms());
+      // A snapshot is megabytes: viewers that need one within snapshot_interval share one version (an
+      // unchanged state reuses the cached one at once), so lagging viewers never pin one copy each.
+      const bool cached = snapshot_cache && snapshot_version == state.version();
+      if ((resync_all || fanout.wants_snapshot()) &&
+          (cached || std::chrono::steady_clock::now() - snapshot_built >= options.snapshot_interval)) {
+        snapshot = snapshot_locked();
       }
     }
-    vehicles_gauge.set(static_cast<double>(state.vehicle_count()));
+    if (!rendered.json.empty()) {
+      changes = httpd::sse_frame("changes", rendered.json);
+      batches.inc();
+    }
+    auto stats = fanout.tick(changes, snapshot, resync_all);
+    viewer_gauge.set(static_cast<double>(stats.viewers));
+    if (stats.overflowed > 0) resyncs.inc(static_cast<double>(stats.overflowed));
+    const int64_t sent = now_ms();
+    for (int64_t ts : rendered.live_source_ts_ms) {
+      delivery_latency.observe(static_cast<double>(sent - ts) / 1000.0);
+    }
+  }
+
+  void flush_loop() {
+    auto next = std::chrono::steady_clock::now();
+    while (true) {
+      next += options.tick;
+      {
+        std::unique_lock lock(stop_mu);
+        if (stop_cv.wait_until(lock, next, [this] { return stopping.load(); })) return;
+      }
+      flush_once();
+      // After a stall (a busy machine) tick again at once, but never queue up missed ticks.
+      next = std::max(next, std::chrono::steady_clock::now() - options.tick);
+    }
   }
 
   // The latest points of every vehicle from the webapp database.
@@ -274,10 +294,7 @@ struct RealtimeService::Impl {
                 ev.error().message);
       return;
     }
-    registry
-        .counter("fp_realtime_events_total", "Change events consumed",
-                 {{"topic", m.topic}, {"op", std::string(op_name(ev->op))}})
-        .inc();
+    events_counter(m.topic, ev->op).inc();
     if (ev->op == Op::kTombstone) {
       tombstones.inc();
       return;
@@ -285,11 +302,22 @@ struct RealtimeService::Impl {
     const int64_t source_ts = ev->source_ts_ms >= 0 ? ev->source_ts_ms : m.timestamp_ms;
     std::lock_guard lock(mu);
     auto changes = state.apply(*ev);
-    publish(changes, source_ts, m.timestamp_ms);
-    // Snapshot reads and replays are old by nature; only live changes say how fast delivery is.
-    if (source_ts > 0 && ev->op != Op::kRead && !changes.empty()) {
-      delivery_latency.observe(static_cast<double>(now_ms() - source_ts) / 1000.0);
+    // Snapshot reads are old by nature; only live changes say how fast delivery is.
+    batch.add(state, changes, source_ts, m.timestamp_ms, ev->op != Op::kRead);
+    vehicles_gauge.set(static_cast<double>(state.vehicle_count()));
+  }
+
+  // The per-topic, per-operation counter, looked up in the registry once (consumer thread only): a registry
+  // lookup builds a label map under the registry's lock, too much to do 2 000 times a second.
+  metrics::Counter& events_counter(const std::string& topic, Op op) {
+    auto key = std::make_pair(topic, op);
+    auto it = event_counters.find(key);
+    if (it == event_counters.end()) {
+      auto& c = registry.counter("fp_realtime_events_total", "Change events consumed",
+                                 {{"topic", topic}, {"op", std::string(op_name(op))}});
+      it = event_counters.emplace(std::move(key), &c).first;
     }
+    return *it->second;
   }
 
   // Connects, subscribes and consumes until stop; reconnects with backoff when the consumer fails.
@@ -303,6 +331,13 @@ struct RealtimeService::Impl {
       co.group_id = options.group_id;
       co.client_id = "fleetpipe-realtime";
       co.start_from = options.new_group_from_end ? kafka::StartFrom::kEnd : kafka::StartFrom::kBeginning;
+      // librdkafka prefetches up to 64 MB (queued.max.messages.kbytes) and 100 000 messages by default:
+      // most of this service's memory while it replays a topic, and no help to latency. A few MB keep
+      // the fetcher ahead of us at the rates the dashboard sees.
+      co.extra = {{"queued.max.messages.kbytes", std::to_string(options.kafka_queue_kbytes)},
+                  {"queued.min.messages", "2000"},
+                  {"fetch.max.bytes", "2097152"},
+                  {"fetch.message.max.bytes", "1048576"}};
       auto consumer = kafka::Consumer::create(co);
       Status st = consumer
                       ? (*consumer)->subscribe(options.source == Source::kCdc ? kCdcTopics : kDirectTopics)
@@ -353,11 +388,6 @@ struct RealtimeService::Impl {
       }
       const auto t = std::chrono::steady_clock::now();
       const uint64_t ev = events_seen.load();
-      if (sweep_needed.exchange(false)) {
-        std::lock_guard lock(mu);
-        std::erase_if(viewers, [](const auto& v) { return v->closed(); });
-        viewer_gauge.set(static_cast<double>(viewers.size()));
-      }
       rate_gauge.set(static_cast<double>(ev - last_events) /
                      std::chrono::duration<double>(t - last_t).count());
       last_events = ev;
@@ -400,6 +430,7 @@ struct RealtimeService::Impl {
     last_poll_ms.store(now_ms());
     consumer_thread = std::thread([this] { consume_loop(); });
     lag_thread = std::thread([this] { lag_loop(); });
+    flush_thread = std::thread([this] { flush_loop(); });
     FP_CHECK(server.start(), "realtime server");
     log::info(kComponent, "listening on http://{}:{} (source {}, group {})", options.bind_address,
               server.port(), options.source == Source::kCdc ? "cdc" : "direct", options.group_id);
@@ -409,12 +440,17 @@ struct RealtimeService::Impl {
   void stop() {
     {
       std::lock_guard lock(stop_mu);
-      if (stopping.exchange(true) && !consumer_thread.joinable() && !lag_thread.joinable()) return;
+      if (stopping.exchange(true) && !consumer_thread.joinable() && !lag_thread.joinable() &&
+          !flush_thread.joinable()) {
+        return;
+      }
     }
     stop_cv.notify_all();
     // The consumer commits what it handled and leaves the group before the viewers are closed.
     if (consumer_thread.joinable()) consumer_thread.join();
     if (lag_thread.joinable()) lag_thread.join();
+    if (flush_thread.joinable()) flush_thread.join();
+    flush_once();  // what the consumer handled last reaches the viewers before they are closed
     server.stop();
   }
 };

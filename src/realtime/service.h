@@ -39,6 +39,15 @@ struct RealtimeOptions {
   std::chrono::milliseconds poll_timeout{200};
   std::chrono::milliseconds lag_interval{5000};
   size_t sse_max_queued_events = 4096;
+  // A viewer with more than this unsent is behind: its pending changes are replaced by a snapshot.
+  size_t sse_max_queued_bytes = 4u << 20;
+  // Changes are batched per tick and sent once per tick to every viewer.
+  std::chrono::milliseconds tick{50};
+  // Viewers that join or fall behind within this interval share one snapshot (a new viewer waits at most
+  // this long for its first one while the fleet is changing).
+  std::chrono::milliseconds snapshot_interval{500};
+  // librdkafka's prefetch queue (queued.max.messages.kbytes).
+  int kafka_queue_kbytes = 4096;
 };
 
 class RealtimeService {

@@ -67,12 +67,22 @@ class FleetState {
   // All vehicles with their tracks.
   nlohmann::json snapshot_json() const;
 
+  // The same documents written straight into a string, without building a JSON tree first: the snapshot of
+  // a large fleet is megabytes of text, and its tree would be many times that in small allocations.
+  static void append_point(std::string& out, const TrackPoint& p);
+  static void append_vehicle(std::string& out, const VehicleTrack& v, bool with_track);
+  std::string snapshot_text() const;
+  // Bumped by every apply() that changed something: a cached snapshot_text() is current while it matches.
+  uint64_t version() const { return version_; }
+
  private:
+  std::vector<Change> apply_change(const ChangeEvent& event);
   std::vector<Change> upsert(const TripRow& row);
   std::vector<Change> remove(int64_t vehicle_id, int64_t trip_id, int64_t sequence);
   static void recompute_speeds(VehicleTrack& v);
 
   size_t track_limit_;
+  uint64_t version_ = 0;
   std::map<int64_t, VehicleTrack> vehicles_;
   std::map<int64_t, std::string> colors_;  // from the vehicles table, for vehicles without points yet
 };

@@ -520,6 +520,60 @@ TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   EXPECT_NE(got.find("event: hello\ndata: world\n\n"), std::string::npos) << got;
 }
 
+TEST_F(HttpServerTest, SharedFramesOverflowDiscardsTheBacklogAndKeepsTheStreamOpen) {
+  ServerOptions opts;
+  opts.port = 0;
+  opts.metrics = &registry_;
+  opts.sse_max_queued_bytes = 256 * 1024;
+  auto streams = std::make_shared<std::vector<std::shared_ptr<SseStream>>>();
+  auto mu = std::make_shared<std::mutex>();
+  server_ = std::make_unique<Server>(opts);
+  ASSERT_TRUE(server_
+                  ->get("/events",
+                        [streams, mu](const Request&) {
+                          return Response::event_stream([streams, mu](std::shared_ptr<SseStream> s) {
+                            std::lock_guard lock(*mu);
+                            streams->push_back(std::move(s));
+                          });
+                        })
+                  .ok());
+  ASSERT_TRUE(server_->start().ok());
+  RawClient client(server_->port());  // does not read until told
+  ASSERT_TRUE(client.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::shared_ptr<SseStream> stream;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!stream && std::chrono::steady_clock::now() < deadline) {
+    std::lock_guard lock(*mu);
+    if (!streams->empty()) stream = streams->front();
+  }
+  ASSERT_TRUE(stream);
+  // One shared 64 KiB frame, queued again and again: the socket buffers fill, then the byte bound trips.
+  const auto big = sse_frame("big", std::string(64 * 1024, 'p'));
+  SseStream::SendResult r = SseStream::SendResult::kQueued;
+  int sent = 0;
+  for (; sent < 2000 && r == SseStream::SendResult::kQueued; ++sent) r = stream->send_frame(big);
+  ASSERT_EQ(r, SseStream::SendResult::kOverflow) << "after " << sent << " frames";
+  EXPECT_FALSE(stream->closed());
+  // What is left is at most the frames already handed to the socket.
+  EXPECT_LE(stream->queued_bytes(), 64u * big->size());
+  // The client reads again: the stream drains to zero and later frames arrive, after whole events only.
+  std::string got;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (stream->queued_bytes() > 0 && std::chrono::steady_clock::now() < until) {
+    got += client.read_until_close(50ms);
+  }
+  ASSERT_EQ(stream->queued_bytes(), 0u);
+  EXPECT_EQ(stream->send_frame(sse_frame("after", "ok")), SseStream::SendResult::kQueued);
+  got += client.read_until("data: ok\n\n", 5s);
+  const auto body = got.substr(got.find("\r\n\r\n") + 4);
+  const auto tail = body.rfind("event: after\ndata: ok\n\n");
+  ASSERT_NE(tail, std::string::npos);
+  ASSERT_EQ(tail % big->size(), 0u) << "a partial event before the resumed stream";
+  for (size_t at = 0; at < tail; at += big->size()) {
+    ASSERT_EQ(body.compare(at, big->size(), *big), 0) << "event at " << at;
+  }
+}
+
 TEST_F(HttpServerTest, GracefulStopLetsInFlightRequestFinish) {
   auto entered = std::make_shared<std::promise<void>>();
   server_ = nullptr;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -64,7 +65,29 @@ class SseReader {
   }
 
  private:
+  // The server batches changes per tick into one "changes" event; each change comes out as its own event,
+  // named by its kind. A "vehicle" change carries the vehicle document itself as data.
   std::optional<Event> take() {
+    if (!pending_.empty()) {
+      Event ev = std::move(pending_.front());
+      pending_.pop_front();
+      return ev;
+    }
+    auto ev = take_block();
+    if (!ev || ev->name != "changes") return ev;
+    if (!ev->data.is_object() || !ev->data.contains("changes")) return Event{};
+    for (auto& c : ev->data["changes"]) {
+      Event one{c.value("kind", ""), c};
+      if (one.name == "vehicle") {
+        one.data = c["vehicle"];
+        one.data["source_ts_ms"] = c["source_ts_ms"];
+      }
+      pending_.push_back(std::move(one));
+    }
+    return Event{};
+  }
+
+  std::optional<Event> take_block() {
     if (!head_done_) {
       auto end = buf_.find("\r\n\r\n");
       if (end == std::string::npos) return std::nullopt;
@@ -92,6 +115,7 @@ class SseReader {
   }
   int fd_ = -1;
   std::string buf_;
+  std::deque<Event> pending_;
   bool head_done_ = false;
 };
 

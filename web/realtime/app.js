@@ -36,7 +36,7 @@ function onEvent(kind, data) {
     v.track.push(data.point);
     if (v.track.length > TRACK_LIMIT) v.track.shift();
   } else if (kind === 'vehicle') {
-    setVehicle(data);
+    setVehicle(data.vehicle);
   } else if (kind === 'remove') {
     vehicles.delete(data.id);
   }
@@ -147,13 +147,17 @@ function connect() {
   es.onopen = () => { $('status').textContent = 'live'; $('status').className = 'status online'; };
   // EventSource reconnects by itself; the server sends a fresh snapshot on every connection.
   es.onerror = () => { $('status').textContent = 'reconnecting…'; $('status').className = 'status offline'; };
-  for (const kind of ['snapshot', 'point', 'vehicle', 'remove']) {
-    es.addEventListener(kind, (e) => {
-      let data;
-      try { data = JSON.parse(e.data); } catch { return; }
-      onEvent(kind, data);
-    });
-  }
+  es.addEventListener('snapshot', (e) => {
+    let data;
+    try { data = JSON.parse(e.data); } catch { return; }
+    onEvent('snapshot', data);
+  });
+  // The server batches changes per tick (~50 ms): one event carries them in order.
+  es.addEventListener('changes', (e) => {
+    let data;
+    try { data = JSON.parse(e.data); } catch { return; }
+    for (const c of data.changes || []) onEvent(c.kind, c);
+  });
 }
 
 $('vehicle-select').addEventListener('change', (e) => { selected = e.target.value; draw(); });
