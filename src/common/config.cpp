@@ -57,9 +57,9 @@ std::string PgConfig::conninfo(int connect_timeout_s) const {
 }
 
 const std::vector<std::string>& generated_secret_names() {
-  static const std::vector<std::string> names = {"POSTGRES_PASSWORD", "DW_POSTGRES_PASSWORD",
+  static const std::vector<std::string> names = {"POSTGRES_PASSWORD",     "DW_POSTGRES_PASSWORD",
                                                  "CDC_POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID",
-                                                 "AWS_SECRET_ACCESS_KEY"};
+                                                 "AWS_SECRET_ACCESS_KEY", "FLEETPIPE_CONSOLE_TOKEN"};
   return names;
 }
 
@@ -178,6 +178,7 @@ Result<Config> Config::load(const Lookup& env) {
   if (style != "path" && style != "virtual")
     return invalid_input("S3_ADDRESSING_STYLE={:?} must be 'path' or 'virtual'", style);
   c.s3.path_style = style == "path";
+  c.console_token = get({"FLEETPIPE_CONSOLE_TOKEN"}, "");
   return c;
 }
 
@@ -215,7 +216,8 @@ nlohmann::json Config::to_json(bool reveal) const {
             {"secret_access_key", secret(s3.secret_key)},
             {"region", s3.region},
             {"bucket", s3.bucket},
-            {"addressing_style", s3.path_style ? "path" : "virtual"}}}};
+            {"addressing_style", s3.path_style ? "path" : "virtual"}}},
+          {"console_token", secret(console_token)}};
 }
 
 }  // namespace fp

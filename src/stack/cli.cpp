@@ -44,6 +44,10 @@ void print_urls(const Context& ctx) {
   fmt::print("  S3 (bucket {:<8})   {}\n", c.s3.bucket, c.s3.endpoint);
   fmt::print("  Web app               http://127.0.0.1:5001/  (with --with-services / demo)\n");
   fmt::print("  Live dashboard        http://127.0.0.1:18050/ (with --with-services / demo)\n");
+  fmt::print(
+      "  Console               http://127.0.0.1:8080/  (with --with-services / demo; actions need\n"
+      "                        FLEETPIPE_CONSOLE_TOKEN from {})\n",
+      (ctx.state() / "credentials.env").string());
   fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
              (ctx.state() / "credentials.env").string());
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());

@@ -56,6 +56,10 @@ std::vector<std::unique_ptr<Component>> make_services(const Context&) {
   out.push_back(std::make_unique<FleetpipeService>("realtime", std::vector<std::string>{"realtime"},
                                                    "http://127.0.0.1:18050/",
                                                    "http://127.0.0.1:18050/healthz"));
+  // The operations console: every part's health, topics, lag, CDC, the batch lane.
+  out.push_back(std::make_unique<FleetpipeService>("console", std::vector<std::string>{"console"},
+                                                   "http://127.0.0.1:8080/",
+                                                   "http://127.0.0.1:8080/healthz"));
   return out;
 }
 

@@ -10,7 +10,7 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "webapp/csrf.h"
+#include "common/csrf.h"
 #include "webapp/html.h"
 #include "webapp/store.h"
 
