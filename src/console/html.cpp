@@ -113,6 +113,7 @@ std::string page(std::string_view title, std::string_view active, std::string_vi
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>{} · fleetpipe console</title>\n<link rel=\"stylesheet\" href=\"/static/console.css\">\n"
+      "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
       "<script src=\"/static/console.js\" defer></script>\n</head>\n<body>\n"
       "<header class=\"topbar\"><a class=\"brand\" href=\"/\">fleetpipe</a><span class=\"tagline\">console"
       "</span><nav>",
@@ -468,7 +469,9 @@ std::string batch(const json& b, const json& r, std::string_view csrf_token, std
     }
     const int64_t cap = int_of(ex, "pending_cap", 0);
     body += "<dt>Rows waiting for the next export</dt><dd><ul class=\"plain\">";
-    for (const auto& [table, n] : ex.value("pending_rows", json::object()).items()) {
+    // A named copy: items() of a temporary would outlive it.
+    const json pending = ex.value("pending_rows", json::object());
+    for (const auto& [table, n] : pending.items()) {
       const int64_t v = n.get<int64_t>();
       body += fmt::format("<li data-pending=\"{}\">{}: {}</li>", e(table), e(table),
                           v > cap ? "more than " + grouped(cap) : grouped(v));

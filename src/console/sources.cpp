@@ -25,11 +25,13 @@ Sources::Sources(Config config, std::vector<LinkedService> services, std::string
 Result<kafka::Admin*> Sources::admin() {
   std::lock_guard lock(admin_mu_);
   if (!admin_) {
-    admin_ = FP_TRY(kafka::Admin::create(kafka::AdminOptions{.bootstrap = cfg_.kafka_bootstrap,
-                                                             .client_id = "fleetpipe-console",
-                                                             .timeout = timeouts_.kafka,
-                                                             .extra = {}}),
-                    "kafka admin");
+    kafka::AdminOptions o;
+    o.bootstrap = cfg_.kafka_bootstrap;
+    o.client_id = "fleetpipe-console";
+    o.timeout = timeouts_.kafka;
+    auto created = kafka::Admin::create(std::move(o));
+    if (!created.ok()) return created.error().context("kafka admin");
+    admin_ = std::move(created.value());
   }
   return admin_.get();
 }

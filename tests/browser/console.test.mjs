@@ -84,10 +84,14 @@ test('topics, a message tail with the row we wrote, consumer groups', async () =
   const row = page.locator('tr[data-topic="webapp.public.trips"]');
   assert.equal(await row.count(), 1);
   // Debezium carries our row to the topic; the tail shows it, pretty-printed.
+  const topics = await (await fetch(`${consoleSvc.base}/api/topics`)).json();
+  const partitions = topics.topics.find((t) => t.name === 'webapp.public.trips').partitions;
   let found = false;
   for (let i = 0; i < 60 && !found; i++) {
-    await page.goto(`${consoleSvc.base}/topics/webapp.public.trips?partition=0&n=50`);
-    found = (await page.locator('pre.value', { hasText: `"vehicle_id": ${vehicle}` }).count()) > 0;
+    for (let p = 0; p < partitions && !found; p++) {
+      await page.goto(`${consoleSvc.base}/topics/webapp.public.trips?partition=${p}&n=50`);
+      found = (await page.locator('pre.value', { hasText: `"vehicle_id": ${vehicle}` }).count()) > 0;
+    }
     if (!found) await new Promise((r) => setTimeout(r, 1000));
   }
   assert.ok(found, 'our row in the tail of webapp.public.trips');
