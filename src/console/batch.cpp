@@ -105,7 +105,8 @@ Result<nlohmann::json> last_step(pg::Connection& db, const char* step,
                         {"outcome", FP_TRY(rows.get<std::string>(0, 2), step)},
                         {"started_at", FP_TRY(rows.get<std::string>(0, 3), step)},
                         {"finished_at", FP_TRY(rows.get<std::string>(0, 4), step)},
-                        {"error", FP_TRY(rows.get<std::string>(0, 6), step)}};
+                        // Not "error": that key marks a panel whose source failed.
+                        {"step_error", FP_TRY(rows.get<std::string>(0, 6), step)}};
   if (auto n = FP_TRY(rows.get<std::optional<int64_t>>(0, 5), step)) out["rows"] = *n;
   if (auto d = FP_TRY(rows.get<std::optional<std::string>>(0, 7), step)) {
     auto j = nlohmann::json::parse(*d, nullptr, false);

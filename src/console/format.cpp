@@ -95,7 +95,7 @@ std::string display_payload(const std::optional<std::string>& payload, size_t ma
   }
   std::string out;
   out.reserve(std::min(p.size(), max_bytes) + 16);
-  for (size_t i = 0; i < p.size() && out.size() < max_bytes;) {
+  for (size_t i = 0; i < p.size() && out.size() <= max_bytes;) {  // one past: truncate_utf8 marks the cut
     const size_t len = utf8_sequence(p, i);
     const auto c = static_cast<unsigned char>(p[i]);
     if (len == 0 || (len == 1 && c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {

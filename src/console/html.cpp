@@ -410,8 +410,8 @@ std::string step_box(const char* title, const json& step, bool dbt) {
       "<p class=\"meta\">{} run {} · attempt {} · started {}{}</p>\n", badge(text_of(step, "outcome")),
       int_of(step, "run_id"), int_of(step, "attempt"), e(text_of(step, "started_at")),
       text_of(step, "finished_at").empty() ? "" : ", finished " + e(text_of(step, "finished_at")));
-  if (!text_of(step, "error").empty())
-    out += "<div class=\"panel-error\">" + e(text_of(step, "error")) + "</div>\n";
+  if (!text_of(step, "step_error").empty())
+    out += "<div class=\"panel-error\">" + e(text_of(step, "step_error")) + "</div>\n";
   if (step.contains("detail_error"))
     out += "<div class=\"panel-error\">detail: " + e(text_of(step, "detail_error")) + "</div>\n";
   const json detail = step.value("detail", json::object());
