@@ -260,7 +260,8 @@ std::string topic(const json& d, int n) {
         for (const auto& m : msgs) {
           const int64_t bytes = int_of(m, "value_bytes", -1);
           body += fmt::format(
-              "<tr class=\"msg\" data-offset=\"{0}\"><td class=\"num\">{0}</td><td>{1}</td><td class=\"key\"><code>{2}"
+              "<tr class=\"msg\" data-offset=\"{0}\"><td class=\"num\">{0}</td><td>{1}</td><td "
+              "class=\"key\"><code>{2}"
               "</code></td><td><pre class=\"value\">{3}</pre>{4}</td></tr>\n",
               int_of(m, "offset"), e(text_of(m, "timestamp")), e(text_of(m, "key")), e(text_of(m, "value")),
               bytes >= 0 ? fmt::format("<span class=\"muted\">{}</span>", human_bytes(bytes))
