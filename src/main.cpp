@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "console/cli.h"
 #include "export/cli.h"
 #include "generator/cli.h"
 #include "load/cli.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   fp::batch::add_load_commands(app, exit_code);
   fp::realtime::add_commands(app, exit_code);
   fp::sched::add_commands(app, exit_code);
+  fp::console::add_commands(app, exit_code);
 
   app.parse_complete_callback([&] { fp::log::init(fp::log::parse_level(log_level)); });
   fp::shutdown::install_signal_handlers();

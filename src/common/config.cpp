@@ -59,7 +59,8 @@ std::string PgConfig::conninfo(int connect_timeout_s) const {
 const std::vector<std::string>& generated_secret_names() {
   static const std::vector<std::string> names = {"POSTGRES_PASSWORD",     "DW_POSTGRES_PASSWORD",
                                                  "CDC_POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID",
-                                                 "AWS_SECRET_ACCESS_KEY", "PGADMIN_DEFAULT_PASSWORD"};
+                                                 "AWS_SECRET_ACCESS_KEY", "PGADMIN_DEFAULT_PASSWORD",
+                                                 "FLEETPIPE_CONSOLE_TOKEN"};
   return names;
 }
 
@@ -187,6 +188,7 @@ Result<Config> Config::load(const Lookup& env) {
   if (!c.pgadmin.password.empty() && c.pgadmin.password.size() < 6)
     return invalid_input("PGADMIN_DEFAULT_PASSWORD must be at least 6 characters (pgAdmin's minimum)");
   c.pgadmin.port = FP_TRY(parse_port("PGADMIN_PORT", get({"PGADMIN_PORT"}, "5050")), "configuration");
+  c.console_token = get({"FLEETPIPE_CONSOLE_TOKEN"}, "");
   return c;
 }
 
@@ -227,7 +229,8 @@ nlohmann::json Config::to_json(bool reveal) const {
             {"bucket", s3.bucket},
             {"addressing_style", s3.path_style ? "path" : "virtual"}}},
           {"pgadmin",
-           {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}}};
+           {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}},
+          {"console_token", secret(console_token)}};
 }
 
 }  // namespace fp

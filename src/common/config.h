@@ -50,6 +50,8 @@ struct Config {
   std::string connect_url;
   S3Config s3;
   PgAdminConfig pgadmin;
+  // The console's operator token (FLEETPIPE_CONSOLE_TOKEN): required for its actions; empty disables them.
+  std::string console_token;
 
   using Lookup = std::function<std::optional<std::string>(const std::string&)>;
   // Loads from the process environment and <state>/credentials.env.

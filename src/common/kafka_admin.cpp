@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "common/log.h"
 
@@ -119,6 +120,11 @@ struct Admin::Impl {
     }
   }
 };
+
+int64_t partition_lag(int64_t committed, int64_t low, int64_t high) {
+  const int64_t from = committed >= 0 ? committed : low;
+  return high > from ? high - from : 0;
+}
 
 Admin::Admin(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Admin::~Admin() = default;
@@ -305,6 +311,65 @@ Result<std::vector<GroupListing>> Admin::list_groups() {
   return out;
 }
 
+Result<std::vector<GroupDescription>> Admin::describe_groups(const std::vector<std::string>& groups) {
+  if (groups.empty()) return std::vector<GroupDescription>{};
+  const auto what = fmt::format("describe {} group(s)", groups.size());
+  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, false), what);
+  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  std::vector<const char*> names;
+  for (const auto& g : groups) names.push_back(g.c_str());
+  rd_kafka_DescribeConsumerGroups(impl_->rk.get(), names.data(), names.size(), opts.get(), queue.get());
+  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT), what);
+  size_t n = 0;
+  const rd_kafka_ConsumerGroupDescription_t** descs = rd_kafka_DescribeConsumerGroups_result_groups(
+      rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &n);
+  std::vector<GroupDescription> out;
+  for (size_t i = 0; i < n; ++i) {
+    GroupDescription d;
+    d.group_id = rd_kafka_ConsumerGroupDescription_group_id(descs[i]);
+    if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(descs[i])) {
+      d.error = rd_kafka_error_string(e);
+    } else {
+      d.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(descs[i]));
+      d.members = rd_kafka_ConsumerGroupDescription_member_count(descs[i]);
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<CommittedOffset>> Admin::group_offsets(const std::string& group) {
+  auto what = fmt::format("offsets of group {}", group);
+  std::vector<GroupOffsetsPtr> requests;
+  // A NULL partition list asks for every partition the group has committed on.
+  requests.emplace_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr));
+  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, false), what);
+  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  auto raw_requests = raw(requests);
+  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), raw_requests.data(), raw_requests.size(), opts.get(),
+                                    queue.get());
+  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT), what);
+  size_t n = 0;
+  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+  std::vector<CommittedOffset> out;
+  for (size_t i = 0; i < n; ++i) {
+    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i]))
+      return kafka_error(rd_kafka_error_code(e), what, rd_kafka_error_string(e));
+    const rd_kafka_topic_partition_list_t* list = rd_kafka_group_result_partitions(groups[i]);
+    for (int j = 0; list && j < list->cnt; ++j) {
+      const auto& tp = list->elems[j];
+      if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return kafka_error(tp.err, fmt::format("{}: {}[{}]", what, tp.topic, tp.partition));
+      out.push_back(CommittedOffset{tp.topic, tp.partition, tp.offset >= 0 ? tp.offset : -1});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const CommittedOffset& a, const CommittedOffset& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  });
+  return out;
+}
+
 Result<std::vector<PartitionLag>> Admin::group_lag(const std::string& group, const std::string& topic) {
   auto what = fmt::format("lag of group {} on {}", group, topic);
   std::vector<Watermark> marks = FP_TRY(watermarks(topic), what);
@@ -338,7 +403,7 @@ Result<std::vector<PartitionLag>> Admin::group_lag(const std::string& group, con
     PartitionLag l{topic, w.partition, -1, w.high, 0};
     if (auto it = committed.find(w.partition); it != committed.end() && it->second >= 0)
       l.committed = it->second;
-    l.lag = l.committed >= 0 ? w.high - l.committed : w.high - w.low;
+    l.lag = partition_lag(l.committed, w.low, w.high);
     out.push_back(l);
   }
   return out;

@@ -56,6 +56,24 @@ struct GroupListing {
   bool simple = false;
 };
 
+struct GroupDescription {
+  std::string group_id;
+  std::string state;
+  size_t members = 0;
+  std::string error;  // non-empty when the broker could not describe this group
+};
+
+struct CommittedOffset {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;  // the next offset the group will read
+};
+
+// The lag of a group on one partition: high - committed, or high - low when nothing is committed (the
+// group would start at the oldest stored message). Never negative: a committed offset past the high
+// watermark (a truncated or recreated topic) counts as no lag.
+int64_t partition_lag(int64_t committed, int64_t low, int64_t high);
+
 struct PartitionLag {
   std::string topic;
   int32_t partition = -1;
@@ -85,6 +103,10 @@ class Admin {
   Result<std::vector<Watermark>> watermarks(const std::string& topic);
 
   Result<std::vector<GroupListing>> list_groups();
+  // State and member count of each group (one request for all of them).
+  Result<std::vector<GroupDescription>> describe_groups(const std::vector<std::string>& groups);
+  // Every offset `group` has committed, on any topic, sorted by topic and partition.
+  Result<std::vector<CommittedOffset>> group_offsets(const std::string& group);
   // Committed offset and lag of `group` on every partition of `topic`.
   Result<std::vector<PartitionLag>> group_lag(const std::string& group, const std::string& topic);
 

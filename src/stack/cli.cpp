@@ -50,6 +50,10 @@ void print_urls(const Context& ctx) {
       "  pgAdmin               http://127.0.0.1:{}/  (with --with-pgadmin / demo; login {}, password\n"
       "                        PGADMIN_DEFAULT_PASSWORD in credentials.env)\n",
       c.pgadmin.port, c.pgadmin.email);
+  fmt::print(
+      "  Console               http://127.0.0.1:8080/  (with --with-services / demo; actions need\n"
+      "                        FLEETPIPE_CONSOLE_TOKEN from {})\n",
+      (ctx.state() / "credentials.env").string());
   fmt::print("  Credentials           {} (fleetpipe config --reveal-secrets)\n",
              (ctx.state() / "credentials.env").string());
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());

@@ -6,11 +6,11 @@
 #include <charconv>
 #include <mutex>
 
+#include "common/csrf.h"
 #include "common/http_router.h"
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "webapp/csrf.h"
 #include "webapp/html.h"
 #include "webapp/store.h"
 

@@ -4,81 +4,21 @@
 // environment); starts build/fleetpipe webapp and realtime on free ports. Screenshots go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { root, shots, psql, startService, stopServices, launchChromium } from './support.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const shots = path.join(root, 'build/screenshots');
 const vehicle = 990201; // ids at the top of the range are reserved for tests
-
-function pgEnv() {
-  const stateDir = process.env.FLEETPIPE_STATE_DIR || path.join(root, 'var');
-  let password = process.env.POSTGRES_PASSWORD;
-  const creds = path.join(stateDir, 'credentials.env');
-  if (!password && existsSync(creds)) {
-    const line = readFileSync(creds, 'utf8').split('\n').find((l) => l.startsWith('POSTGRES_PASSWORD='));
-    password = line?.slice('POSTGRES_PASSWORD='.length).replace(/^['"]|['"]$/g, '');
-  }
-  return {
-    ...process.env,
-    PGHOST: process.env.POSTGRES_HOST || 'localhost',
-    PGPORT: process.env.POSTGRES_PORT || '5433',
-    PGDATABASE: process.env.POSTGRES_DB || 'webapp',
-    PGUSER: process.env.POSTGRES_USER || 'fleetpipe',
-    PGPASSWORD: password || '',
-  };
-}
-
-function psql(sql) {
-  return execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql], { env: pgEnv(), cwd: root }).toString();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const services = [];
-let browser;
-
-async function startService(name, args) {
-  const port = await freePort();
-  const proc = spawn(path.join(root, 'build/fleetpipe'), [name, '--port', String(port), ...args],
-    { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const svc = { proc, log: '', base: `http://127.0.0.1:${port}` };
-  proc.stdout.on('data', (d) => { svc.log += d; });
-  proc.stderr.on('data', (d) => { svc.log += d; });
-  services.push(svc);
-  for (let i = 0; ; i++) {
-    try {
-      const r = await fetch(`${svc.base}/healthz`);
-      if (r.ok) break;
-    } catch { /* not listening yet */ }
-    assert.ok(i < 200, `${name} did not become healthy:\n${svc.log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return svc;
-}
 
 function cleanup() {
   psql(`DELETE FROM trips WHERE vehicle_id = ${vehicle}; DELETE FROM vehicles WHERE id = ${vehicle};
         DELETE FROM drivers WHERE id = ${vehicle};`);
 }
 
+let browser;
 let webapp;
 let realtime;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   cleanup();
   psql(`INSERT INTO drivers (id, name, license_number) VALUES (${vehicle}, 'Browser Test', 'RT-BROWSER');
         INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color)
@@ -86,20 +26,12 @@ before(async () => {
   webapp = await startService('webapp', ['--static-dir', path.join(root, 'web/webapp')]);
   realtime = await startService('realtime', ['--group', `realtime-browser-${process.pid}-${Date.now()}`,
     '--new-group-from-end']);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  for (const s of services) {
-    const exited = new Promise((r) => s.proc.once('exit', r));
-    s.proc.kill('SIGTERM');
-    await exited;
-  }
+  await stopServices();
   cleanup();
 });
 

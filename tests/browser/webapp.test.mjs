@@ -4,56 +4,16 @@
 // application's tables are never touched. Screenshots go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { root, shots, pgEnv, psql, startService, stopServices, launchChromium } from './support.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const shots = path.join(root, 'build/screenshots');
 const schema = `fp_browser_${process.pid}`;
 
-function pgEnv() {
-  const stateDir = process.env.FLEETPIPE_STATE_DIR || path.join(root, 'var');
-  let password = process.env.POSTGRES_PASSWORD;
-  const creds = path.join(stateDir, 'credentials.env');
-  if (!password && existsSync(creds)) {
-    const line = readFileSync(creds, 'utf8').split('\n').find((l) => l.startsWith('POSTGRES_PASSWORD='));
-    password = line?.slice('POSTGRES_PASSWORD='.length).replace(/^['"]|['"]$/g, '');
-  }
-  return {
-    ...process.env,
-    PGHOST: process.env.POSTGRES_HOST || 'localhost',
-    PGPORT: process.env.POSTGRES_PORT || '5433',
-    PGDATABASE: process.env.POSTGRES_DB || 'webapp',
-    PGUSER: process.env.POSTGRES_USER || 'fleetpipe',
-    PGPASSWORD: password || '',
-  };
-}
-
-function psql(sql) {
-  return execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql], { env: pgEnv(), cwd: root }).toString();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-let server;
 let browser;
 let base;
-let serverLog = '';
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   const migrations = ['001_core_tables.sql', '002_latest_locations.sql', '005_vehicle_latest_index.sql']
     .map((m) => `\\i sql/webapp/${m}`).join('\n');
   execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-q'], {
@@ -67,35 +27,15 @@ before(async () => {
        VALUES (5, 1, 120, '2024-04-15 20:45:03', 41.1313444054, -136.5522584619, 50, 2000, 86, 43, 'green'),
               (4, 1, 160, '2024-04-16 00:05:03', 58.2356368075, -64.0038619396, 30, 2000, 33, 10, 'yellow');`,
   });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(path.join(root, 'build/fleetpipe'),
-    ['webapp', '--port', String(port), '--schema', schema, '--static-dir', path.join(root, 'web/webapp')],
-    { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.on('data', (d) => { serverLog += d; });
-  server.stderr.on('data', (d) => { serverLog += d; });
-  for (let i = 0; ; i++) {
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
-    } catch { /* not listening yet */ }
-    assert.ok(i < 100, `webapp did not become healthy:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  const server = await startService('webapp',
+    ['--schema', schema, '--static-dir', path.join(root, 'web/webapp')]);
+  base = server.base;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (server) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await stopServices();
   psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 });
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "webapp/csrf.h"
+#include "common/csrf.h"
 #include "webapp/html.h"
 
 namespace fp::webapp {

@@ -1,4 +1,4 @@
-#include "webapp/csrf.h"
+#include "common/csrf.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -7,7 +7,7 @@
 
 #include "common/digest.h"
 
-namespace fp::webapp {
+namespace fp {
 
 namespace {
 
@@ -46,7 +46,11 @@ bool Csrf::verify(std::string_view cookie_token, std::string_view form_token) co
 }
 
 std::string Csrf::cookie_header(std::string_view token) {
-  return std::string(kCookieName) + "=" + std::string(token) + "; Path=/; HttpOnly; SameSite=Strict";
+  return cookie_header(kCookieName, token);
+}
+
+std::string Csrf::cookie_header(std::string_view cookie_name, std::string_view token) {
+  return std::string(cookie_name) + "=" + std::string(token) + "; Path=/; HttpOnly; SameSite=Strict";
 }
 
 std::string cookie_value(std::string_view header, std::string_view name) {
@@ -61,4 +65,4 @@ std::string cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-}  // namespace fp::webapp
+}  // namespace fp

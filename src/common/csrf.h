@@ -1,4 +1,5 @@
-// CSRF protection for the HTML form: a signed double-submit token. The server hands out
+// CSRF protection for HTML forms (the web app's trip form, the console's actions): a signed double-submit
+// token. The server hands out
 // "<nonce>.<hmac(secret, nonce)>" both as a SameSite=Strict, HttpOnly cookie and as a hidden form field; a
 // POST is accepted only when the field equals the cookie and the signature verifies. Another site can neither
 // read the cookie nor mint a valid token (it lacks the secret), and a cookie planted by a sibling subdomain
@@ -8,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace fp::webapp {
+namespace fp {
 
 class Csrf {
  public:
@@ -22,8 +23,10 @@ class Csrf {
 
   static constexpr std::string_view kCookieName = "fp_csrf";
   static constexpr std::string_view kFieldName = "csrf_token";
-  // The Set-Cookie value for a token.
+  // The Set-Cookie value for a token. Cookies are not isolated by port, so services on one host use their
+  // own cookie names (the console's token must not overwrite the web app's).
   static std::string cookie_header(std::string_view token);
+  static std::string cookie_header(std::string_view cookie_name, std::string_view token);
 
  private:
   std::string sign(std::string_view nonce) const;
@@ -33,4 +36,4 @@ class Csrf {
 // The value of one cookie from a Cookie header; empty when absent.
 std::string cookie_value(std::string_view cookie_header, std::string_view name);
 
-}  // namespace fp::webapp
+}  // namespace fp

@@ -1,0 +1,459 @@
+#include "console/app.h"
+
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/csrf.h"
+#include "common/http_router.h"
+#include "common/http_server.h"
+#include "common/http_static.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "console/html.h"
+#include "console/token.h"
+#include "console/views.h"
+
+namespace fp::console {
+
+namespace {
+
+constexpr const char* kComponent = "console";
+constexpr const char* kHtml = "text/html; charset=utf-8";
+// Cookies are shared by every port of a host, so the console's CSRF cookie has its own name.
+constexpr std::string_view kCsrfCookie = "fp_console_csrf";
+// dbt's generated index.html is one page of inline script and style; it gets its own, looser policy.
+constexpr const char* kDbtCsp =
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri "
+    "'none'";
+
+std::optional<int64_t> parse_int(std::string_view s, int64_t min, int64_t max) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+bool is_form(const httpd::Request& req) {
+  const std::string* ct = req.header("content-type");
+  if (!ct) return false;
+  std::string v = ct->substr(0, ct->find(';'));
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "application/x-www-form-urlencoded";
+}
+
+httpd::Response problem(int status, std::string_view title, std::string_view detail) {
+  auto r = httpd::Response::json(status, {{"title", title}, {"status", status}, {"detail", detail}});
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+httpd::Response html_response(int status, std::string body) {
+  httpd::Response r;
+  r.status = status;
+  r.content_type = kHtml;
+  r.body = std::move(body);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+httpd::Response api(const nlohmann::json& j) {
+  auto r = httpd::Response::json(200, j);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+std::filesystem::path default_static_dir() {
+  std::error_code ec;
+  if (std::filesystem::is_directory("web/console", ec)) return "web/console";
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto candidate = exe.parent_path().parent_path() / "web" / "console";
+    if (std::filesystem::is_directory(candidate, ec)) return candidate;
+  }
+  return "web/console";
+}
+
+struct Console::Impl {
+  ConsoleOptions options;
+  std::string token;
+  Sources src;
+  Csrf csrf;
+  httpd::Server server;
+  metrics::Gauge& sse_clients;
+
+  std::mutex mu;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::shared_ptr<const nlohmann::json> latest;  // the overview last computed
+  std::vector<std::shared_ptr<httpd::SseStream>> streams;
+  std::thread poller;
+
+  Impl(const Config& cfg, ConsoleOptions opts)
+      : options(std::move(opts)),
+        token(cfg.console_token),
+        src(cfg, options.services, options.export_prefix, options.timeouts),
+        csrf(options.csrf_secret),
+        server(server_options()),
+        sse_clients(metrics::default_registry().gauge("console_sse_clients",
+                                                      "Browsers following the live overview")) {
+    if (options.dbt_target.empty()) options.dbt_target = cfg.state_dir / "dbt" / "target";
+  }
+
+  httpd::ServerOptions server_options() {
+    httpd::ServerOptions o;
+    o.bind_address = options.bind_address;
+    o.port = options.port;
+    o.worker_threads = options.worker_threads;
+    o.max_body_bytes = 8 * 1024;  // the action forms are a few hundred bytes
+    o.content_security_policy =
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    return o;
+  }
+
+  // ---- overview, computed in the background and pushed to SSE clients ----
+
+  std::shared_ptr<const nlohmann::json> current_overview() {
+    {
+      std::lock_guard lock(mu);
+      if (latest) return latest;
+    }
+    return refresh_overview();
+  }
+
+  std::shared_ptr<const nlohmann::json> refresh_overview() {
+    auto o = std::make_shared<const nlohmann::json>(overview(src));
+    std::lock_guard lock(mu);
+    latest = o;
+    return o;
+  }
+
+  void broadcast(const nlohmann::json& o) {
+    const std::string fragment = html::overview_panels(o);
+    std::lock_guard lock(mu);
+    std::erase_if(streams,
+                  [&](const std::shared_ptr<httpd::SseStream>& s) { return !s->send("overview", fragment); });
+    sse_clients.set(static_cast<double>(streams.size()));
+  }
+
+  void poll_loop() {
+    for (;;) {
+      auto o = refresh_overview();
+      broadcast(*o);
+      std::unique_lock lock(mu);
+      if (wake.wait_for(lock, options.refresh, [&] { return stopping; })) return;
+    }
+  }
+
+  // ---- pages ----
+
+  std::string token_for(const httpd::Request& req, httpd::Response& resp) {
+    const std::string* cookie = req.header("cookie");
+    std::string t = cookie ? cookie_value(*cookie, kCsrfCookie) : std::string{};
+    if (!csrf.valid(t)) {
+      t = csrf.issue();
+      resp.header("Set-Cookie", Csrf::cookie_header(kCsrfCookie, t));
+    }
+    return t;
+  }
+
+  httpd::Response with_token(const httpd::Request& req,
+                             const std::function<std::string(std::string_view)>& f) {
+    httpd::Response cookie;
+    const std::string t = token_for(req, cookie);
+    auto r = html_response(200, f(t));
+    for (auto& h : cookie.headers) r.headers.push_back(h);
+    return r;
+  }
+
+  httpd::Response bad_query(const httpd::Request& req, std::string_view field, std::string_view reason) {
+    const std::string detail = fmt::format("{}: {}", field, reason);
+    if (req.path.rfind("/api/", 0) == 0) return problem(400, "Invalid query", detail);
+    return html_response(400, html::message("Invalid query", detail, "/"));
+  }
+
+  struct TopicQuery {
+    std::optional<int32_t> partition;
+    int n = 20;
+  };
+  std::variant<TopicQuery, httpd::Response> topic_query(const httpd::Request& req) {
+    TopicQuery q;
+    if (const std::string* p = req.query_value("partition")) {
+      auto v = parse_int(*p, 0, 1 << 20);
+      if (!v) return bad_query(req, "partition", "must be a partition number, 0 or more");
+      q.partition = static_cast<int32_t>(*v);
+    }
+    if (const std::string* n = req.query_value("n")) {
+      auto v = parse_int(*n, 1, 200);
+      if (!v) return bad_query(req, "n", "must be between 1 and 200");
+      q.n = static_cast<int>(*v);
+    }
+    return q;
+  }
+
+  struct RunsQuery {
+    std::optional<int64_t> before;
+    int limit = 20;
+  };
+  std::variant<RunsQuery, httpd::Response> runs_query(const httpd::Request& req) {
+    RunsQuery q;
+    if (const std::string* b = req.query_value("before")) {
+      auto v = parse_int(*b, 1, INT64_MAX);
+      if (!v) return bad_query(req, "before", "must be a run id");
+      q.before = *v;
+    }
+    if (const std::string* l = req.query_value("limit")) {
+      auto v = parse_int(*l, 1, 100);
+      if (!v) return bad_query(req, "limit", "must be between 1 and 100");
+      q.limit = static_cast<int>(*v);
+    }
+    return q;
+  }
+
+  // ---- actions ----
+
+  // nullopt when the form's CSRF token and operator token are both good; else the refusal page.
+  std::optional<httpd::Response> authorize_form(const httpd::Request& req, std::string_view back) {
+    if (!is_form(req))
+      return html_response(415, html::message("Unsupported form encoding",
+                                              "Send the form as application/x-www-form-urlencoded.", back));
+    auto fields = httpd::parse_query(req.body);
+    if (!fields)
+      return html_response(400, html::message("Malformed form", "The form data could not be decoded.", back));
+    const std::string* cookie = req.header("cookie");
+    const std::string cookie_token = cookie ? cookie_value(*cookie, kCsrfCookie) : std::string{};
+    auto form_token = fields->find(std::string(Csrf::kFieldName));
+    if (form_token == fields->end() || !csrf.verify(cookie_token, form_token->second))
+      return html_response(403, html::message("Form expired",
+                                              "The form did not come from this console or has expired. "
+                                              "Reload the page and try again. Nothing was done.",
+                                              back));
+    auto op = fields->find(std::string(kTokenField));
+    const auto check = check_operator_token(token, op == fields->end() ? "" : op->second);
+    if (check != TokenCheck::kOk) {
+      log::warn(kComponent, "action {} refused from {}: {}", req.path, req.remote_address,
+                check == TokenCheck::kMissing ? "no token" : "bad or unconfigured token");
+      return html_response(token_status(check), html::message("Not allowed", token_message(check), back));
+    }
+    return std::nullopt;
+  }
+
+  // Bearer-token API calls need no CSRF token: a cross-site page cannot set an Authorization header.
+  std::optional<httpd::Response> authorize_api(const httpd::Request& req) {
+    const std::string* auth = req.header("authorization");
+    const auto check = check_operator_token(token, auth ? bearer_token(*auth) : "");
+    if (check == TokenCheck::kOk) return std::nullopt;
+    log::warn(kComponent, "API action {} refused from {}", req.path, req.remote_address);
+    auto r = problem(token_status(check), "Not allowed", token_message(check));
+    if (check == TokenCheck::kMissing) r.header("WWW-Authenticate", "Bearer realm=\"fleetpipe console\"");
+    return r;
+  }
+
+  httpd::Response action_failed(bool as_api, const Error& err, std::string_view back) {
+    log::warn(kComponent, "action failed: {}", err.message);
+    const int status = err.kind == Error::Kind::kNotFound       ? 404
+                       : err.kind == Error::Kind::kInvalidInput ? 400
+                                                                : 502;
+    if (as_api) return problem(status, "Action failed", err.message);
+    return html_response(status, html::message("Action failed", err.message, back));
+  }
+
+  httpd::Response restart(const httpd::Request& req, bool as_api) {
+    const std::string name = req.params.at("name");
+    if (auto refused = as_api ? authorize_api(req) : authorize_form(req, "/cdc")) return *refused;
+    auto r = restart_connector(src, name);
+    if (!r) return action_failed(as_api, r.error(), "/cdc");
+    log::info(kComponent, "connector {} restart requested by {}", name, req.remote_address);
+    if (as_api) return httpd::Response::json(202, *r);
+    httpd::Response redirect;
+    redirect.status = 303;
+    redirect.header("Location", "/cdc?restarted=" + http::url_encode(name));
+    return redirect;
+  }
+
+  httpd::Response run_now(const httpd::Request& req, bool as_api) {
+    if (auto refused = as_api ? authorize_api(req) : authorize_form(req, "/batch")) return *refused;
+    auto r = request_run(src, "console");
+    if (!r) return action_failed(as_api, r.error(), "/batch");
+    log::info(kComponent, "run {} requested by {}", (*r)["request_id"].get<int64_t>(), req.remote_address);
+    if (as_api) return httpd::Response::json(202, *r);
+    httpd::Response redirect;
+    redirect.status = 303;
+    redirect.header("Location", fmt::format("/batch?requested={}", (*r)["request_id"].get<int64_t>()));
+    return redirect;
+  }
+
+  // ---- dbt docs ----
+
+  httpd::Response dbt(const httpd::Request& req) {
+    const auto root = options.dbt_target;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(root / "index.html", ec))
+      return html_response(404, html::dbt_missing(root.string()));
+    auto canonical = std::filesystem::canonical(root, ec);
+    if (ec) return html_response(404, html::dbt_missing(root.string()));
+    auto it = req.params.find("path");
+    auto r =
+        httpd::serve_file(canonical, it == req.params.end() ? "" : it->second, req, httpd::StaticOptions{});
+    r.header("Content-Security-Policy", kDbtCsp);
+    return r;
+  }
+
+  Status install_routes() {
+    auto get = [&](const char* path, auto fn) {
+      return server.get(path, [this, fn](const httpd::Request& r) { return fn(this, r); });
+    };
+    FP_CHECK(get("/",
+                 [](Impl* s, const httpd::Request&) {
+                   return html_response(200, html::overview(*s->current_overview()));
+                 }),
+             "route /");
+    FP_CHECK(get("/api/overview", [](Impl* s, const httpd::Request&) { return api(*s->current_overview()); }),
+             "route");
+    FP_CHECK(get("/api/events",
+                 [](Impl* s, const httpd::Request&) {
+                   return httpd::Response::event_stream([s](std::shared_ptr<httpd::SseStream> stream) {
+                     auto o = s->current_overview();
+                     stream->send("overview", html::overview_panels(*o));
+                     std::lock_guard lock(s->mu);
+                     s->streams.push_back(std::move(stream));
+                     s->sse_clients.set(static_cast<double>(s->streams.size()));
+                   });
+                 }),
+             "route");
+    FP_CHECK(get("/topics",
+                 [](Impl* s, const httpd::Request& r) {
+                   const bool internal = r.query_value("internal") != nullptr;
+                   return html_response(200, html::topics(topics(s->src, internal), internal));
+                 }),
+             "route");
+    FP_CHECK(get("/api/topics",
+                 [](Impl* s, const httpd::Request& r) {
+                   return api(topics(s->src, r.query_value("internal") != nullptr));
+                 }),
+             "route");
+    auto topic_route = [](bool as_api) {
+      return [as_api](Impl* s, const httpd::Request& r) {
+        auto q = s->topic_query(r);
+        if (auto* bad = std::get_if<httpd::Response>(&q)) return std::move(*bad);
+        const auto& tq = std::get<TopicQuery>(q);
+        auto d = topic_detail(s->src, r.params.at("name"), tq.partition, tq.n);
+        const int status = d.value("not_found", false) ? 404 : 200;
+        if (as_api) {
+          auto resp = api(d);
+          resp.status = status;
+          return resp;
+        }
+        return html_response(status, html::topic(d, tq.n));
+      };
+    };
+    FP_CHECK(get("/topics/{name}", topic_route(false)), "route");
+    FP_CHECK(get("/api/topics/{name}", topic_route(true)), "route");
+    FP_CHECK(
+        get("/groups",
+            [](Impl* s, const httpd::Request&) { return html_response(200, html::groups(groups(s->src))); }),
+        "route");
+    FP_CHECK(get("/api/groups", [](Impl* s, const httpd::Request&) { return api(groups(s->src)); }), "route");
+    FP_CHECK(get("/cdc",
+                 [](Impl* s, const httpd::Request& r) {
+                   const std::string* restarted = r.query_value("restarted");
+                   const std::string notice =
+                       restarted ? fmt::format("Restart of connector {} and its tasks requested.", *restarted)
+                                 : "";
+                   auto data = cdc(s->src);
+                   return s->with_token(r, [&](std::string_view t) { return html::cdc(data, t, notice); });
+                 }),
+             "route");
+    FP_CHECK(get("/api/cdc", [](Impl* s, const httpd::Request&) { return api(cdc(s->src)); }), "route");
+    FP_CHECK(server.post("/cdc/connectors/{name}/restart",
+                         [this](const httpd::Request& r) { return restart(r, false); }),
+             "route");
+    FP_CHECK(server.post("/api/cdc/connectors/{name}/restart",
+                         [this](const httpd::Request& r) { return restart(r, true); }),
+             "route");
+    FP_CHECK(get("/batch",
+                 [](Impl* s, const httpd::Request& r) {
+                   auto q = s->runs_query(r);
+                   if (auto* bad = std::get_if<httpd::Response>(&q)) return std::move(*bad);
+                   const auto& rq = std::get<RunsQuery>(q);
+                   std::string notice;
+                   if (const std::string* id = r.query_value("requested"); id && parse_int(*id, 1, INT64_MAX))
+                     notice = fmt::format("Run request {} sent to the scheduler.", *id);
+                   auto data = batch(s->src);
+                   auto history = runs(s->src, rq.before, rq.limit);
+                   return s->with_token(
+                       r, [&](std::string_view t) { return html::batch(data, history, t, notice); });
+                 }),
+             "route");
+    FP_CHECK(get("/api/batch", [](Impl* s, const httpd::Request&) { return api(batch(s->src)); }), "route");
+    FP_CHECK(get("/api/runs",
+                 [](Impl* s, const httpd::Request& r) {
+                   auto q = s->runs_query(r);
+                   if (auto* bad = std::get_if<httpd::Response>(&q)) return std::move(*bad);
+                   const auto& rq = std::get<RunsQuery>(q);
+                   return api(runs(s->src, rq.before, rq.limit));
+                 }),
+             "route");
+    FP_CHECK(server.post("/batch/run-now", [this](const httpd::Request& r) { return run_now(r, false); }),
+             "route");
+    FP_CHECK(server.post("/api/runs", [this](const httpd::Request& r) { return run_now(r, true); }), "route");
+    FP_CHECK(get("/dbt",
+                 [](Impl*, const httpd::Request&) {
+                   httpd::Response r;
+                   r.status = 301;
+                   r.header("Location", "/dbt/");
+                   return r;
+                 }),
+             "route");
+    FP_CHECK(get("/dbt/{path*}", [](Impl* s, const httpd::Request& r) { return s->dbt(r); }), "route");
+    auto dir = options.static_dir.empty() ? default_static_dir() : options.static_dir;
+    FP_CHECK(server.serve_static("/static", dir), "static files");
+    return ok_status();
+  }
+};
+
+Console::Console(const Config& config, ConsoleOptions options)
+    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+
+Console::~Console() {
+  stop();
+}
+
+Status Console::start() {
+  FP_CHECK(impl_->install_routes(), "console routes");
+  FP_CHECK(impl_->server.start(), "console server");
+  impl_->poller = std::thread([this] { impl_->poll_loop(); });
+  if (impl_->token.empty())
+    log::warn(kComponent, "no operator token (FLEETPIPE_CONSOLE_TOKEN): the console is read-only");
+  log::info(kComponent, "listening on http://{}:{}", impl_->options.bind_address, impl_->server.port());
+  return ok_status();
+}
+
+uint16_t Console::port() const {
+  return impl_->server.port();
+}
+
+void Console::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->poller.joinable()) impl_->poller.join();
+  impl_->server.stop();
+}
+
+Status Console::run_until_shutdown() {
+  FP_CHECK(start(), "console");
+  auto st = impl_->server.run_until_shutdown();
+  stop();
+  return st;
+}
+
+}  // namespace fp::console
