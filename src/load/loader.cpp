@@ -64,11 +64,11 @@ class ObjectLoader {
   //
   // Direct mode COPYs the rows straight into raw.<table> (with _object_key as a column): for an object whose
   // ids are all new, which is what an incremental export of fresh rows produces, that is the same outcome
-  // as the staged upsert at about half the server work. Any id already present (a corrected row, a row
-  // exported again, the same id twice) makes the COPY fail with a unique violation; the transaction rolls
-  // back whole and `conflict` is set, so the caller loads the object again staged, where the upsert keeps
-  // the newest version by _source_xid. A concurrent loader inserting the same id makes this COPY wait for
-  // it and then fail the same way.
+  // as the staged upsert without the staging table and a second pass over every row. Any id already
+  // present (a corrected row, a row exported again, the same id twice) makes the COPY fail with a unique
+  // violation; the transaction rolls back whole and `conflict` is set, so the caller loads the object again
+  // staged, where the upsert keeps the newest version by _source_xid. A concurrent loader inserting the same
+  // id makes this COPY wait for it and then fail the same way.
   Result<int64_t> load(const Pending& p, std::optional<ObjectError>& failure, bool direct, bool& conflict) {
     conflict = false;
     auto head = s3_.head_object(p.key);
