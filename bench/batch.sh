@@ -4,15 +4,22 @@
 # the webapp (text, to a file) and psql \copy in to a warehouse table shaped like raw.trips (same keys).
 #
 #   bench/batch.sh            # with the stack's environment (ports, FLEETPIPE_STATE_DIR) exported
-#   BENCH_ROWS=2000000 bench/batch.sh
+#   BENCH_ROWS=2000000 BENCH_REPS=3 bench/batch.sh
+#
+# The rows are prepared once; each of BENCH_REPS repetitions (default 1) exports them all under a fresh
+# prefix, measures both ceilings, loads into emptied raw tables and verifies. Medians at the end. Peak RSS
+# from /usr/bin/time; the load average beside every repetition (the machine is shared).
 #
 # DESTRUCTIVE for the warehouse's raw tables (truncated) and for webapp trips of vehicles 900001..900100
-# (replaced): run it against your own stack, not shared data.
+# (replaced): run it against your own stack, not shared data. BENCH_REUSE=1 keeps rows prepared by an
+# earlier run when their count matches. To keep 10 M rows (and their WAL) away from the CDC connector, point
+# POSTGRES_DB at a scratch database with the webapp schema (psql -f sql/webapp/*.sql): the export reads
+# whatever database the configuration names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${BENCH_ROWS:-10000000}
+REPS=${BENCH_REPS:-1}
 BIN=build/fleetpipe
-PREFIX="bench-$(date +%s)/"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -26,6 +33,9 @@ now() { date +%s.%N; }
 rate() { python3 -c "print(f'{$1/($3-$2):,.0f}')"; }
 secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 
+if [[ "${BENCH_REUSE:-}" == 1 ]] && (( $(psql -tA "$WEB" -c "SELECT count(*) FROM trips WHERE vehicle_id > 900000") == ROWS )); then
+  echo "== reusing the $ROWS prepared trip rows (BENCH_REUSE=1)"
+else
 echo "== preparing $ROWS trip rows (vehicles 900001..900100)"
 psql -q "$WEB" -v ON_ERROR_STOP=1 <<SQL
 DELETE FROM trips WHERE vehicle_id > 900000;
@@ -44,11 +54,27 @@ for ((start = 0; start < ROWS; start += chunk)); do
     FROM generate_series($start, $((start + n - 1))) g"
 done
 psql -q "$WEB" -c "VACUUM ANALYZE trips"
+fi
 TOTAL=$(psql -tA "$WEB" -c "SELECT count(*) FROM trips")
 echo "webapp trips: $TOTAL rows (the export takes them all: fresh prefix)"
+((REPS > 0)) || exit 0  # BENCH_REPS=0: prepare only
+# The native stack's S3Proxy keeps objects as files: drop a finished repetition's prefix there (several GB at
+# 10 M rows). Against another object store the objects stay; delete them with that store's tools.
+aws_prefix_cleanup() {
+  local bucket dir
+  bucket=$(jq -r '.s3.bucket' <<<"$cfg")
+  dir="${FLEETPIPE_STATE_DIR:-$PWD/var}/s3proxy/data/$bucket/${1%/}"
+  if [[ -d "$dir" ]]; then rm -rf "$dir"; else echo "(objects under $1 left in the bucket)"; fi
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+declare -A R
+for rep in $(seq "$REPS"); do
+PREFIX="bench-$(date +%s)/"
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 psql -q "$DW" -c "TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest"
 
-echo "== ceiling: psql \\copy out"
+echo "== rep $rep/$REPS: ceiling: psql \\copy out"
 t0=$(now)
 psql -q "$WEB" -c "\\copy (SELECT $COLS FROM trips ORDER BY id) TO '$TMP/trips.txt'"
 t1=$(now)
@@ -65,25 +91,27 @@ psql -q "$DW" -v ON_ERROR_STOP=1 <<SQL
 DROP TABLE IF EXISTS public.bench_copy_ceiling;
 CREATE TABLE public.bench_copy_ceiling (LIKE raw.trips INCLUDING DEFAULTS INCLUDING INDEXES);
 ALTER TABLE public.bench_copy_ceiling ALTER COLUMN _object_key SET DEFAULT 'x';
+CHECKPOINT;
 SQL
 t0=$(now)
 psql -q "$DW" -c "\\copy public.bench_copy_ceiling ($COLS) FROM '$TMP/trips.txt'"
 t1=$(now)
 CEIL_IN_S=$(secs "$t0" "$t1"); CEIL_IN_RATE=$(rate "$TOTAL" "$t0" "$t1")
-psql -q "$DW" -c "DROP TABLE public.bench_copy_ceiling"
+psql -q "$DW" -c "DROP TABLE public.bench_copy_ceiling" -c "CHECKPOINT"
+rm -f "$TMP/trips.txt"
 
-echo "== fleetpipe load"
+echo "== fleetpipe load ${LOAD_ARGS:-}"
 t0=$(now)
-/usr/bin/time -f "%M" -o "$TMP/load.rss" $BIN load --prefix "$PREFIX" 2>"$TMP/load.log" >/dev/null
+/usr/bin/time -f "%M" -o "$TMP/load.rss" $BIN load --prefix "$PREFIX" ${LOAD_ARGS:-} 2>"$TMP/load.log" >/dev/null
 t1=$(now)
 LOAD_S=$(secs "$t0" "$t1"); LOAD_RATE=$(rate "$TOTAL" "$t0" "$t1"); LOAD_RSS_MB=$(( $(cat "$TMP/load.rss") / 1024 ))
 
 echo "== fleetpipe verify"
 $BIN verify --prefix "$PREFIX" && VERIFY=PASS || VERIFY=FAIL
 
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 cat <<EOF2
 
+rep $rep/$REPS, $(date -u '+%F %H:%M'), load average before/after: $LOADAVG_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)
 | stage | rows | seconds | rows/s | ceiling rows/s (psql \\copy) | ratio | peak RSS |
 |---|---|---|---|---|---|---|
 | export (webapp -> S3, NDJSON.gz) | $TOTAL | $EXP_S | $EXP_RATE | $CEIL_OUT_RATE ($CEIL_OUT_S s, out to file) | $(ratio "$CEIL_OUT_S" "$EXP_S") | $EXP_RSS_MB MB |
@@ -91,4 +119,16 @@ cat <<EOF2
 
 verify: $VERIFY
 EOF2
-echo "(bucket prefix $PREFIX left in place; delete it with the aws CLI or let the next bench ignore it)"
+R[exp]+="$(python3 -c "print($TOTAL/$EXP_S)") "; R[cout]+="$(python3 -c "print($TOTAL/$CEIL_OUT_S)") "
+R[load]+="$(python3 -c "print($TOTAL/$LOAD_S)") "; R[cin]+="$(python3 -c "print($TOTAL/$CEIL_IN_S)") "
+R[exp_rss]+="$EXP_RSS_MB "; R[load_rss]+="$LOAD_RSS_MB "; R[verify]+="$VERIFY "
+# The bucket's objects of this repetition are not needed any more (disk).
+aws_prefix_cleanup "$PREFIX"
+done
+
+med() { tr ' ' '\n' <<<"${R[$1]}" | grep . | median; }
+printf '\n%d rows, %d repetitions, medians (raw: export [%s] ceiling out [%s] load [%s] ceiling in [%s]; verify %s)\n\n' \
+  "$TOTAL" "$REPS" "${R[exp]}" "${R[cout]}" "${R[load]}" "${R[cin]}" "${R[verify]}"
+printf '| stage | rows/s | ceiling rows/s | ratio | peak RSS MB |\n|---|---:|---:|---:|---:|\n'
+printf '| export | %.0f | %.0f (psql \\copy out) | %.2f | %s |\n' "$(med exp)" "$(med cout)" "$(python3 -c "print($(med exp)/$(med cout))")" "$(med exp_rss)"
+printf '| load | %.0f | %.0f (psql \\copy in) | %.2f | %s |\n' "$(med load)" "$(med cin)" "$(python3 -c "print($(med load)/$(med cin))")" "$(med load_rss)"

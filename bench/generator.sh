@@ -35,7 +35,15 @@ topic() {  # create a 3-partition topic like `trips`
 }
 reset_pg() { "${PSQL[@]}" -c "TRUNCATE trips, trip_latest; DELETE FROM generator_checkpoints WHERE run_id LIKE 'bench%'; CHECKPOINT" >/dev/null; }
 # timed CMD... -> "seconds maxrss_kb" on fd 3
-timed() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; cat "$WORK/time"; }
+timed() { /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; cat "$WORK/time"; }
+# CPU seconds each part of the stack spent between two bench/stack_cpu.sh samples, per row (us).
+TICK=$(getconf CLK_TCK)
+cpu_per_row() {  # BEFORE AFTER -> "pg_webapp=us kafka=us connect=us"
+  local -A a b; local kv
+  for kv in $1; do a[${kv%%=*}]=${kv#*=}; done
+  for kv in $2; do b[${kv%%=*}]=${kv#*=}; done
+  for k in pg_webapp kafka connect; do printf '%s=%.1f ' "$k" "$(echo "(${b[$k]} - ${a[$k]}) * 1000000 / $TICK / $ROWS" | bc -l)"; done
+}
 gen() { timed $BIN generate --csv "$WORK/trips.csv" --bulk "$@"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
@@ -46,15 +54,20 @@ RECSIZE=$($BIN generate --csv "$WORK/trips.csv" --bulk --sink kafka --topic benc
 echo "mean JSON value size: $RECSIZE bytes" >&2
 
 declare -A R
+CPU_LINES=""
 for rep in $(seq "$REPS"); do
   echo "rep $rep/$REPS" >&2
-  reset_pg; read -r s m < <(gen --sink postgres --run-id bench-pg); R[pg]+="$(echo "$ROWS / $s" | bc -l) "; R[pg_rss]+="$m "
-  reset_pg; read -r s m < <(timed "${PSQL[@]}" -c "\\copy trips ($COLS) FROM '$WORK/trips.csv' CSV HEADER"); R[copy]+="$(echo "$ROWS / $s" | bc -l) "
-  read -r s m < <(gen --sink kafka --topic bench_gen_trips --run-id bench-kafka); R[kafka]+="$(echo "$ROWS / $s" | bc -l) "; R[kafka_rss]+="$m "
+  reset_pg; read -r s m _ < <(gen --sink postgres --run-id bench-pg); R[pg]+="$(echo "$ROWS / $s" | bc -l) "; R[pg_rss]+="$m "
+  reset_pg; read -r s m _ < <(timed "${PSQL[@]}" -c "\\copy trips ($COLS) FROM '$WORK/trips.csv' CSV HEADER"); R[copy]+="$(echo "$ROWS / $s" | bc -l) "
+  read -r s m _ < <(gen --sink kafka --topic bench_gen_trips --run-id bench-kafka); R[kafka]+="$(echo "$ROWS / $s" | bc -l) "; R[kafka_rss]+="$m "
   timed "${JAVA[@]}" org.apache.kafka.tools.ProducerPerformance --topic bench_perf_trips --num-records "$ROWS" \
     --record-size "$RECSIZE" --throughput -1 --command-property bootstrap.servers="$BOOT" acks=all >/dev/null
   R[perf]+="$(tail -1 "$WORK/out" | sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/') "
-  reset_pg; read -r s m < <(gen --sink postgres,kafka --topic bench_gen_trips --run-id bench-both); R[both]+="$(echo "$ROWS / $s" | bc -l) "; R[both_rss]+="$m "
+  reset_pg; c0=$(bench/stack_cpu.sh)
+  read -r s m u y < <(gen --sink postgres,kafka --topic bench_gen_trips --run-id bench-both); R[both]+="$(echo "$ROWS / $s" | bc -l) "; R[both_rss]+="$m "
+  c1=$(bench/stack_cpu.sh)
+  CPU_LINES+="rep $rep both sinks: $(printf '%.0f' "$(echo "$ROWS / $s" | bc -l)") rows/s, CPU us/row: generator=$(echo "($u + $y) * 1000000 / $ROWS" | bc -l | xargs printf '%.1f') $(cpu_per_row "$c0" "$c1")(2 cores = 2 000 000 us of CPU per wall second), load average $(cut -d' ' -f1-3 /proc/loadavg)
+"
 done
 reset_pg
 
@@ -68,3 +81,4 @@ printf '| %-28s | %12.0f | %12.0f | %6.2f | %12.1f |\n' "generate --sink kafka" 
 printf '| %-28s | %12.0f | %12s | %6s | %12.1f |\n' "generate --sink postgres,kafka" "$both" "100000 (target)" "$(printf '%.2f' "$(echo "$both / 100000" | bc -l)")" "$(echo "$(med both_rss) / 1024" | bc -l)"
 printf '\nceilings: psql \\copy into trips (same CSV, truncated table); ProducerPerformance acks=all, %d-byte records, 3 partitions\n' "$RECSIZE"
 printf 'raw rows/s: pg=[%s] copy=[%s] kafka=[%s] perf=[%s] both=[%s]\n' "${R[pg]}" "${R[copy]}" "${R[kafka]}" "${R[perf]}" "${R[both]}"
+printf '%s' "$CPU_LINES"

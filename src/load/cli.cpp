@@ -11,6 +11,9 @@ void add_load_commands(CLI::App& app, int& exit_code) {
   auto* load = app.add_subcommand("load", "Load the bucket's not yet loaded objects into the warehouse");
   auto lopts = std::make_shared<LoadOptions>();
   load->add_option("--prefix", lopts->prefix, "Key prefix inside the bucket");
+  load->add_option("--parallel", lopts->parallel, "Objects loaded at once, each on its own connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   load->callback([lopts, &exit_code] {
     auto cfg = Config::load();
     if (!cfg) {

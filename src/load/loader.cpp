@@ -1,6 +1,8 @@
 #include "load/loader.h"
 
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/log.h"
 #include "common/pg.h"
@@ -36,6 +38,14 @@ struct ObjectError {
   bool malformed;
 };
 
+// A direct COPY met an id the table already holds (or one twice): the object goes the staged way instead.
+// The server's error arrives with its SQLSTATE at the end of the COPY, or mid-stream as libpq's message
+// (no SQLSTATE there; the stack's servers run with English messages).
+bool is_unique_violation(const Error& e) {
+  return e.message.find("23505") != std::string::npos ||
+         e.message.find("duplicate key value violates unique constraint") != std::string::npos;
+}
+
 class ObjectLoader {
  public:
   ObjectLoader(s3::Client& s3, pg::Connection& conn) : s3_(s3), conn_(conn) {}
@@ -51,7 +61,16 @@ class ObjectLoader {
   }
 
   // Loads one object in one transaction; returns its row count.
-  Result<int64_t> load(const Pending& p, std::optional<ObjectError>& failure) {
+  //
+  // Direct mode COPYs the rows straight into raw.<table> (with _object_key as a column): for an object whose
+  // ids are all new, which is what an incremental export of fresh rows produces, that is the same outcome
+  // as the staged upsert without the staging table and a second pass over every row. Any id already
+  // present (a corrected row, a row exported again, the same id twice) makes the COPY fail with a unique
+  // violation; the transaction rolls back whole and `conflict` is set, so the caller loads the object again
+  // staged, where the upsert keeps the newest version by _source_xid. A concurrent loader inserting the same
+  // id makes this COPY wait for it and then fail the same way.
+  Result<int64_t> load(const Pending& p, std::optional<ObjectError>& failure, bool direct, bool& conflict) {
+    conflict = false;
     auto head = s3_.head_object(p.key);
     if (!head) return std::move(head).error().context("head");
     const auto sha_it = head->metadata.find("sha256");
@@ -64,8 +83,13 @@ class ObjectLoader {
 
     const TableSpec& t = *p.spec;
     auto tx = FP_TRY(conn_.begin(), "begin");
-    auto copy = FP_TRY(conn_.copy_in(fmt::format("COPY stage_{} ({}) FROM STDIN", t.name, column_list(t))),
-                       "copy into staging");
+    auto copy = FP_TRY(
+        conn_.copy_in(direct ? fmt::format("COPY raw.{} ({}, _object_key) FROM STDIN", t.name, column_list(t))
+                             : fmt::format("COPY stage_{} ({}) FROM STDIN", t.name, column_list(t))),
+        direct ? "copy into raw table" : "copy into staging");
+    std::string key_suffix = "\t";  // direct mode: every row ends with the object key column
+    copy_escape_append(key_suffix, p.key);
+    key_suffix += '\n';
     NdjsonRowParser parser(t);
     GunzipReader gunzip;
     Sha256Stream sha;
@@ -89,6 +113,10 @@ class ObjectLoader {
         if (!line.empty()) {
           auto st = parser.parse(line, readable, rows_out);
           if (!st) return std::move(st).error().context(fmt::format("line {}", line_no));
+          if (direct) {
+            rows_out.pop_back();  // the row's '\n'
+            rows_out += key_suffix;
+          }
           ++rows;
         }
         pos = nl + 1;
@@ -113,6 +141,10 @@ class ObjectLoader {
       return !shutdown::requested();
     });
     if (sink_error) {
+      if (direct && is_unique_violation(*sink_error)) {
+        conflict = true;
+        return *sink_error;
+      }
       if (sink_error->kind == Error::Kind::kInvalidInput) return malformed(*sink_error);
       return *sink_error;
     }
@@ -130,9 +162,15 @@ class ObjectLoader {
     if (rows_it != head->metadata.end() && rows_it->second != std::to_string(rows))
       return malformed(
           invalid_input("row count mismatch: {} rows but metadata says {}", rows, rows_it->second));
-    FP_CHECK(copy.write(rows_out), "copy");
-    auto copied = copy.finish();
+    auto copied = [&]() -> Result<int64_t> {
+      FP_CHECK(copy.write(rows_out), "copy");
+      return copy.finish();
+    }();
     if (!copied) {
+      if (direct && is_unique_violation(copied.error())) {
+        conflict = true;
+        return std::move(copied).error();
+      }
       if (copied.error().kind == Error::Kind::kInvalidInput) return malformed(copied.error());
       return std::move(copied).error();
     }
@@ -140,16 +178,20 @@ class ObjectLoader {
                          "VALUES ($1, $2, $3, $4)",
                          p.key, head->etag, std::string(t.name), rows),
              "load manifest");
+    if (direct) {
+      FP_CHECK(tx.commit(), "commit");
+      return rows;
+    }
     std::string set;
     for (const auto& c : t.columns)
       if (c.name != "id") set += fmt::format("{0} = EXCLUDED.{0}, ", c.name);
-    auto upsert =
-        conn_.query(fmt::format("INSERT INTO raw.{0} AS r ({1}, _object_key) SELECT {1}, $1 FROM stage_{0} "
-                                "ON CONFLICT (id) DO UPDATE SET {2}_source_xid = EXCLUDED._source_xid, "
-                                "_object_key = EXCLUDED._object_key, _loaded_at = now() "
-                                "WHERE r._source_xid <= EXCLUDED._source_xid",
-                                t.name, column_list(t), set),
-                    p.key);
+    auto upsert = conn_.query(
+        fmt::format("INSERT INTO raw.{0} AS r ({1}, _object_key) SELECT {1}, $1 FROM stage_{0} "
+                    "ORDER BY id ON CONFLICT (id) DO UPDATE SET {2}_source_xid = EXCLUDED._source_xid, "
+                    "_object_key = EXCLUDED._object_key, _loaded_at = now() "
+                    "WHERE r._source_xid <= EXCLUDED._source_xid",
+                    t.name, column_list(t), set),
+        p.key);
     if (!upsert) {
       // 21000: the same id twice in one object ("cannot affect row a second time").
       const bool dup = upsert.error().message.find("21000") != std::string::npos;
@@ -212,44 +254,84 @@ Result<LoadReport> run_load(const Config& cfg, const LoadOptions& opts) {
   log::emit(log::Level::kInfo, kLog, "objects to load",
             {{"pending", pending.size()}, {"already_loaded", report.already_loaded}, {"bytes", total_bytes}});
 
-  ObjectLoader loader(s3, conn);
-  FP_CHECK(loader.prepare(), "prepare");
+  // Objects load in parallel, each on its own connection and in its own transaction (rows and manifest row
+  // together, as with one connection); this connection keeps the advisory lock for the whole run. Objects
+  // of one table may touch the same ids (a corrected row exported again): the upsert takes its row locks in
+  // id order, and the PK makes a direct COPY wait for the other transaction, so the newest _source_xid wins
+  // whichever commits first; a deadlock that still happened would be retried (40P01 is transient).
   Progress progress(std::string(kLog), "load", total_bytes, "bytes");
+  std::mutex mu;  // guards next, stop, report, first_error and progress
+  size_t next = 0;
+  bool stop = false;  // a worker cannot go on (shutdown, no connection, quarantine failed): all stop
   std::optional<Error> first_error;
-  for (const auto& p : pending) {
-    if (shutdown::requested()) return transient_error("interrupted by shutdown");
-    std::optional<ObjectError> failure;
-    auto rows = retry<int64_t>(fmt::format("load {}", p.key), Backoff{}, [&]() -> Result<int64_t> {
-      failure.reset();
-      auto r = loader.load(p, failure);
-      if (!r && !failure && conn.broken()) {
-        // The session died mid-object: reconnect before the retry.
-        auto c = pg::Connection::connect(cfg.warehouse, co);
-        if (!c) return std::move(c).error();
-        conn = std::move(*c);
-        if (auto st = loader.prepare(); !st) return std::move(st).error();
-        if (auto l = conn.query("SELECT pg_try_advisory_lock($1)", kLoadLockKey); !l)
-          return std::move(l).error();
-        return transient_error("{}", r.error().message);
+  auto worker = [&]() {
+    auto fail = [&](Error e) {
+      std::lock_guard lock(mu);
+      stop = true;
+      if (!first_error) first_error = std::move(e);
+    };
+    s3::Client s3w(cfg.s3);
+    auto wc = pg::Connection::connect(cfg.warehouse, co);
+    if (!wc) return fail(std::move(wc).error().context("connect warehouse (load worker)"));
+    pg::Connection wconn = std::move(*wc);
+    ObjectLoader loader(s3w, wconn);
+    if (auto st = loader.prepare(); !st) return fail(std::move(st).error().context("prepare"));
+    // Tables where a direct COPY met existing ids in this run: their next objects go staged right away.
+    std::set<std::string_view> staged;
+    for (;;) {
+      const Pending* pp = nullptr;
+      {
+        std::lock_guard lock(mu);
+        if (stop || next == pending.size()) return;
+        pp = &pending[next++];
       }
-      if (!r && failure) return Error{r.error().message, Error::Kind::kPermanent};
-      return r;
-    });
-    progress.add(p.size);
-    if (rows) {
-      ++report.objects_loaded;
-      report.rows += *rows;
-      log::emit(log::Level::kDebug, kLog, "object loaded", {{"key", p.key}, {"rows", *rows}});
-      continue;
+      const Pending& p = *pp;
+      if (shutdown::requested()) return fail(transient_error("interrupted by shutdown"));
+      std::optional<ObjectError> failure;
+      auto rows = retry<int64_t>(fmt::format("load {}", p.key), Backoff{}, [&]() -> Result<int64_t> {
+        failure.reset();
+        bool conflict = false;
+        auto r = loader.load(p, failure, !staged.contains(p.spec->name), conflict);
+        if (!r && conflict) {
+          log::info(kLog, "{}: ids already in raw.{}; loading it (and the table's next objects) staged",
+                    p.key, p.spec->name);
+          staged.insert(p.spec->name);
+          r = loader.load(p, failure, false, conflict);
+        }
+        if (!r && !failure && wconn.broken()) {
+          // The session died mid-object: reconnect before the retry.
+          auto c = pg::Connection::connect(cfg.warehouse, co);
+          if (!c) return std::move(c).error();
+          wconn = std::move(*c);
+          if (auto st = loader.prepare(); !st) return std::move(st).error();
+          return transient_error("{}", r.error().message);
+        }
+        if (!r && failure) return Error{r.error().message, Error::Kind::kPermanent};
+        return r;
+      });
+      if (!rows && failure && failure->malformed) {
+        if (auto st = quarantine(s3w, opts, p.key, failure->error); !st)
+          return fail(std::move(st).error().context(p.key));
+      } else if (!rows) {
+        log::error(kLog, "{}: {}", p.key, rows.error().message);
+      }
+      std::lock_guard lock(mu);
+      progress.add(p.size);
+      if (rows) {
+        ++report.objects_loaded;
+        report.rows += *rows;
+        log::emit(log::Level::kDebug, kLog, "object loaded", {{"key", p.key}, {"rows", *rows}});
+      } else if (failure && failure->malformed) {
+        ++report.quarantined;
+      } else if (!first_error) {
+        first_error = rows.error().context(p.key);
+      }
     }
-    if (failure && failure->malformed) {
-      FP_CHECK(quarantine(s3, opts, p.key, failure->error), p.key);
-      ++report.quarantined;
-      continue;
-    }
-    log::error(kLog, "{}: {}", p.key, rows.error().message);
-    if (!first_error) first_error = rows.error().context(p.key);
-  }
+  };
+  std::vector<std::thread> workers;
+  const int n = std::max(1, std::min<int>(opts.parallel, static_cast<int>(pending.size())));
+  for (int i = 0; i < n; ++i) workers.emplace_back(worker);
+  for (auto& w : workers) w.join();
   progress.finish();
   log::emit(log::Level::kInfo, kLog, "load finished",
             {{"objects", report.objects_loaded},

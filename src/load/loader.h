@@ -19,6 +19,7 @@ namespace fp::batch {
 struct LoadOptions {
   std::string prefix;
   bool progress = true;
+  int parallel = 2;  // objects loaded at once, each on its own connection
 };
 
 struct LoadReport {
