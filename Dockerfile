@@ -37,7 +37,13 @@ COPY --from=build /src/stack/conf /opt/fleetpipe/stack/conf
 COPY --from=build /src/web /opt/fleetpipe/web
 COPY --from=build /src/data /opt/fleetpipe/data
 COPY --from=build /src/node_modules /opt/fleetpipe/node_modules
-ENV FLEETPIPE_HOME=/opt/fleetpipe FLEETPIPE_STATE_DIR=/var/lib/fleetpipe FLEETPIPE_LOG_FORMAT=json
+# dbt for the scheduler's dbt build step: the same pinned requirements as the native venv.
+COPY dbt /opt/fleetpipe/dbt
+RUN apt-get update && apt-get install -y --no-install-recommends python3-venv \
+ && rm -rf /var/lib/apt/lists/* \
+ && python3 -m venv /opt/dbt && /opt/dbt/bin/pip install --no-cache-dir -r /opt/fleetpipe/dbt/requirements.txt
+ENV FLEETPIPE_HOME=/opt/fleetpipe FLEETPIPE_STATE_DIR=/var/lib/fleetpipe FLEETPIPE_LOG_FORMAT=json \
+    FLEETPIPE_DBT=/opt/dbt/bin/dbt
 WORKDIR /opt/fleetpipe
 USER fleetpipe
 ENTRYPOINT ["/usr/local/bin/fleetpipe"]

@@ -148,4 +148,15 @@ Response serve_file(const fs::path& root, std::string_view relative, const Reque
   return r;
 }
 
+std::filesystem::path find_asset_dir(const std::filesystem::path& relative) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(relative, ec)) return relative;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto candidate = exe.parent_path().parent_path() / relative;
+    if (std::filesystem::is_directory(candidate, ec)) return candidate;
+  }
+  return relative;
+}
+
 }  // namespace fp::httpd

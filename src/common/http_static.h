@@ -20,6 +20,11 @@ std::string_view content_type_for(const std::filesystem::path& file);
 Response serve_file(const std::filesystem::path& root, std::string_view relative, const Request& req,
                     const StaticOptions& options);
 
+// Where a service's bundled front end lives: `relative` (e.g. "web/console") under the working directory (a
+// checkout), else beside the binary's parent directory (build/fleetpipe -> <checkout>/web/...); `relative`
+// unchanged when neither exists, so the caller's error names the path it looked for.
+std::filesystem::path find_asset_dir(const std::filesystem::path& relative);
+
 // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate).
 std::string http_date(time_t t);
 

@@ -69,14 +69,7 @@ httpd::Response api(const nlohmann::json& j) {
 }  // namespace
 
 std::filesystem::path default_static_dir() {
-  std::error_code ec;
-  if (std::filesystem::is_directory("web/console", ec)) return "web/console";
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto candidate = exe.parent_path().parent_path() / "web" / "console";
-    if (std::filesystem::is_directory(candidate, ec)) return candidate;
-  }
-  return "web/console";
+  return httpd::find_asset_dir("web/console");
 }
 
 struct Console::Impl {

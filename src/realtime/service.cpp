@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/http_server.h"
+#include "common/http_static.h"
 #include "common/kafka_admin.h"
 #include "common/kafka_consumer.h"
 #include "common/log.h"
@@ -36,17 +37,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::filesystem::path find_dir(const std::filesystem::path& relative) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(relative, ec)) return relative;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto candidate = exe.parent_path().parent_path() / relative;
-    if (std::filesystem::is_directory(candidate, ec)) return candidate;
-  }
-  return relative;
 }
 
 }  // namespace
@@ -156,8 +146,8 @@ struct RealtimeService::Impl {
                           return r;
                         }),
              "route /api/state");
-    auto web = options.static_dir.empty() ? find_dir("web/realtime") : options.static_dir;
-    auto vendor = options.vendor_dir.empty() ? find_dir("node_modules") : options.vendor_dir;
+    auto web = options.static_dir.empty() ? httpd::find_asset_dir("web/realtime") : options.static_dir;
+    auto vendor = options.vendor_dir.empty() ? httpd::find_asset_dir("node_modules") : options.vendor_dir;
     FP_CHECK(server.serve_static("/", web), "dashboard files");
     // Plotly.js and the basemap geometry from npm, served by us so the page works offline.
     auto plotly = server.serve_static("/vendor/plotly", vendor / "plotly.js-dist-min");

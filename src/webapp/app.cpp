@@ -9,6 +9,7 @@
 #include "common/csrf.h"
 #include "common/http_router.h"
 #include "common/http_server.h"
+#include "common/http_static.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "webapp/html.h"
@@ -66,14 +67,7 @@ std::optional<int> parse_positive_int(std::string_view s) {
 }  // namespace
 
 std::filesystem::path default_static_dir() {
-  std::error_code ec;
-  if (std::filesystem::is_directory("web/webapp", ec)) return "web/webapp";
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto candidate = exe.parent_path().parent_path() / "web" / "webapp";
-    if (std::filesystem::is_directory(candidate, ec)) return candidate;
-  }
-  return "web/webapp";
+  return httpd::find_asset_dir("web/webapp");
 }
 
 struct WebApp::Impl {
