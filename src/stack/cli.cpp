@@ -45,7 +45,8 @@ void print_urls(const Context& ctx) {
   fmt::print("  Web app               http://127.0.0.1:5001/  (with --with-services / demo)\n");
   fmt::print("  Live dashboard        http://127.0.0.1:18050/ (with --with-services / demo)\n");
   fmt::print("  Scheduler /metrics    http://127.0.0.1:18070/metrics (with --with-services / demo)\n");
-  fmt::print("  dbt docs (artifacts)  {}\n", (ctx.state() / "dbt" / "target").string());
+  fmt::print("  dbt docs              http://127.0.0.1:8080/dbt/ (served by the console from {})\n",
+             (ctx.state() / "dbt" / "target").string());
   fmt::print(
       "  pgAdmin               http://127.0.0.1:{}/  (with --with-pgadmin / demo; login {}, password\n"
       "                        PGADMIN_DEFAULT_PASSWORD in credentials.env)\n",
