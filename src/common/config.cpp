@@ -57,10 +57,9 @@ std::string PgConfig::conninfo(int connect_timeout_s) const {
 }
 
 const std::vector<std::string>& generated_secret_names() {
-  static const std::vector<std::string> names = {"POSTGRES_PASSWORD",     "DW_POSTGRES_PASSWORD",
-                                                 "CDC_POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID",
-                                                 "AWS_SECRET_ACCESS_KEY", "PGADMIN_DEFAULT_PASSWORD",
-                                                 "FLEETPIPE_CONSOLE_TOKEN"};
+  static const std::vector<std::string> names = {
+      "POSTGRES_PASSWORD",     "DW_POSTGRES_PASSWORD",     "CDC_POSTGRES_PASSWORD",  "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY", "PGADMIN_DEFAULT_PASSWORD", "FLEETPIPE_CONSOLE_TOKEN"};
   return names;
 }
 
@@ -215,22 +214,22 @@ nlohmann::json Config::to_json(bool reveal) const {
                           {"user", p.user},
                           {"password", secret(p.password)}};
   };
-  return {{"state_dir", state_dir.string()},
-          {"webapp", pg(webapp)},
-          {"warehouse", pg(warehouse)},
-          {"cdc", pg(cdc)},
-          {"kafka_bootstrap_servers", kafka_bootstrap},
-          {"kafka_connect_url", connect_url},
-          {"s3",
-           {{"endpoint", s3.endpoint},
-            {"access_key_id", secret(s3.access_key)},
-            {"secret_access_key", secret(s3.secret_key)},
-            {"region", s3.region},
-            {"bucket", s3.bucket},
-            {"addressing_style", s3.path_style ? "path" : "virtual"}}},
-          {"pgadmin",
-           {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}},
-          {"console_token", secret(console_token)}};
+  return {
+      {"state_dir", state_dir.string()},
+      {"webapp", pg(webapp)},
+      {"warehouse", pg(warehouse)},
+      {"cdc", pg(cdc)},
+      {"kafka_bootstrap_servers", kafka_bootstrap},
+      {"kafka_connect_url", connect_url},
+      {"s3",
+       {{"endpoint", s3.endpoint},
+        {"access_key_id", secret(s3.access_key)},
+        {"secret_access_key", secret(s3.secret_key)},
+        {"region", s3.region},
+        {"bucket", s3.bucket},
+        {"addressing_style", s3.path_style ? "path" : "virtual"}}},
+      {"pgadmin", {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}},
+      {"console_token", secret(console_token)}};
 }
 
 }  // namespace fp
