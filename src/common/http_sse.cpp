@@ -48,6 +48,7 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
       std::lock_guard lock(mu_);
       auto frame = std::make_shared<const std::string>(std::move(head));
       queued_bytes_ += frame->size();
+      head_ = frame;
       queue_.push_back(std::move(frame));
       writing_ = true;
     }
@@ -111,9 +112,15 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
       if (bound != Bound::kNone && full(frame->size())) {
         if (bound == Bound::kDiscardWhenFull) {
           // Frames are whole events, so dropping the unsent ones keeps the stream well-formed; the frames
-          // being written finish.
+          // being written finish. The HTTP response head is no event: while it waits for its first write it
+          // stays, or the client would get a body without a head.
+          const bool keep_head = !queue_.empty() && queue_.front() == head_;
           for (const auto& f : queue_) queued_bytes_ -= f->size();
           queue_.clear();
+          if (keep_head) {
+            queued_bytes_ += head_->size();
+            queue_.push_back(head_);
+          }
           return SendResult::kOverflow;
         }
         // fall through to drop the slow client outside the lock
@@ -224,6 +231,7 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
   mutable std::mutex mu_;
   std::shared_ptr<Connection> conn_;  // null once closed
   std::deque<SseFrame> queue_;
+  SseFrame head_;               // the HTTP response head, first in queue_ until written
   size_t queued_bytes_ = 0;     // queue_ plus the frames in flight
   size_t in_flight_bytes_ = 0;  // handed to the socket by write_next, not yet completed
   bool writing_ = false;        // a write_next chain is scheduled or running

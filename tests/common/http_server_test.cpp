@@ -567,7 +567,9 @@ TEST_F(HttpServerTest, SharedFramesOverflowDiscardsTheBacklogAndKeepsTheStreamOp
   got += client.read_until("data: ok\n\n", 5s);
   const auto body = got.substr(got.find("\r\n\r\n") + 4);
   const auto tail = body.rfind("event: after\ndata: ok\n\n");
-  ASSERT_NE(tail, std::string::npos);
+  ASSERT_NE(tail, std::string::npos) << "received " << got.size()
+                                     << " bytes, stream closed: " << stream->closed() << ", last bytes: "
+                                     << got.substr(got.size() - std::min<size_t>(got.size(), 120));
   ASSERT_EQ(tail % big->size(), 0u) << "a partial event before the resumed stream";
   for (size_t at = 0; at < tail; at += big->size()) {
     ASSERT_EQ(body.compare(at, big->size(), *big), 0) << "event at " << at;
