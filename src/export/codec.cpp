@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/digest.h"
+#include "common/json_text.h"
 
 namespace fp::batch {
 
@@ -168,39 +169,6 @@ void copy_escape_append(std::string& out, std::string_view v) {
   }
 }
 
-void json_string_append(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 namespace {
 
 bool is_json_number(std::string_view t) {
@@ -249,15 +217,15 @@ Result<RowInfo> copy_row_to_json(const TableSpec& spec, std::string_view line, s
         if (is_json_number(field))
           out += field;
         else
-          json_string_append(out, field);  // "NaN", "Infinity", "-Infinity"
+          append_json_string(out, field);  // "NaN", "Infinity", "-Infinity"
         break;
       case ColumnKind::kText:
       case ColumnKind::kTimestamp:
       case ColumnKind::kTimestampTz:
         if (field.find('\\') != std::string_view::npos)
-          json_string_append(out, copy_unescape(field));
+          append_json_string(out, copy_unescape(field));
         else
-          json_string_append(out, field);
+          append_json_string(out, field);
         break;
     }
     if (col.name == spec.date_column) info.day = field.substr(0, std::min<size_t>(10, field.find(' ')));

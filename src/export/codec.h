@@ -72,8 +72,6 @@ class Sha256Stream {
 std::string copy_unescape(std::string_view field);
 // Escapes a value for COPY text format.
 void copy_escape_append(std::string& out, std::string_view value);
-// Appends s as a JSON string literal (quotes included).
-void json_string_append(std::string& out, std::string_view s);
 
 // One row of `COPY (SELECT <spec columns>, _export_xid ...) TO STDOUT` (text format, no trailing newline) as
 // one JSON object line (with a trailing newline) appended to out. Numbers pass through in PostgreSQL's own

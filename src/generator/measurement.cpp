@@ -7,6 +7,8 @@
 #include <cmath>
 #include <iterator>
 
+#include "common/json_text.h"
+
 namespace fp::gen {
 
 namespace {
@@ -30,36 +32,6 @@ void append_int(std::string& out, int64_t v) {
 void append_2(std::string& out, unsigned v) {
   out.push_back(static_cast<char>('0' + v / 10));
   out.push_back(static_cast<char>('0' + v % 10));
-}
-
-// Colours are validated as lowercase words, but the serialiser must not trust that.
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else
-          out.push_back(c);
-    }
-  }
-  out.push_back('"');
 }
 
 }  // namespace
