@@ -84,6 +84,37 @@ struct Admin::Impl {
     return ev;
   }
 
+  // One ListConsumerGroupOffsets round trip: the group's committed offsets on `partitions`, or on every
+  // partition it has committed on when that is null. Nothing committed comes back as offset -1.
+  Result<std::vector<CommittedOffset>> committed_offsets(const std::string& group,
+                                                         const rd_kafka_topic_partition_list_t* partitions,
+                                                         const std::string& what) {
+    OptionsPtr opts = FP_TRY(admin_options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, false), what);
+    std::vector<GroupOffsetsPtr> requests;
+    requests.emplace_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), partitions));
+    QueuePtr queue(rd_kafka_queue_new(rk.get()));
+    auto raw_requests = raw(requests);
+    rd_kafka_ListConsumerGroupOffsets(rk.get(), raw_requests.data(), raw_requests.size(), opts.get(),
+                                      queue.get());
+    EventPtr ev = FP_TRY(await(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT), what);
+    size_t n = 0;
+    const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+    std::vector<CommittedOffset> out;
+    for (size_t i = 0; i < n; ++i) {
+      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i]))
+        return kafka_error(rd_kafka_error_code(e), what, rd_kafka_error_string(e));
+      const rd_kafka_topic_partition_list_t* list = rd_kafka_group_result_partitions(groups[i]);
+      for (int j = 0; list && j < list->cnt; ++j) {
+        const auto& tp = list->elems[j];
+        if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR)
+          return kafka_error(tp.err, fmt::format("{}: {}[{}]", what, tp.topic, tp.partition));
+        out.push_back(CommittedOffset{tp.topic, tp.partition, tp.offset >= 0 ? tp.offset : -1});
+      }
+    }
+    return out;
+  }
+
   Result<MetadataPtr> metadata() {
     const rd_kafka_metadata_t* md = nullptr;
     // all_topics=1: asking for one named topic could make a broker with auto.create.topics.enable create it.
@@ -340,30 +371,7 @@ Result<std::vector<GroupDescription>> Admin::describe_groups(const std::vector<s
 
 Result<std::vector<CommittedOffset>> Admin::group_offsets(const std::string& group) {
   auto what = fmt::format("offsets of group {}", group);
-  std::vector<GroupOffsetsPtr> requests;
-  // A NULL partition list asks for every partition the group has committed on.
-  requests.emplace_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr));
-  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, false), what);
-  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
-  auto raw_requests = raw(requests);
-  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), raw_requests.data(), raw_requests.size(), opts.get(),
-                                    queue.get());
-  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT), what);
-  size_t n = 0;
-  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
-      rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
-  std::vector<CommittedOffset> out;
-  for (size_t i = 0; i < n; ++i) {
-    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i]))
-      return kafka_error(rd_kafka_error_code(e), what, rd_kafka_error_string(e));
-    const rd_kafka_topic_partition_list_t* list = rd_kafka_group_result_partitions(groups[i]);
-    for (int j = 0; list && j < list->cnt; ++j) {
-      const auto& tp = list->elems[j];
-      if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return kafka_error(tp.err, fmt::format("{}: {}[{}]", what, tp.topic, tp.partition));
-      out.push_back(CommittedOffset{tp.topic, tp.partition, tp.offset >= 0 ? tp.offset : -1});
-    }
-  }
+  auto out = FP_TRY(impl_->committed_offsets(group, nullptr, what), what);
   std::sort(out.begin(), out.end(), [](const CommittedOffset& a, const CommittedOffset& b) {
     return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
   });
@@ -375,29 +383,9 @@ Result<std::vector<PartitionLag>> Admin::group_lag(const std::string& group, con
   std::vector<Watermark> marks = FP_TRY(watermarks(topic), what);
   PartitionListPtr partitions(rd_kafka_topic_partition_list_new(static_cast<int>(marks.size())));
   for (const auto& w : marks) rd_kafka_topic_partition_list_add(partitions.get(), topic.c_str(), w.partition);
-  std::vector<GroupOffsetsPtr> requests;
-  requests.emplace_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), partitions.get()));
-  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, false), what);
-  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
-  auto raw_requests = raw(requests);
-  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), raw_requests.data(), raw_requests.size(), opts.get(),
-                                    queue.get());
-  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT), what);
-  size_t n = 0;
-  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
-      rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+  const auto offsets = FP_TRY(impl_->committed_offsets(group, partitions.get(), what), what);
   std::map<int32_t, int64_t> committed;
-  for (size_t i = 0; i < n; ++i) {
-    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i]))
-      return kafka_error(rd_kafka_error_code(e), what, rd_kafka_error_string(e));
-    const rd_kafka_topic_partition_list_t* list = rd_kafka_group_result_partitions(groups[i]);
-    for (int j = 0; list && j < list->cnt; ++j) {
-      const auto& tp = list->elems[j];
-      if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return kafka_error(tp.err, fmt::format("{}: partition {}", what, tp.partition));
-      committed[tp.partition] = tp.offset;  // RD_KAFKA_OFFSET_INVALID (-1001) when nothing is committed
-    }
-  }
+  for (const auto& o : offsets) committed[o.partition] = o.offset;
   std::vector<PartitionLag> out;
   for (const auto& w : marks) {
     PartitionLag l{topic, w.partition, -1, w.high, 0};
