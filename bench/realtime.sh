@@ -49,8 +49,8 @@ round() {  # rate viewers label first-vehicle (each round its own vehicles: same
        "service CPU $(echo "scale=1; $cpu * 100 / $(getconf CLK_TCK) / $secs" | bc)% of one core:"
   echo "  $(cat /tmp/fleetpipe-realtime-viewers.json)"
 }
-# Warm-up: a few rows (with their vehicles and drivers) so the group has consumed and committed on every
-# topic; until then the lag of a group that started at the end reads as the whole topic.
+# Warm-up: a few rows (with their vehicles and drivers), so the first measured round does not pay for the
+# service's first events (connections, allocations).
 FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 5 --first-vehicle-id $(( FIRST_VEHICLE + 1900 )) \
   --seed 1 --start-time now --rate 200 --count 400 --sink postgres --batch-size 2 --run-id "bench-realtime-$$-warmup" >/dev/null 2>&1
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

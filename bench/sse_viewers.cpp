@@ -76,6 +76,7 @@ struct Stats {
   Histogram total, upstream, service, delivery;
   uint64_t bytes = 0;
   uint64_t change_events = 0;
+  uint64_t malformed = 0;  // change events whose point columns disagree in length
   uint64_t snapshots = 0;  // the first of each viewer
   uint64_t resyncs = 0;    // later ones: the server dropped the viewer to a snapshot
   uint64_t connected = 0;
@@ -180,30 +181,46 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
       got_snapshot_ = true;
       return;
     }
-    if (block.starts_with("event: point")) {
-      // The format before batching (one event per change), so the same client measures both servers.
-      size_t pos = 0;
-      const int64_t sent = int_after(block, "\"sent_ms\":", pos);
-      const int64_t source = int_after(block, "\"source_ts_ms\":", pos = 0);
-      const int64_t record = int_after(block, "\"record_ts_ms\":", pos = 0);
-      pos = block.find("\"vehicle\":");
-      const int64_t vehicle = pos == std::string_view::npos ? -1 : int_after(block, "\"id\":", pos);
-      ++stats_.change_events;
-      record_point(vehicle, source, record, sent, now);
-      return;
-    }
     if (!block.starts_with("event: changes")) return;  // keep-alive comments
+    // Appended points are columns (realtime/wire.h): ids, and ages relative to sent_ms.
     ++stats_.change_events;
     size_t pos = 0;
     const int64_t sent = int_after(block, "\"sent_ms\":", pos);
-    while (pos < block.size()) {
-      const size_t p = block.find("{\"kind\":\"point\",\"vehicle\":{\"id\":", pos);
-      if (p == std::string_view::npos) break;
-      pos = p + 1;
-      const int64_t vehicle = int_after(block, "\"id\":", pos);
-      const int64_t source = int_after(block, "\"source_ts_ms\":", pos);
-      const int64_t record = int_after(block, "\"record_ts_ms\":", pos);
-      record_point(vehicle, source, record, sent, now);
+    ints_after(block, "\"vehicle\":[", vehicles_);
+    ints_after(block, "\"source_age_ms\":[", source_ages_);
+    ints_after(block, "\"record_age_ms\":[", record_ages_);
+    if (source_ages_.size() != vehicles_.size() || record_ages_.size() != vehicles_.size()) {
+      ++stats_.malformed;
+      return;
+    }
+    for (size_t i = 0; i < vehicles_.size(); ++i) {
+      const int64_t source = source_ages_[i] == kNull ? 0 : sent - source_ages_[i];
+      const int64_t record = record_ages_[i] == kNull ? 0 : sent - record_ages_[i];
+      record_point(vehicles_[i], source, record, sent, now);
+    }
+  }
+
+  // The integers of the JSON array after `key` (null as kNull) into `out`.
+  static constexpr int64_t kNull = INT64_MIN;
+  static void ints_after(std::string_view text, std::string_view key, std::vector<int64_t>& out) {
+    out.clear();
+    const size_t k = text.find(key);
+    if (k == std::string_view::npos) return;
+    const char* p = text.data() + k + key.size();
+    const char* end = text.data() + text.size();
+    while (p < end && *p != ']') {
+      if (*p == ',') {
+        ++p;
+      } else if (*p == 'n') {
+        out.push_back(kNull);
+        p += 4;
+      } else {
+        int64_t v = 0;
+        auto [next, ec] = std::from_chars(p, end, v);
+        if (ec != std::errc{}) return;
+        out.push_back(v);
+        p = next;
+      }
     }
   }
 
@@ -223,8 +240,9 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
   size_t index_;
   std::string request_;
   std::string buf_;
-  size_t begin_ = 0;  // first unparsed byte
-  size_t end_ = 0;    // end of the received bytes
+  size_t begin_ = 0;                                           // first unparsed byte
+  size_t end_ = 0;                                             // end of the received bytes
+  std::vector<int64_t> vehicles_, source_ages_, record_ages_;  // of the event being parsed
   bool head_done_ = false;
   bool got_snapshot_ = false;
   bool stopped_ = false;
@@ -302,13 +320,14 @@ int main(int argc, char** argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "{\"viewers\":%zu,\"connected\":%llu,\"failed\":%llu,\"ended_early\":%llu,\"snapshots\":%llu,"
-      "\"resyncs\":%llu,\"change_events\":%llu,\"bytes\":%llu,\"client_cpu_s\":%.2f,\"wall_s\":%.1f,"
+      "\"resyncs\":%llu,\"change_events\":%llu,\"malformed\":%llu,\"bytes\":%llu,\"client_cpu_s\":%.2f,"
+      "\"wall_s\":%.1f,"
       "\"total_ms\":%s,\"upstream_ms\":%s,\"service_ms\":%s,\"delivery_ms\":%s}\n",
       opts.viewers, static_cast<unsigned long long>(stats.connected),
       static_cast<unsigned long long>(stats.failed), static_cast<unsigned long long>(stats.ended_early),
       static_cast<unsigned long long>(stats.snapshots), static_cast<unsigned long long>(stats.resyncs),
-      static_cast<unsigned long long>(stats.change_events), static_cast<unsigned long long>(stats.bytes),
-      cpu_seconds(), wall, stats.total.json().c_str(), stats.upstream.json().c_str(),
-      stats.service.json().c_str(), stats.delivery.json().c_str());
-  return stats.connected == opts.viewers ? 0 : 1;
+      static_cast<unsigned long long>(stats.change_events), static_cast<unsigned long long>(stats.malformed),
+      static_cast<unsigned long long>(stats.bytes), cpu_seconds(), wall, stats.total.json().c_str(),
+      stats.upstream.json().c_str(), stats.service.json().c_str(), stats.delivery.json().c_str());
+  return stats.connected == opts.viewers && stats.malformed == 0 ? 0 : 1;
 }

@@ -196,11 +196,40 @@ Status Consumer::commit_partitions(const std::vector<PartitionKey>* only) {
   return ok_status();
 }
 
+std::vector<RdKafka::TopicPartition*> Consumer::pin_start_at_end(
+    RdKafka::KafkaConsumer* c, std::vector<RdKafka::TopicPartition*>& partitions) {
+  constexpr int kTimeoutMs = 5000;
+  std::vector<RdKafka::TopicPartition*> pinned;
+  if (auto err = c->committed(partitions, kTimeoutMs); err != RdKafka::ERR_NO_ERROR) {
+    log::warn(kComponent, "group {}: reading committed offsets failed: {}", options_.group_id,
+              RdKafka::err2str(err));
+    for (auto* tp : partitions) tp->set_offset(RdKafka::Topic::OFFSET_INVALID);
+    return pinned;
+  }
+  for (auto* tp : partitions) {
+    if (tp->offset() >= 0) continue;  // the group's own committed position
+    int64_t low = 0;
+    int64_t high = 0;
+    auto err = c->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, kTimeoutMs);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      log::warn(kComponent, "group {}: end of {}[{}] unknown ({}); auto.offset.reset decides",
+                options_.group_id, tp->topic(), tp->partition(), RdKafka::err2str(err));
+      tp->set_offset(RdKafka::Topic::OFFSET_INVALID);
+      continue;
+    }
+    tp->set_offset(high);
+    pinned.push_back(tp);
+  }
+  return pinned;
+}
+
 void Consumer::on_rebalance(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                             std::vector<RdKafka::TopicPartition*>& partitions) {
   bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     log::info(kComponent, "group {}: assigned {} partition(s)", options_.group_id, partitions.size());
+    std::vector<RdKafka::TopicPartition*> pinned;
+    if (options_.start_from == StartFrom::kEnd) pinned = pin_start_at_end(c, partitions);
     RdKafka::Error* e = nullptr;
     RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
     if (cooperative)
@@ -211,8 +240,18 @@ void Consumer::on_rebalance(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
       code = e->code();
       delete e;
     }
-    if (code != RdKafka::ERR_NO_ERROR)
+    if (code != RdKafka::ERR_NO_ERROR) {
       deferred_error_ = kafka_error(static_cast<rd_kafka_resp_err_t>(code), "rebalance: assign");
+      return;
+    }
+    if (!pinned.empty()) {
+      // Best effort: without it the group still starts at the end, only its lag reads wrong until it
+      // commits there itself.
+      auto cerr = c->commitSync(pinned);
+      if (cerr != RdKafka::ERR_NO_ERROR)
+        log::warn(kComponent, "group {}: committing the start offsets failed: {}", options_.group_id,
+                  RdKafka::err2str(cerr));
+    }
     return;
   }
   // Revocation (or a rebalance error, which also means giving up the assignment): commit what was

@@ -78,6 +78,12 @@ class Consumer {
   using PartitionKey = std::pair<std::string, int32_t>;
   Consumer() = default;
   Status commit_partitions(const std::vector<PartitionKey>* only);
+  // A new group that starts at the end: the partitions it has no committed offset for start at their
+  // current end, committed at once. Its lag then reads true from the first moment (not the whole
+  // partition until it has consumed there), and a restart before the first message resumes from that
+  // point instead of skipping what arrived in between. Returns those partitions.
+  std::vector<RdKafka::TopicPartition*> pin_start_at_end(RdKafka::KafkaConsumer* c,
+                                                         std::vector<RdKafka::TopicPartition*>& partitions);
   void on_rebalance(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions);
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "realtime/wire.h"
+
 namespace fp::realtime {
 
 void DeltaBatch::drop_vehicle(int64_t vehicle_id) {
@@ -28,8 +30,9 @@ void DeltaBatch::add(const FleetState& state, const std::vector<FleetState::Chan
         const VehicleTrack* v = state.find(c.vehicle_id);
         if (!v || v->points.empty()) continue;
         e.point = v->points.back();
-        e.color = v->color;
-        e.low_fuel = e.point.fuel_percent < kLowFuelPercent;
+        // A viewer knows the colour of every vehicle it has seen; a track of one point is a vehicle it has
+        // not.
+        if (v->points.size() == 1) e.color = v->color;
         break;
       }
       case FleetState::ChangeKind::kReplaced:
@@ -62,36 +65,63 @@ DeltaBatch::Rendered DeltaBatch::take(const FleetState& state, int64_t now_ms) {
     clear();
     return r;
   }
-  std::string& out = r.json;
-  out.reserve(64 + entries_.size() * 260);
-  fmt::format_to(std::back_inserter(out), "{{\"sent_ms\":{},\"changes\":[", now_ms);
-  bool first = true;
+  std::vector<const Entry*> removed;
+  std::vector<const Entry*> redrawn;
+  std::vector<const Entry*> appended;
   for (const auto& e : entries_) {
-    if (!first) out += ',';
-    first = false;
-    const VehicleTrack* v = state.find(e.vehicle_id);
-    if (e.kind == FleetState::ChangeKind::kAppended) {
-      VehicleTrack head;  // id and colour only: the point itself follows
-      head.id = e.vehicle_id;
-      head.color = e.color;
-      out += "{\"kind\":\"point\",\"vehicle\":";
-      FleetState::append_vehicle(out, head, false);
-      out.pop_back();  // the closing brace: low_fuel belongs to the head as well
-      out += e.low_fuel ? ",\"low_fuel\":true}" : ",\"low_fuel\":false}";
-      out += ",\"point\":";
-      FleetState::append_point(out, e.point);
-    } else if (e.kind == FleetState::ChangeKind::kReplaced && v) {
-      out += "{\"kind\":\"vehicle\",\"vehicle\":";
-      FleetState::append_vehicle(out, *v, true);
-    } else {
-      // Removed, or a redraw of a vehicle that has no points left by now.
-      fmt::format_to(std::back_inserter(out), "{{\"kind\":\"remove\",\"id\":{}", e.vehicle_id);
-    }
-    fmt::format_to(std::back_inserter(out), ",\"source_ts_ms\":{},\"record_ts_ms\":{}}}", e.source_ts_ms,
-                   e.record_ts_ms);
     if (e.live && e.source_ts_ms > 0) r.live_source_ts_ms.push_back(e.source_ts_ms);
+    if (e.kind == FleetState::ChangeKind::kAppended) {
+      appended.push_back(&e);
+    } else if (e.kind == FleetState::ChangeKind::kReplaced && state.find(e.vehicle_id)) {
+      redrawn.push_back(&e);
+    } else {
+      removed.push_back(&e);  // removed, or a redraw of a vehicle that has no points left by now
+    }
   }
-  out += "]}";
+
+  std::string& out = r.json;
+  out.reserve(128 + appended.size() * 96 + redrawn.size() * 4096);
+  fmt::format_to(std::back_inserter(out), "{{\"sent_ms\":{},\"removed\":", now_ms);
+  wire::append_array(out, removed, [&](const Entry* e) {
+    fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"source_ts_ms\":{},\"record_ts_ms\":{}}}",
+                   e->vehicle_id, e->source_ts_ms, e->record_ts_ms);
+  });
+  out += ",\"vehicles\":";
+  wire::append_array(out, redrawn, [&](const Entry* e) {
+    wire::append_vehicle_open(out, *state.find(e->vehicle_id));
+    fmt::format_to(std::back_inserter(out), ",\"source_ts_ms\":{},\"record_ts_ms\":{}}}", e->source_ts_ms,
+                   e->record_ts_ms);
+  });
+  out += ",\"points\":";
+  std::vector<const TrackPoint*> points;
+  points.reserve(appended.size());
+  for (const Entry* e : appended) points.push_back(&e->point);
+  wire::append_track(out, points);
+  out.pop_back();  // the track's closing brace: the points' own columns follow
+  // Ages against sent_ms rather than epoch milliseconds: 2-3 digits instead of 13 per point.
+  auto age = [&](int64_t ts_ms) {
+    if (ts_ms > 0) {
+      fmt::format_to(std::back_inserter(out), "{}", now_ms - ts_ms);
+    } else {
+      out += "null";
+    }
+  };
+  out += ",\"vehicle\":";
+  wire::append_array(out, appended,
+                     [&](const Entry* e) { fmt::format_to(std::back_inserter(out), "{}", e->vehicle_id); });
+  out += ",\"source_age_ms\":";
+  wire::append_array(out, appended, [&](const Entry* e) { age(e->source_ts_ms); });
+  out += ",\"record_age_ms\":";
+  wire::append_array(out, appended, [&](const Entry* e) { age(e->record_ts_ms); });
+  out += "},\"colors\":{";
+  const char* sep = "";
+  for (const Entry* e : appended) {
+    if (e->color.empty()) continue;
+    fmt::format_to(std::back_inserter(out), "{}\"{}\":", sep, e->vehicle_id);
+    wire::append_string(out, e->color);
+    sep = ",";
+  }
+  out += "}}";
   clear();
   return r;
 }

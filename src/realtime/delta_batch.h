@@ -35,9 +35,14 @@ class DeltaBatch {
   bool overflowed() const { return overflowed_; }
 
   struct Rendered {
-    // {"sent_ms":N,"changes":[{"kind":"point","vehicle":{"id","color","low_fuel"},"point":{..},
-    //  "source_ts_ms","record_ts_ms"} | {"kind":"vehicle","vehicle":{.. with "track"},..} |
-    //  {"kind":"remove","id":N,..}]}
+    // {"sent_ms":N,
+    //  "removed":[{"id","source_ts_ms","record_ts_ms"}],          vehicles that left the page
+    //  "vehicles":[VEHICLE + "source_ts_ms","record_ts_ms"],       vehicles to redraw whole
+    //  "points":TRACK + "vehicle","source_age_ms","record_age_ms"  appended points, in order
+    //  "colors":{"<id>":"<colour>"}}                              of vehicles new to the page
+    // (VEHICLE and TRACK as in realtime/wire.h; an age is sent_ms minus the timestamp, null when unknown.)
+    // Applied in that order it gives what replaying every change would: a vehicle is in at most one of
+    // removed and vehicles, and a redrawn vehicle has no points after its redraw.
     std::string json;
     std::vector<int64_t> live_source_ts_ms;  // of the live entries, for the delivery-latency histogram
   };
@@ -50,9 +55,8 @@ class DeltaBatch {
   struct Entry {
     int64_t vehicle_id = 0;
     FleetState::ChangeKind kind = FleetState::ChangeKind::kAppended;
-    TrackPoint point;  // kAppended: the appended point
-    std::string color;
-    bool low_fuel = false;
+    TrackPoint point;   // kAppended: the appended point
+    std::string color;  // kAppended: set when the point is its vehicle's first
     int64_t source_ts_ms = 0;
     int64_t record_ts_ms = 0;
     bool live = false;

@@ -21,6 +21,7 @@
 #include "realtime/delta_batch.h"
 #include "realtime/fanout.h"
 #include "realtime/state.h"
+#include "realtime/wire.h"
 
 namespace fp::realtime {
 
@@ -169,7 +170,7 @@ struct RealtimeService::Impl {
   httpd::SseFrame snapshot_locked() {
     if (!snapshot_cache || snapshot_version != state.version()) {
       snapshot_cache.reset();  // let the old one go before the new one is built
-      snapshot_cache = httpd::sse_frame("snapshot", state.snapshot_text());
+      snapshot_cache = httpd::sse_frame("snapshot", wire::snapshot(state));
       snapshot_version = state.version();
       snapshot_built = std::chrono::steady_clock::now();
     }
@@ -179,7 +180,7 @@ struct RealtimeService::Impl {
   // The snapshot as JSON, for /api/state.
   std::shared_ptr<const std::string> current_snapshot() {
     std::lock_guard lock(mu);
-    return std::make_shared<const std::string>(state.snapshot_text());
+    return std::make_shared<const std::string>(wire::snapshot(state));
   }
 
   // One fan-out tick: cuts the batch of changes since the last tick, renders it once, and hands the

@@ -1,10 +1,7 @@
 #include "realtime/state.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <numbers>
 
 namespace fp::realtime {
@@ -155,104 +152,6 @@ std::vector<FleetState::Change> FleetState::remove(int64_t vehicle_id, int64_t t
 const VehicleTrack* FleetState::find(int64_t vehicle_id) const {
   auto it = vehicles_.find(vehicle_id);
   return it == vehicles_.end() ? nullptr : &it->second;
-}
-
-nlohmann::json FleetState::point_json(const TrackPoint& p) const {
-  return {{"t", p.time_ms},         {"lat", p.latitude},     {"lon", p.longitude},
-          {"fuel", p.fuel_percent}, {"gal", p.fuel_gallons}, {"dist", p.distance},
-          {"speed", p.speed_mph},   {"trip", p.trip_id},     {"seq", p.sequence}};
-}
-
-nlohmann::json FleetState::vehicle_json(const VehicleTrack& v, bool with_track) const {
-  nlohmann::json j = {{"id", v.id}, {"color", v.color}};
-  if (!v.points.empty()) {
-    const TrackPoint& p = v.points.back();
-    j["latest"] = point_json(p);
-    j["low_fuel"] = p.fuel_percent < kLowFuelPercent;
-  }
-  if (with_track) {
-    auto& track = j["track"] = nlohmann::json::array();
-    for (const auto& p : v.points) track.push_back(point_json(p));
-  }
-  return j;
-}
-
-nlohmann::json FleetState::snapshot_json() const {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& [id, v] : vehicles_) list.push_back(vehicle_json(v, true));
-  return {{"vehicles", std::move(list)}};
-}
-
-namespace {
-
-// JSON has no NaN or infinity; nlohmann writes them as null, and so do we. `scale` rounds for the wire
-// (1e6: degrees to ~0.1 m): the shortest text of a full double is 17 digits, and with hundreds of viewers the
-// bytes per point are what the fan-out costs. The state keeps full precision.
-void append_number(std::string& out, double x, double scale) {
-  if (std::isfinite(x)) {
-    fmt::format_to(std::back_inserter(out), "{}", std::abs(x) < 1e9 ? std::round(x * scale) / scale : x);
-  } else {
-    out += "null";
-  }
-}
-
-void append_string(std::string& out, const std::string& s) {
-  out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
-
-void FleetState::append_point(std::string& out, const TrackPoint& p) {
-  fmt::format_to(std::back_inserter(out), "{{\"t\":{},\"lat\":", p.time_ms);
-  append_number(out, p.latitude, 1e6);
-  out += ",\"lon\":";
-  append_number(out, p.longitude, 1e6);
-  out += ",\"fuel\":";
-  append_number(out, p.fuel_percent, 1e3);
-  out += ",\"gal\":";
-  append_number(out, p.fuel_gallons, 1e3);
-  out += ",\"dist\":";
-  append_number(out, p.distance, 1e3);
-  out += ",\"speed\":";
-  append_number(out, p.speed_mph, 1e2);
-  fmt::format_to(std::back_inserter(out), ",\"trip\":{},\"seq\":{}}}", p.trip_id, p.sequence);
-}
-
-void FleetState::append_vehicle(std::string& out, const VehicleTrack& v, bool with_track) {
-  fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"color\":", v.id);
-  append_string(out, v.color);
-  if (!v.points.empty()) {
-    out += ",\"latest\":";
-    append_point(out, v.points.back());
-    out += v.points.back().fuel_percent < kLowFuelPercent ? ",\"low_fuel\":true" : ",\"low_fuel\":false";
-  }
-  if (with_track) {
-    out += ",\"track\":[";
-    bool first = true;
-    for (const auto& p : v.points) {
-      if (!first) out += ',';
-      first = false;
-      append_point(out, p);
-    }
-    out += ']';
-  }
-  out += '}';
-}
-
-std::string FleetState::snapshot_text() const {
-  std::string out;
-  size_t points = 0;
-  for (const auto& [id, v] : vehicles_) points += v.points.size();
-  out.reserve(32 + vehicles_.size() * 128 + points * 140);
-  out += "{\"vehicles\":[";
-  bool first = true;
-  for (const auto& [id, v] : vehicles_) {
-    if (!first) out += ',';
-    first = false;
-    append_vehicle(out, v, true);
-  }
-  out += "]}";
-  return out;
 }
 
 }  // namespace fp::realtime

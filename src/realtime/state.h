@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -60,19 +59,10 @@ class FleetState {
   const VehicleTrack* find(int64_t vehicle_id) const;
   size_t vehicle_count() const { return vehicles_.size(); }
 
-  // {"id","color","lat","lon","fuel_percent","fuel_gallons","distance","speed_mph","low_fuel","time_ms",
-  //  "trip_id","sequence"} of the latest point, plus "track" (arrays) when with_track.
-  nlohmann::json vehicle_json(const VehicleTrack& v, bool with_track) const;
-  nlohmann::json point_json(const TrackPoint& p) const;
-  // All vehicles with their tracks.
-  nlohmann::json snapshot_json() const;
+  const std::map<int64_t, VehicleTrack>& vehicles() const { return vehicles_; }
 
-  // The same documents written straight into a string, without building a JSON tree first: the snapshot of
-  // a large fleet is megabytes of text, and its tree would be many times that in small allocations.
-  static void append_point(std::string& out, const TrackPoint& p);
-  static void append_vehicle(std::string& out, const VehicleTrack& v, bool with_track);
-  std::string snapshot_text() const;
-  // Bumped by every apply() that changed something: a cached snapshot_text() is current while it matches.
+  // Bumped by every apply() that changed something: a cached rendering of the state is current while it
+  // matches.
   uint64_t version() const { return version_; }
 
  private:

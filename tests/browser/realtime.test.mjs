@@ -80,6 +80,8 @@ test('a trip submitted through the web form moves the vehicle on the dashboard w
   assert.ok(elapsed <= 2000, `took ${elapsed} ms`);
   assert.equal(await row.locator('td[data-field="lon"]').innerText(), '-122.75000');
   assert.equal(await row.locator('td[data-field="alert"]').innerText(), 'LOW FUEL');
+  // The vehicle's colour came with its first point (a vehicle new to the page).
+  assert.equal(await row.locator('.swatch').evaluate((e) => e.style.background), 'crimson');
   // About 23.4 miles (haversine) in 15 minutes.
   const speed = Number(await row.locator('td[data-field="speed"]').innerText());
   assert.ok(speed > 90 && speed < 97, `speed ${speed}`);

@@ -70,12 +70,12 @@ class KafkaIntegration : public ::testing::Test {
     return p.ok() ? std::move(*p) : nullptr;
   }
 
-  static std::unique_ptr<Consumer> consumer(const std::string& group,
-                                            const std::vector<std::string>& topics) {
+  static std::unique_ptr<Consumer> consumer(const std::string& group, const std::vector<std::string>& topics,
+                                            StartFrom start_from = StartFrom::kBeginning) {
     ConsumerOptions o;
     o.bootstrap = bootstrap();
     o.group_id = group;
-    o.start_from = StartFrom::kBeginning;
+    o.start_from = start_from;
     auto c = Consumer::create(std::move(o));
     EXPECT_TRUE(c.ok()) << c.error().message;
     if (!c.ok()) return nullptr;
@@ -308,6 +308,43 @@ TEST_F(KafkaIntegration, OnlyStoredOffsetsAreCommitted) {
   EXPECT_EQ(rest.front().value, "4");
   EXPECT_EQ(rest.back().value, "9");
   ASSERT_TRUE(next->close().ok());
+}
+
+TEST_F(KafkaIntegration, ANewGroupFromTheEndCommitsItsStartOnEveryPartition) {
+  std::string t = create(unique("from_end"), 3);
+  std::string group = unique("group_from_end");
+  auto p = producer();
+  ASSERT_TRUE(p);
+  // Older messages on two partitions only; the third stays empty.
+  for (int i = 0; i < 6; ++i) {
+    const std::string value = "old" + std::to_string(i);
+    ASSERT_TRUE(
+        p->produce(Record{.topic = t, .key = "k", .value = value, .headers = {}, .partition = i % 2}).ok());
+  }
+  ASSERT_TRUE(p->flush(10s).ok());
+
+  auto c = consumer(group, {t}, StartFrom::kEnd);
+  ASSERT_TRUE(c);
+  for (int i = 0; i < 20 && (!c->assignment().ok() || c->assignment()->size() < 3); ++i) {
+    ASSERT_TRUE(c->poll(500ms).ok());
+  }
+  ASSERT_EQ(c->assignment()->size(), 3u);
+  // Before it has consumed anything the group has committed its start: lag 0, not the older messages.
+  auto lag = admin_->group_lag(group, t);
+  ASSERT_TRUE(lag.ok()) << lag.error().message;
+  ASSERT_EQ(lag->size(), 3u);
+  for (const auto& pl : *lag) {
+    EXPECT_EQ(pl.committed, pl.high) << "partition " << pl.partition;
+    EXPECT_EQ(pl.lag, 0) << "partition " << pl.partition;
+  }
+  // Only what arrives after the start is delivered, on the empty partition too.
+  ASSERT_TRUE(p->produce(Record{.topic = t, .key = "k", .value = "new", .headers = {}, .partition = 2}).ok());
+  ASSERT_TRUE(p->close().ok());
+  auto got = consume(*c, 1, 30s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].value, "new");
+  EXPECT_EQ(got[0].partition, 2);
+  ASSERT_TRUE(c->close().ok());
 }
 
 TEST_F(KafkaIntegration, RegexSubscriptionSeesMatchingTopics) {

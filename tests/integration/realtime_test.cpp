@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -65,8 +66,10 @@ class SseReader {
   }
 
  private:
-  // The server batches changes per tick into one "changes" event; each change comes out as its own event,
-  // named by its kind. A "vehicle" change carries the vehicle document itself as data.
+  // The server batches changes per tick into one "changes" event (columns, see realtime/wire.h); each
+  // change comes out as its own event here, named by its kind: "remove" {id, source_ts_ms}, "vehicle" (the
+  // vehicle document with its track's columns) and "point" {vehicle: {id, color}, point: {..}, source_ts_ms},
+  // the colour remembered from earlier events as the page does.
   std::optional<Event> take() {
     if (!pending_.empty()) {
       Event ev = std::move(pending_.front());
@@ -74,15 +77,30 @@ class SseReader {
       return ev;
     }
     auto ev = take_block();
+    if (ev && ev->name == "snapshot" && ev->data.is_object()) {
+      for (const auto& v : ev->data["vehicles"]) colors_[v["id"]] = v["color"];
+    }
     if (!ev || ev->name != "changes") return ev;
-    if (!ev->data.is_object() || !ev->data.contains("changes")) return Event{};
-    for (auto& c : ev->data["changes"]) {
-      Event one{c.value("kind", ""), c};
-      if (one.name == "vehicle") {
-        one.data = c["vehicle"];
-        one.data["source_ts_ms"] = c["source_ts_ms"];
-      }
-      pending_.push_back(std::move(one));
+    const json& d = ev->data;
+    if (!d.is_object() || !d.contains("points")) return Event{};
+    for (const auto& r : d["removed"]) pending_.push_back({"remove", r});
+    for (const auto& v : d["vehicles"]) {
+      colors_[v["id"]] = v["color"];
+      pending_.push_back({"vehicle", v});
+    }
+    for (const auto& [id, color] : d["colors"].items()) colors_[std::stoll(id)] = color;
+    const json& p = d["points"];
+    for (size_t i = 0; i < p["vehicle"].size(); ++i) {
+      const int64_t id = p["vehicle"][i];
+      json point = json::object();
+      for (const char* c : {"t", "lat", "lon", "fuel", "gal", "dist", "speed", "trip", "seq"})
+        point[c] = p[c][i];
+      const json& age = p["source_age_ms"][i];
+      pending_.push_back(
+          {"point",
+           {{"vehicle", {{"id", id}, {"color", colors_.contains(id) ? colors_[id] : json()}}},
+            {"point", point},
+            {"source_ts_ms", age.is_number() ? d["sent_ms"].get<int64_t>() - age.get<int64_t>() : 0}}});
     }
     return Event{};
   }
@@ -116,6 +134,7 @@ class SseReader {
   int fd_ = -1;
   std::string buf_;
   std::deque<Event> pending_;
+  std::map<int64_t, json> colors_;
   bool head_done_ = false;
 };
 
@@ -224,16 +243,15 @@ TEST_F(RealtimeIntegration, InsertUpdateDeleteReachTheEventStream) {
   auto updated = sse_.next(kWait, [this](const auto& e) { return ours(e); });
   ASSERT_TRUE(updated);
   ASSERT_EQ(updated->name, "vehicle");
-  EXPECT_DOUBLE_EQ(updated->data["latest"]["fuel"].get<double>(), 10.0);
-  EXPECT_TRUE(updated->data["low_fuel"].get<bool>());
-  EXPECT_EQ(updated->data["track"].size(), 2u);
+  EXPECT_EQ(updated->data["track"]["fuel"], (json{80, 10}));  // 10 %: below the low-fuel threshold
+  EXPECT_EQ(updated->data["track"]["seq"], (json{1, 2}));
 
   ASSERT_TRUE(db_->exec("DELETE FROM trips WHERE vehicle_id = 990101 AND measurement_sequence = 2").ok());
   auto shortened = sse_.next(kWait, [this](const auto& e) { return ours(e); });
   ASSERT_TRUE(shortened);
   ASSERT_EQ(shortened->name, "vehicle");
-  EXPECT_EQ(shortened->data["track"].size(), 1u);
-  EXPECT_FALSE(shortened->data["low_fuel"].get<bool>());
+  EXPECT_EQ(shortened->data["track"]["seq"], (json{1}));
+  EXPECT_EQ(shortened->data["track"]["fuel"], (json{80}));
 
   ASSERT_TRUE(db_->exec("DELETE FROM trips WHERE vehicle_id = 990101").ok());
   auto removed = sse_.next(kWait, [this](const auto& e) { return ours(e); });

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace fp::realtime {
@@ -36,38 +34,55 @@ void apply(FleetState& s, DeltaBatch& b, const ChangeEvent& ev, int64_t source_t
   b.add(s, s.apply(ev), source_ts, source_ts + 5, ev.op != Op::kRead);
 }
 
-json changes_of(DeltaBatch& b, const FleetState& s) {
-  auto r = b.take(s, 123);
+json frame_of(DeltaBatch& b, const FleetState& s) {
+  auto r = b.take(s, 1000);
   EXPECT_FALSE(r.json.empty());
   auto j = json::parse(r.json);
-  EXPECT_EQ(j["sent_ms"], 123);
-  return j["changes"];
+  EXPECT_EQ(j["sent_ms"], 1000);
+  return j;
 }
 
-TEST(RealtimeDeltaBatch, PointsKeepTheirOrderAndTimestamps) {
+TEST(RealtimeDeltaBatch, PointsGoOutAsColumnsInOrderWithTheirAges) {
   FleetState s;
   DeltaBatch b;
   apply(s, b, trip(Op::kCreate, 7, 1, 1000, 49.0), 100);
   apply(s, b, trip(Op::kCreate, 8, 1, 1000, 48.0, 10), 101);
   apply(s, b, trip(Op::kCreate, 7, 2, 2000, 49.5), 102);
-  auto r = b.take(s, 123);
+  auto r = b.take(s, 1000);
   EXPECT_EQ(r.live_source_ts_ms, (std::vector<int64_t>{100, 101, 102}));
-  auto c = json::parse(r.json)["changes"];
-  ASSERT_EQ(c.size(), 3u);
-  EXPECT_EQ(c[0]["kind"], "point");
-  EXPECT_EQ(c[0]["vehicle"]["id"], 7);
-  EXPECT_EQ(c[0]["vehicle"]["color"], "blue");
-  EXPECT_EQ(c[0]["vehicle"]["low_fuel"], false);
-  EXPECT_DOUBLE_EQ(c[0]["point"]["lat"].get<double>(), 49.0);
-  EXPECT_EQ(c[0]["source_ts_ms"], 100);
-  EXPECT_EQ(c[0]["record_ts_ms"], 105);
-  EXPECT_EQ(c[1]["vehicle"]["id"], 8);
-  EXPECT_EQ(c[1]["vehicle"]["low_fuel"], true);
+  auto j = json::parse(r.json);
+  EXPECT_EQ(j["removed"], json::array());
+  EXPECT_EQ(j["vehicles"], json::array());
+  const auto& p = j["points"];
+  EXPECT_EQ(p["vehicle"], (json{7, 8, 7}));
   // Each point is the one appended by its own event, not the vehicle's latest at take() time.
-  EXPECT_DOUBLE_EQ(c[2]["point"]["lat"].get<double>(), 49.5);
-  EXPECT_EQ(c[2]["point"]["seq"], 2);
+  EXPECT_EQ(p["lat"], (json{49.0, 48.0, 49.5}));
+  EXPECT_EQ(p["seq"], (json{1, 1, 2}));
+  EXPECT_EQ(p["t"], (json{1000, 1000, 2000}));
+  EXPECT_EQ(p["fuel"], (json{50, 10, 50}));
+  EXPECT_EQ(p["source_age_ms"], (json{900, 899, 898}));  // sent_ms 1000 minus source_ts_ms
+  EXPECT_EQ(p["record_age_ms"], (json{895, 894, 893}));
+  for (const char* col : {"lon", "gal", "dist", "speed", "trip"}) EXPECT_EQ(p[col].size(), 3u) << col;
+  // Colours only of vehicles new to the page: both are, once each.
+  EXPECT_EQ(j["colors"], (json{{"7", "blue"}, {"8", "blue"}}));
   EXPECT_TRUE(b.empty());
-  EXPECT_TRUE(b.take(s, 124).json.empty());
+  EXPECT_TRUE(b.take(s, 1001).json.empty());
+
+  apply(s, b, trip(Op::kCreate, 7, 3, 3000, 50.0), 200);
+  j = frame_of(b, s);
+  EXPECT_EQ(j["points"]["vehicle"], (json{7}));
+  EXPECT_EQ(j["colors"], json::object());  // a known vehicle: no colour
+}
+
+TEST(RealtimeDeltaBatch, AnUnknownTimestampHasNoAge) {
+  FleetState s;
+  DeltaBatch b;
+  b.add(s, s.apply(trip(Op::kCreate, 7, 1, 1000, 49.0)), 0, 0, true);
+  auto r = b.take(s, 1000);
+  EXPECT_TRUE(r.live_source_ts_ms.empty());
+  auto p = json::parse(r.json)["points"];
+  EXPECT_TRUE(p["source_age_ms"][0].is_null());
+  EXPECT_TRUE(p["record_age_ms"][0].is_null());
 }
 
 TEST(RealtimeDeltaBatch, RedrawSupersedesEarlierEntriesAndLaterPointsOfTheVehicle) {
@@ -78,16 +93,18 @@ TEST(RealtimeDeltaBatch, RedrawSupersedesEarlierEntriesAndLaterPointsOfTheVehicl
   apply(s, b, trip(Op::kCreate, 7, 2, 2000, 49.5), 102);
   apply(s, b, trip(Op::kUpdate, 7, 1, 1000, 48.0, 5), 103);  // not the last point: a redraw
   apply(s, b, trip(Op::kCreate, 7, 3, 3000, 50.0), 104);     // after the redraw: already in it
-  auto c = changes_of(b, s);
-  ASSERT_EQ(c.size(), 2u) << c.dump();
-  EXPECT_EQ(c[0]["kind"], "point");
-  EXPECT_EQ(c[0]["vehicle"]["id"], 9);
-  EXPECT_EQ(c[1]["kind"], "vehicle");
-  EXPECT_EQ(c[1]["vehicle"]["id"], 7);
-  ASSERT_EQ(c[1]["vehicle"]["track"].size(), 3u);  // rendered from the state at take() time
-  EXPECT_DOUBLE_EQ(c[1]["vehicle"]["track"][0]["lat"].get<double>(), 48.0);
-  EXPECT_EQ(c[1]["vehicle"]["latest"]["seq"], 3);
-  EXPECT_EQ(c[1]["source_ts_ms"], 103);
+  auto j = frame_of(b, s);
+  EXPECT_EQ(j["points"]["vehicle"], (json{9})) << j.dump();
+  EXPECT_EQ(j["colors"], (json{{"9", "blue"}}));
+  ASSERT_EQ(j["vehicles"].size(), 1u);
+  const auto& v = j["vehicles"][0];
+  EXPECT_EQ(v["id"], 7);
+  EXPECT_EQ(v["color"], "blue");
+  EXPECT_EQ(v["track"]["lat"], (json{48.0, 49.5, 50.0}));  // rendered from the state at take() time
+  EXPECT_EQ(v["track"]["seq"], (json{1, 2, 3}));
+  EXPECT_EQ(v["source_ts_ms"], 103);
+  EXPECT_EQ(v["record_ts_ms"], 108);
+  EXPECT_EQ(j["removed"], json::array());
 }
 
 TEST(RealtimeDeltaBatch, RemovalSupersedesAndAPointAfterItStartsAfresh) {
@@ -95,19 +112,18 @@ TEST(RealtimeDeltaBatch, RemovalSupersedesAndAPointAfterItStartsAfresh) {
   DeltaBatch b;
   apply(s, b, trip(Op::kCreate, 7, 1, 1000, 49.0), 100);
   apply(s, b, trip(Op::kDelete, 7, 1, 1000, 49.0), 101);
-  auto c = changes_of(b, s);
-  ASSERT_EQ(c.size(), 1u) << c.dump();
-  EXPECT_EQ(c[0]["kind"], "remove");
-  EXPECT_EQ(c[0]["id"], 7);
+  auto j = frame_of(b, s);
+  EXPECT_EQ(j["removed"], (json::array({{{"id", 7}, {"source_ts_ms", 101}, {"record_ts_ms", 106}}})));
+  EXPECT_EQ(j["points"]["vehicle"], json::array());
 
   apply(s, b, trip(Op::kCreate, 7, 1, 1000, 49.0), 102);
   apply(s, b, trip(Op::kDelete, 7, 1, 1000, 49.0), 103);
   apply(s, b, trip(Op::kCreate, 7, 5, 5000, 47.0), 104);
-  c = changes_of(b, s);
-  ASSERT_EQ(c.size(), 2u) << c.dump();
-  EXPECT_EQ(c[0]["kind"], "remove");
-  EXPECT_EQ(c[1]["kind"], "point");
-  EXPECT_EQ(c[1]["point"]["seq"], 5);
+  j = frame_of(b, s);
+  ASSERT_EQ(j["removed"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["removed"][0]["id"], 7);
+  EXPECT_EQ(j["points"]["seq"], (json{5}));
+  EXPECT_EQ(j["colors"], (json{{"7", "blue"}}));  // applied after the removal: a new vehicle again
 }
 
 TEST(RealtimeDeltaBatch, SnapshotReadsAreNotLiveLatencySamples) {
@@ -129,63 +145,6 @@ TEST(RealtimeDeltaBatch, OverflowGivesUpSoTheViewersGetASnapshot) {
   EXPECT_TRUE(b.take(s, 1).json.empty());
   EXPECT_FALSE(b.overflowed());
   EXPECT_TRUE(b.empty());
-}
-
-// Equal documents, numbers within the wire's rounding (speed to 0.01, the others finer).
-bool near_equal(const json& a, const json& b) {
-  if (a.is_number() && b.is_number()) return std::abs(a.get<double>() - b.get<double>()) <= 0.005;
-  if (a.type() != b.type() || a.size() != b.size()) return false;
-  if (a.is_object()) {
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      if (!b.contains(it.key()) || !near_equal(it.value(), b[it.key()])) return false;
-    }
-    return true;
-  }
-  if (a.is_array()) {
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (!near_equal(a[i], b[i])) return false;
-    }
-    return true;
-  }
-  return a == b;
-}
-
-TEST(RealtimeStateText, SnapshotTextMatchesTheJsonDocument) {
-  FleetState s;
-  s.apply(trip(Op::kCreate, 7, 1, 1000, 49.25));
-  s.apply(trip(Op::kCreate, 7, 2, 3'601'000, 50.125, 12.5));
-  auto ev = trip(Op::kCreate, 8, 1, 1000, 1.1e-6);
-  ev.trip->color = "we\"ird\\\n";
-  s.apply(ev);
-  const auto text = json::parse(s.snapshot_text());
-  EXPECT_TRUE(near_equal(text, s.snapshot_json())) << text.dump();
-  // Coordinates go out rounded to 1e-6 degrees.
-  EXPECT_EQ(text["vehicles"][1]["latest"]["lat"], 1e-6);
-}
-
-TEST(RealtimeStateText, NonFiniteNumbersBecomeNull) {
-  FleetState s;
-  auto ev = trip(Op::kCreate, 7, 1, 1000, 49.0);
-  ev.trip->fuel_remaining_gallon = std::numeric_limits<double>::quiet_NaN();
-  s.apply(ev);
-  auto j = json::parse(s.snapshot_text());
-  EXPECT_TRUE(j["vehicles"][0]["latest"]["gal"].is_null());
-}
-
-TEST(RealtimeStateText, VersionChangesOnlyWhenTheStateDoes) {
-  FleetState s;
-  const auto v0 = s.version();
-  s.apply(trip(Op::kCreate, 7, 1, 1000, 49.0));
-  const auto v1 = s.version();
-  EXPECT_NE(v0, v1);
-  ChangeEvent tomb;
-  tomb.op = Op::kTombstone;
-  s.apply(tomb);  // nothing changes: the cached snapshot stays valid
-  EXPECT_EQ(s.version(), v1);
-  ChangeEvent other;
-  other.table = Table::kDrivers;
-  s.apply(other);
-  EXPECT_EQ(s.version(), v1);
 }
 
 }  // namespace

@@ -72,8 +72,7 @@ TEST(RealtimeState, UpdateReplacesAndRecomputes) {
   ASSERT_EQ(v->points.size(), 2u);
   EXPECT_DOUBLE_EQ(v->points[1].latitude, 2);
   EXPECT_NEAR(v->points[1].speed_mph, 138.18, 0.02);
-  auto j = s.vehicle_json(*v, false);
-  EXPECT_TRUE(j["low_fuel"].get<bool>());  // 10 % < 15 %
+  EXPECT_DOUBLE_EQ(v->points[1].fuel_percent, 10);
 }
 
 TEST(RealtimeState, UpdateThatMovesTheRowToAnotherVehicle) {
@@ -142,9 +141,24 @@ TEST(RealtimeState, VehicleColourFromTheVehiclesTable) {
   auto c = s.apply(ev);
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(s.find(9)->color, "purple");
-  auto snap = s.snapshot_json();
-  ASSERT_EQ(snap["vehicles"].size(), 1u);
-  EXPECT_EQ(snap["vehicles"][0]["track"].size(), 1u);
+  ASSERT_EQ(s.vehicle_count(), 1u);
+  EXPECT_EQ(s.find(9)->points.size(), 1u);
+}
+
+TEST(RealtimeState, VersionChangesOnlyWhenTheStateDoes) {
+  FleetState s;
+  const auto v0 = s.version();
+  s.apply(trip_event(Op::kCreate, 7, 1, 1000, 49.0, -123.5));
+  const auto v1 = s.version();
+  EXPECT_NE(v0, v1);
+  ChangeEvent tomb;
+  tomb.op = Op::kTombstone;
+  s.apply(tomb);  // nothing changes: the cached snapshot stays valid
+  EXPECT_EQ(s.version(), v1);
+  ChangeEvent other;
+  other.table = Table::kDrivers;
+  s.apply(other);
+  EXPECT_EQ(s.version(), v1);
 }
 
 }  // namespace

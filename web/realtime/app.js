@@ -3,42 +3,80 @@
 'use strict';
 
 const TRACK_LIMIT = 200;
-const LOW_FUEL = 15;
-const vehicles = new Map(); // id -> {id, color, low_fuel, track: [{t, lat, lon, fuel, gal, dist, speed, trip, seq}]}
+let lowFuel = 15; // percent; the server sends its threshold with every snapshot
+const vehicles = new Map(); // id -> {id, color, track: [{t, lat, lon, fuel, gal, dist, speed, trip, seq}]}
 let selected = 'all';
 let drawPending = false;
-// Measurements for tests and benchmarks: arrival times of pushed events.
+// Measurements for tests and benchmarks: how many changes arrived, the last one, and commit -> page delays.
 window.__realtime = { events: 0, lastEvent: null, latencies: [] };
 
 const $ = (id) => document.getElementById(id);
+const COLUMNS = ['t', 'lat', 'lon', 'fuel', 'gal', 'dist', 'speed', 'trip', 'seq'];
 
-function setVehicle(v) {
-  vehicles.set(v.id, { id: v.id, color: v.color || 'gray', low_fuel: !!v.low_fuel, track: (v.track || []).slice(-TRACK_LIMIT) });
+// The server sends tracks as columns (one array per field); the page keeps one object per point.
+function pointAt(cols, i) {
+  const p = {};
+  for (const c of COLUMNS) p[c] = cols[c][i];
+  return p;
 }
 
-function onEvent(kind, data) {
+function rows(cols) {
+  const n = cols && cols.t ? cols.t.length : 0;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = pointAt(cols, i);
+  return out;
+}
+
+function setVehicle(v) {
+  vehicles.set(v.id, { id: v.id, color: v.color || 'gray', track: rows(v.track).slice(-TRACK_LIMIT) });
+}
+
+function counted(kind, data, sourceTs) {
   const stats = window.__realtime;
   stats.events += 1;
   stats.lastEvent = { kind, data, at: Date.now() };
-  if (data.source_ts_ms > 0) {
-    stats.latencies.push(Date.now() - data.source_ts_ms);
+  if (sourceTs > 0) {
+    stats.latencies.push(Date.now() - sourceTs);
     if (stats.latencies.length > 100000) stats.latencies.splice(0, 50000);
   }
-  if (kind === 'snapshot') {
-    vehicles.clear();
-    for (const v of data.vehicles) setVehicle(v);
-  } else if (kind === 'point') {
-    const id = data.vehicle.id;
+}
+
+function onSnapshot(data) {
+  if (typeof data.low_fuel_percent === 'number') lowFuel = data.low_fuel_percent;
+  vehicles.clear();
+  for (const v of data.vehicles || []) setVehicle(v);
+  counted('snapshot', data, 0);
+  scheduleDraw();
+}
+
+// One tick's changes, applied in the order that gives what replaying each change would: removals, whole
+// vehicles, then appended points.
+function onChanges(data) {
+  for (const r of data.removed || []) {
+    vehicles.delete(r.id);
+    counted('remove', r, r.source_ts_ms);
+  }
+  for (const v of data.vehicles || []) {
+    setVehicle(v);
+    counted('vehicle', v, v.source_ts_ms);
+  }
+  const pts = data.points;
+  const n = pts && pts.vehicle ? pts.vehicle.length : 0;
+  const colors = data.colors || {};
+  for (let i = 0; i < n; i++) {
+    const id = pts.vehicle[i];
     let v = vehicles.get(id);
-    if (!v) { setVehicle({ id, color: data.vehicle.color, track: [] }); v = vehicles.get(id); }
-    v.color = data.vehicle.color || v.color;
-    v.low_fuel = !!data.vehicle.low_fuel;
-    v.track.push(data.point);
+    if (!v) {
+      v = { id, color: colors[id] || 'gray', track: [] };
+      vehicles.set(id, v);
+    } else if (colors[id]) {
+      v.color = colors[id];
+    }
+    const p = pointAt(pts, i);
+    v.track.push(p);
     if (v.track.length > TRACK_LIMIT) v.track.shift();
-  } else if (kind === 'vehicle') {
-    setVehicle(data.vehicle);
-  } else if (kind === 'remove') {
-    vehicles.delete(data.id);
+    const age = pts.source_age_ms[i];
+    counted('point', { vehicle: id, point: p }, typeof age === 'number' ? data.sent_ms - age : 0);
   }
   scheduleDraw();
 }
@@ -77,9 +115,9 @@ function drawTable(list) {
     const p = v.track[v.track.length - 1];
     const tr = document.createElement('tr');
     tr.dataset.vehicle = v.id;
-    if (p.fuel < LOW_FUEL) tr.className = 'low-fuel';
+    if (p.fuel < lowFuel) tr.className = 'low-fuel';
     const cells = [String(v.id), String(p.trip), String(p.seq), utc(p.t), fmt(p.lat, 5), fmt(p.lon, 5),
-      fmt(p.speed, 1), fmt(p.fuel, 1), fmt(p.gal, 2), fmt(p.dist, 2), p.fuel < LOW_FUEL ? 'LOW FUEL' : ''];
+      fmt(p.speed, 1), fmt(p.fuel, 1), fmt(p.gal, 2), fmt(p.dist, 2), p.fuel < lowFuel ? 'LOW FUEL' : ''];
     cells.forEach((text, i) => {
       const td = document.createElement('td');
       if (i === 0) {
@@ -103,7 +141,7 @@ const plotConfig = { responsive: true, displaylogo: false, topojsonURL: '/vendor
 function draw() {
   updateSelector();
   const list = shown();
-  const alerts = list.filter((v) => v.track.length && v.track[v.track.length - 1].fuel < LOW_FUEL).length;
+  const alerts = list.filter((v) => v.track.length && v.track[v.track.length - 1].fuel < lowFuel).length;
   $('summary').textContent = `${vehicles.size} vehicles · ${alerts} low-fuel alerts · ${window.__realtime.events} events`;
   drawTable(list);
   if (typeof Plotly === 'undefined') return;
@@ -117,7 +155,7 @@ function draw() {
     return {
       type: 'scattergeo', mode: 'markers+text', name: `Vehicle ${v.id}`, lat: [p.lat], lon: [p.lon],
       text: [String(v.id)], textposition: 'top center',
-      marker: { size: 11, color: v.color, line: { color: p.fuel < LOW_FUEL ? '#b71c1c' : '#1d2433', width: p.fuel < LOW_FUEL ? 3 : 1 } },
+      marker: { size: 11, color: v.color, line: { color: p.fuel < lowFuel ? '#b71c1c' : '#1d2433', width: p.fuel < lowFuel ? 3 : 1 } },
       hovertemplate: `Vehicle ${v.id}<br>%{lat:.4f}, %{lon:.4f}<br>fuel ${fmt(p.fuel, 1)} %<br>${fmt(p.speed, 1)} mph<extra></extra>`,
     };
   });
@@ -136,7 +174,7 @@ function draw() {
     })),
     { title: { text: title, font: { size: 13 } }, margin: { l: 45, r: 10, t: 30, b: 30 }, uirevision: field,
       yaxis: { title: { text: ytitle } }, showlegend: false,
-      shapes: field === 'fuel' ? [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: LOW_FUEL, y1: LOW_FUEL, line: { color: '#b71c1c', dash: 'dot', width: 1 } }] : [] },
+      shapes: field === 'fuel' ? [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: lowFuel, y1: lowFuel, line: { color: '#b71c1c', dash: 'dot', width: 1 } }] : [] },
     plotConfig);
   series('fuel', 'Fuel level', '%');
   series('dist', 'Distance traveled', 'miles');
@@ -150,13 +188,13 @@ function connect() {
   es.addEventListener('snapshot', (e) => {
     let data;
     try { data = JSON.parse(e.data); } catch { return; }
-    onEvent('snapshot', data);
+    onSnapshot(data);
   });
-  // The server batches changes per tick (~50 ms): one event carries them in order.
+  // The server batches changes per tick (~50 ms): one event carries them all.
   es.addEventListener('changes', (e) => {
     let data;
     try { data = JSON.parse(e.data); } catch { return; }
-    for (const c of data.changes || []) onEvent(c.kind, c);
+    onChanges(data);
   });
 }
 
