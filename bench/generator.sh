@@ -2,7 +2,10 @@
 # Bulk throughput of `fleetpipe generate` beside its ceilings, 1 M rows:
 #   Postgres sink        vs  psql \copy of the same CSV into the same (truncated) trips table
 #   Kafka sink           vs  Kafka's ProducerPerformance, same record count and (mean) record size, acks=all
-#   both sinks together  (target >= 100 000 rows/s)
+#   both sinks together  vs  both ceilings at once: psql \copy and ProducerPerformance of the same rows running
+#                            side by side (a row counts when it is in both), target >= 100 000 rows/s
+#   and, for the PostgreSQL side alone, two psql \copy streams at once (each half the CSV): what the server
+#   takes with both cores
 # Each configuration runs REPS times (default 3), alternating with its ceiling; medians are reported.
 # Peak RSS from /usr/bin/time -v.
 #
@@ -47,6 +50,8 @@ cpu_per_row() {  # BEFORE AFTER -> "pg_webapp=us kafka=us connect=us"
 gen() { timed $BIN generate --csv "$WORK/trips.csv" --bulk "$@"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+# Halves by vehicle (so the two streams never wait on each other's natural-key index entries), no header.
+awk -F, -v d="$WORK" 'NR > 1 { print > ($1 % 2 ? d "/half1.csv" : d "/half2.csv") }' "$WORK/trips.csv"
 topic bench_gen_trips; topic bench_perf_trips
 # Exact JSON size: one line of the sink's output format.
 RECSIZE=$($BIN generate --csv "$WORK/trips.csv" --bulk --sink kafka --topic bench_gen_trips --run-id bench-size >/dev/null 2>&1; \
@@ -63,6 +68,22 @@ for rep in $(seq "$REPS"); do
   timed "${JAVA[@]}" org.apache.kafka.tools.ProducerPerformance --topic bench_perf_trips --num-records "$ROWS" \
     --record-size "$RECSIZE" --throughput -1 --command-property bootstrap.servers="$BOOT" acks=all >/dev/null
   R[perf]+="$(tail -1 "$WORK/out" | sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/') "
+  # Both ceilings side by side: rows/s = ROWS / the slower of the two.
+  reset_pg
+  t0=$(date +%s.%N)
+  "${PSQL[@]}" -c "\\copy trips ($COLS) FROM '$WORK/trips.csv' CSV HEADER" &
+  cpid=$!
+  "${JAVA[@]}" org.apache.kafka.tools.ProducerPerformance --topic bench_perf_trips --num-records "$ROWS" \
+    --record-size "$RECSIZE" --throughput -1 --command-property bootstrap.servers="$BOOT" acks=all >/dev/null 2>&1
+  wait $cpid
+  R[both_ceiling]+="$(echo "$ROWS / ($(date +%s.%N) - $t0)" | bc -l) "
+  # PostgreSQL with both cores: two \copy streams of half the rows each.
+  reset_pg
+  t0=$(date +%s.%N)
+  "${PSQL[@]}" -c "\\copy trips ($COLS) FROM '$WORK/half1.csv' CSV" & c1pid=$!
+  "${PSQL[@]}" -c "\\copy trips ($COLS) FROM '$WORK/half2.csv' CSV"
+  wait $c1pid
+  R[copy2]+="$(echo "$ROWS / ($(date +%s.%N) - $t0)" | bc -l) "
   reset_pg; c0=$(bench/stack_cpu.sh)
   read -r s m u y < <(gen --sink postgres,kafka --topic bench_gen_trips --run-id bench-both); R[both]+="$(echo "$ROWS / $s" | bc -l) "; R[both_rss]+="$m "
   c1=$(bench/stack_cpu.sh)
@@ -73,12 +94,16 @@ reset_pg
 
 med() { tr ' ' '\n' <<<"${R[$1]}" | grep . | median; }
 pg=$(med pg); copy=$(med copy); kafka=$(med kafka); perf=$(med perf); both=$(med both)
+both_ceiling=$(med both_ceiling); copy2=$(med copy2)
 printf '\n%d rows, %d repetitions (medians), mean record %d bytes, %s\n\n' "$ROWS" "$REPS" "$RECSIZE" "$(date -u +%F)"
 printf '| %-28s | %12s | %12s | %6s | %12s |\n' "run" "rows/s" "ceiling" "ratio" "peak RSS MB"
 printf '|%s|%s|%s|%s|%s|\n' "------------------------------" "--------------" "--------------" "--------" "--------------"
 printf '| %-28s | %12.0f | %12.0f | %6.2f | %12.1f |\n' "generate --sink postgres" "$pg" "$copy" "$(echo "$pg / $copy" | bc -l)" "$(echo "$(med pg_rss) / 1024" | bc -l)"
 printf '| %-28s | %12.0f | %12.0f | %6.2f | %12.1f |\n' "generate --sink kafka" "$kafka" "$perf" "$(echo "$kafka / $perf" | bc -l)" "$(echo "$(med kafka_rss) / 1024" | bc -l)"
-printf '| %-28s | %12.0f | %12s | %6s | %12.1f |\n' "generate --sink postgres,kafka" "$both" "100000 (target)" "$(printf '%.2f' "$(echo "$both / 100000" | bc -l)")" "$(echo "$(med both_rss) / 1024" | bc -l)"
-printf '\nceilings: psql \\copy into trips (same CSV, truncated table); ProducerPerformance acks=all, %d-byte records, 3 partitions\n' "$RECSIZE"
-printf 'raw rows/s: pg=[%s] copy=[%s] kafka=[%s] perf=[%s] both=[%s]\n' "${R[pg]}" "${R[copy]}" "${R[kafka]}" "${R[perf]}" "${R[both]}"
+printf '| %-28s | %12.0f | %12.0f | %6.2f | %12.1f |\n' "generate --sink postgres,kafka" "$both" "$both_ceiling" "$(echo "$both / $both_ceiling" | bc -l)" "$(echo "$(med both_rss) / 1024" | bc -l)"
+printf '| %-28s | %12.0f | %12s | %6.2f | %12s |\n' "  (target)" "100000" "" "$(echo "$both / 100000" | bc -l)" ""
+printf '| %-28s | %12.0f | %12s | %6s | %12s |\n' "two psql \\copy streams at once" "$copy2" "" "" ""
+printf '\nceilings: psql \\copy into trips (same CSV, truncated table); ProducerPerformance acks=all, %d-byte records, 3 partitions;\n' "$RECSIZE"
+printf 'both sinks: the two run side by side, rows/s of the slower\n'
+printf 'raw rows/s: pg=[%s] copy=[%s] kafka=[%s] perf=[%s] both=[%s] both_ceiling=[%s] copy2=[%s]\n' "${R[pg]}" "${R[copy]}" "${R[kafka]}" "${R[perf]}" "${R[both]}" "${R[both_ceiling]}" "${R[copy2]}"
 printf '%s' "$CPU_LINES"

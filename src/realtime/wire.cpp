@@ -20,30 +20,36 @@ void append_number(std::string& out, double x, double scale) {
 
 struct RealColumn {
   const char* key;  // with its quotes and colon
-  double TrackPoint::* field;
+  double TrackPoint::*field;
   double scale;
 };
 struct IntColumn {
   const char* key;
-  int64_t TrackPoint::* field;
+  int64_t TrackPoint::*field;
 };
 
 constexpr IntColumn kTime{"\"t\":", &TrackPoint::time_ms};
 constexpr RealColumn kRealColumns[] = {
-    {"\"lat\":", &TrackPoint::latitude, 1e6},       {"\"lon\":", &TrackPoint::longitude, 1e6},
-    {"\"fuel\":", &TrackPoint::fuel_percent, 1e3},  {"\"gal\":", &TrackPoint::fuel_gallons, 1e3},
-    {"\"dist\":", &TrackPoint::distance, 1e3},      {"\"speed\":", &TrackPoint::speed_mph, 1e2},
+    {"\"lat\":", &TrackPoint::latitude, 1e6},      {"\"lon\":", &TrackPoint::longitude, 1e6},
+    {"\"fuel\":", &TrackPoint::fuel_percent, 1e3}, {"\"gal\":", &TrackPoint::fuel_gallons, 1e3},
+    {"\"dist\":", &TrackPoint::distance, 1e3},     {"\"speed\":", &TrackPoint::speed_mph, 1e2},
 };
-constexpr IntColumn kIntColumns[] = {{"\"trip\":", &TrackPoint::trip_id}, {"\"seq\":", &TrackPoint::sequence}};
+constexpr IntColumn kIntColumns[] = {{"\"trip\":", &TrackPoint::trip_id},
+                                     {"\"seq\":", &TrackPoint::sequence}};
 
-const TrackPoint& deref(const TrackPoint& p) { return p; }
-const TrackPoint& deref(const TrackPoint* p) { return *p; }
+const TrackPoint& deref(const TrackPoint& p) {
+  return p;
+}
+const TrackPoint& deref(const TrackPoint* p) {
+  return *p;
+}
 
 template <class Points>
 void append_columns(std::string& out, const Points& points) {
   auto ints = [&](const IntColumn& c) {
     out += c.key;
-    append_array(out, points, [&](const auto& p) { fmt::format_to(std::back_inserter(out), "{}", deref(p).*c.field); });
+    append_array(out, points,
+                 [&](const auto& p) { fmt::format_to(std::back_inserter(out), "{}", deref(p).*c.field); });
   };
   out += '{';
   ints(kTime);
@@ -65,7 +71,9 @@ void append_string(std::string& out, const std::string& s) {
   out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void append_track(std::string& out, const std::deque<TrackPoint>& points) { append_columns(out, points); }
+void append_track(std::string& out, const std::deque<TrackPoint>& points) {
+  append_columns(out, points);
+}
 
 void append_track(std::string& out, const std::vector<const TrackPoint*>& points) {
   append_columns(out, points);

@@ -2,72 +2,36 @@
 // `build/fleetpipe` binary as a child process. Every test works under its own bucket prefix, uses vehicle and
 // driver ids from 800000 up, empties the warehouse's raw tables first (only the loader writes them) and
 // removes its rows and objects afterwards.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <random>
 #include <thread>
 
-#include "common/config.h"
 #include "common/digest.h"
-#include "common/pg.h"
-#include "common/s3.h"
 #include "export/codec.h"
-
-extern char** environ;
+#include "integration/batch_lane_fixture.h"
 
 namespace fp::batch {
 namespace {
 
 constexpr int kBase = 800000;
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/tmp/fleetpipe-batch-test.log", O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+constexpr const char* kLog = "/tmp/fleetpipe-batch-test.log";
 
 int run(const std::vector<std::string>& args) {
-  const pid_t pid = spawn(args);
-  return pid < 0 ? -1 : wait_exit(pid);
+  const pid_t pid = integration::spawn_logged(args, "/dev/null", kLog);
+  return pid < 0 ? -1 : integration::wait_exit(pid);
 }
 
-class BatchTest : public ::testing::Test {
+class BatchTest : public integration::BatchLaneTest {
  protected:
+  BatchTest() : BatchLaneTest(kBase, "test-batch") {}
+
   void SetUp() override {
-    auto cfg = Config::load();
-    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-    cfg_ = *cfg;
-    auto w = pg::Connection::connect(cfg_.webapp);
-    ASSERT_TRUE(w.ok()) << w.error().message;
-    web_.emplace(std::move(*w));
-    auto d = pg::Connection::connect(cfg_.warehouse);
-    ASSERT_TRUE(d.ok()) << d.error().message;
-    dw_.emplace(std::move(*d));
-    s3_.emplace(cfg_.s3);
-    prefix_ = fmt::format("test-batch-{}-{}/", getpid(), std::random_device{}());
-    cleanup_source();
-    ASSERT_TRUE(dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest").ok());
+    BatchLaneTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(
         web_->exec(fmt::format(
                        "INSERT INTO drivers (id, name, license_number) SELECT {0} + g, 'Driver ' || g, "
@@ -76,25 +40,6 @@ class BatchTest : public ::testing::Test {
                        "SELECT {0} + g, {0} + g, 'Make', 'Model', 15, 'blue' FROM generate_series(1, 10) g",
                        kBase))
             .ok());
-  }
-
-  void TearDown() override {
-    cleanup_source();
-    if (dw_) (void)dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest");
-    if (s3_) {
-      auto objs = s3_->list_all(prefix_);
-      if (objs)
-        for (const auto& o : *objs) (void)s3_->delete_object(o.key);
-    }
-  }
-
-  void cleanup_source() {
-    if (!web_) return;
-    auto st = web_->exec(
-        fmt::format("DELETE FROM trips WHERE vehicle_id > {0}; DELETE FROM vehicles WHERE id > {0}; "
-                    "DELETE FROM drivers WHERE id > {0}",
-                    kBase));
-    ASSERT_TRUE(st.ok()) << st.error().message;
   }
 
   // Inserts `n` trips spread over the 10 test vehicles and 3 days, trip numbers from `trip_base`.
@@ -140,11 +85,6 @@ class BatchTest : public ::testing::Test {
     }
     return n;
   }
-
-  Config cfg_;
-  std::optional<pg::Connection> web_, dw_;
-  std::optional<s3::Client> s3_;
-  std::string prefix_;
 };
 
 TEST_F(BatchTest, HundredThousandRowsEndToEndAndIdempotent) {
@@ -317,12 +257,14 @@ TEST_F(BatchTest, SurvivesSigkillAtTwentyRandomPoints) {
   for (int i = 0; i < 20; ++i) {
     if (i % 5 == 4) insert_trips(5000, 10000 * (i + 1));  // new data between crashes
     const bool exp = i % 2 == 0;
-    const pid_t pid = exp ? spawn({bin(), "export", "--prefix", prefix_, "--max-rows-per-object", "2000"})
-                          : spawn({bin(), "load", "--prefix", prefix_});
+    const auto args =
+        exp ? std::vector<std::string>{bin(), "export", "--prefix", prefix_, "--max-rows-per-object", "2000"}
+            : std::vector<std::string>{bin(), "load", "--prefix", prefix_};
+    const pid_t pid = integration::spawn_logged(args, "/dev/null", kLog);
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 700)(rng)));
     if (kill(pid, SIGKILL) == 0) ++killed;
-    wait_exit(pid);
+    integration::wait_exit(pid);
   }
   // Finish the work, then everything must reconcile: no row lost, none doubled.
   ASSERT_EQ(run({bin(), "export", "--prefix", prefix_, "--max-rows-per-object", "2000"}), 0);

@@ -5,21 +5,12 @@
 // claimed. Vehicle and driver ids from 900000 up, its own bucket prefix; the raw tables are emptied before
 // and after (only the loader writes them). Needs the dbt venv (scripts/setup.sh builds it): without it the
 // scheduler exits 2 and the test fails.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 
-#include "common/config.h"
-#include "common/pg.h"
-#include "common/s3.h"
-
-extern char** environ;
+#include "integration/batch_lane_fixture.h"
 
 namespace fp::sched {
 namespace {
@@ -27,67 +18,19 @@ namespace {
 constexpr int kBase = 900000;
 constexpr const char* kLog = "/tmp/fleetpipe-scheduler-test.log";
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, kLog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, kLog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-class SchedulerTest : public ::testing::Test {
+class SchedulerTest : public integration::BatchLaneTest {
  protected:
+  SchedulerTest() : BatchLaneTest(kBase, "test-sched") {}
+
   void SetUp() override {
-    auto cfg = Config::load();
-    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-    cfg_ = *cfg;
-    auto w = pg::Connection::connect(cfg_.webapp);
-    ASSERT_TRUE(w.ok()) << w.error().message;
-    web_.emplace(std::move(*w));
-    auto d = pg::Connection::connect(cfg_.warehouse);
-    ASSERT_TRUE(d.ok()) << d.error().message;
-    dw_.emplace(std::move(*d));
-    s3_.emplace(cfg_.s3);
-    prefix_ = fmt::format("test-sched-{}-{}/", getpid(), std::random_device{}());
-    cleanup_source();
-    ASSERT_TRUE(dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest").ok());
+    BatchLaneTest::SetUp();
+    if (HasFatalFailure()) return;
     // Earlier crashed test runs must not leave a 'running' row or an open request behind.
     ASSERT_TRUE(dw_->exec("UPDATE ops.pipeline_runs SET outcome = 'abandoned', finished_at = now() "
                           "WHERE outcome = 'running'; DELETE FROM ops.run_requests WHERE run_id IS NULL")
                     .ok());
     base_run_ = scalar("SELECT coalesce(max(run_id), 0) FROM ops.pipeline_runs");
     insert_fleet();
-  }
-
-  void TearDown() override {
-    cleanup_source();
-    if (dw_) (void)dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest");
-    if (s3_) {
-      auto objs = s3_->list_all(prefix_);
-      if (objs)
-        for (const auto& o : *objs) (void)s3_->delete_object(o.key);
-    }
-  }
-
-  void cleanup_source() {
-    if (!web_) return;
-    auto st = web_->exec(
-        fmt::format("DELETE FROM trips WHERE vehicle_id > {0}; DELETE FROM vehicles WHERE id > {0}; "
-                    "DELETE FROM drivers WHERE id > {0}",
-                    kBase));
-    ASSERT_TRUE(st.ok()) << st.error().message;
   }
 
   // Three vehicles, one trip of 20 measurements each, 5 minutes apart, ~5 miles and ~0.25 gallons a step.
@@ -146,8 +89,8 @@ class SchedulerTest : public ::testing::Test {
     return a;
   }
   int run_once(bool docs = false, int port = 25071) {
-    const pid_t pid = spawn(scheduler_args(port, docs));
-    return pid < 0 ? -1 : wait_exit(pid);
+    const pid_t pid = integration::spawn_logged(scheduler_args(port, docs), kLog, kLog);
+    return pid < 0 ? -1 : integration::wait_exit(pid);
   }
 
   // "step:outcome:attempt" of the run's steps, in DAG order, last attempt of each.
@@ -166,10 +109,6 @@ class SchedulerTest : public ::testing::Test {
         nullptr, false);
   }
 
-  Config cfg_;
-  std::optional<pg::Connection> web_, dw_;
-  std::optional<s3::Client> s3_;
-  std::string prefix_;
   int64_t base_run_ = 0;
 };
 
@@ -179,6 +118,14 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtAndSkipsVerify) {
   ASSERT_TRUE(
       dw_->exec("INSERT INTO ops.pipeline_runs (scheduler, trigger) VALUES ('crashed:1', 'schedule')").ok());
   const int64_t crashed = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
+  // A fresh prefix exports the whole webapp database: on a fresh stack the fleet alone (3 drivers +
+  // 3 vehicles + 60 trips); on a used one, whatever else is in it as well.
+  auto source = web_->query(
+      "SELECT (SELECT count(*) FROM trips) + (SELECT count(*) FROM vehicles) + (SELECT count(*) FROM "
+      "drivers)");
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  const int64_t source_rows = source->get<int64_t>(0, 0).value();
+  ASSERT_GE(source_rows, 66);
 
   ASSERT_EQ(run_once(/*docs=*/true), 0) << "see " << kLog;
   ASSERT_EQ(run_once(), 0) << "see " << kLog;
@@ -208,14 +155,13 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtAndSkipsVerify) {
     EXPECT_FALSE(verify["stages"].empty());
     for (const auto& s : verify["stages"]) EXPECT_EQ(s["result"], "PASS") << s.dump();
   }
-  // The first run exported and loaded the fleet (3 drivers + 3 vehicles + 60 trips); the second found nothing
-  // new.
+  // The first run exported and loaded every source row; the second found nothing new.
   EXPECT_EQ(
       scalar(fmt::format("SELECT rows FROM ops.pipeline_steps WHERE run_id = {} AND step = 'export'", first)),
-      66);
+      source_rows);
   EXPECT_EQ(
       scalar(fmt::format("SELECT rows FROM ops.pipeline_steps WHERE run_id = {} AND step = 'load'", first)),
-      66);
+      source_rows);
   EXPECT_EQ(scalar(fmt::format("SELECT rows FROM ops.pipeline_steps WHERE run_id = {} AND step = 'export'",
                                second)),
             0);
@@ -287,11 +233,11 @@ TEST_F(SchedulerTest, OnlyOneSchedulerRunsAtATime) {
   ASSERT_TRUE(holder->query("SELECT pg_advisory_unlock(hashtext('fleetpipe.scheduler'))").ok());
 
   // Two schedulers started together: one runs the pipeline, the other finds the lock taken.
-  const pid_t a = spawn(scheduler_args(25072, false));
-  const pid_t b = spawn(scheduler_args(25073, false));
+  const pid_t a = integration::spawn_logged(scheduler_args(25072, false), kLog, kLog);
+  const pid_t b = integration::spawn_logged(scheduler_args(25073, false), kLog, kLog);
   ASSERT_GT(a, 0);
   ASSERT_GT(b, 0);
-  const int ea = wait_exit(a), eb = wait_exit(b);
+  const int ea = integration::wait_exit(a), eb = integration::wait_exit(b);
   EXPECT_EQ(std::min(ea, eb), 0) << ea << " " << eb << ", see " << kLog;
   EXPECT_EQ(std::max(ea, eb), 3) << ea << " " << eb << ", see " << kLog;
   EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM ops.pipeline_runs WHERE run_id > {}", base_run_)), 1);
