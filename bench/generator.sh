@@ -17,13 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
 REPS=${2:-3}
-[[ "${BENCH_TRUNCATE_OK:-}" == 1 ]] || { echo "refusing: set BENCH_TRUNCATE_OK=1 (truncates trips)" >&2; exit 2; }
-BIN=./build/fleetpipe
-STATE=${FLEETPIPE_STATE_DIR:-$PWD/var}
-set -a; . "$STATE/credentials.env"; set +a
-export PGPASSWORD=$POSTGRES_PASSWORD
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "${POSTGRES_HOST:-localhost}" -p "${POSTGRES_PORT:-5433}" -U "${POSTGRES_USER:-fleetpipe}" "${POSTGRES_DB:-webapp}")
-BOOT=${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
+. bench/webapp_env.sh
 . "${HOME}/.cache/fleetpipe/jars/paths.env"
 JAVA=(java -Xmx256m -XX:+UseG1GC -Djava.awt.headless=true -Dlog4j2.configurationFile="$PWD/stack/conf/log4j2-tools.xml" -cp "$FLEETPIPE_KAFKA_LIB/*")
 WORK=$(mktemp -d /tmp/fp-bench-gen.XXXXXX)
