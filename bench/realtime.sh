@@ -7,12 +7,14 @@
 #   upstream (Kafka record time - commit: Postgres + Debezium + Kafka, the floor beside us that the dashboard
 #   cannot go below), service (handed to the sockets - record time) and delivery (arrival - handed over).
 # Usage: bench/realtime.sh  (needs the running stack; env as for fleetpipe; RATE=2000 SECONDS_RUN=60
-#   VIEWERS=1 MANY_VIEWERS=500 MANY_RATE=$RATE REALTIME_PORT=18099; BUILD=dir of the fleetpipe serving)
+#   VIEWERS=1 MANY_VIEWERS=500 MANY_RATE=$RATE REALTIME_PORT=18099; BUILD=dir of the fleetpipe serving;
+#   GZIP=1: the viewers ask for gzip streams as browsers do and inflate them; off by default, because one
+#   client process inflating 500 streams on the same 2 cores as the server measures itself more than the server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE="${RATE:-2000}" SECS="${SECONDS_RUN:-60}" VIEWERS="${VIEWERS:-1}"
 MANY_VIEWERS="${MANY_VIEWERS:-500}" MANY_RATE="${MANY_RATE:-$RATE}"
-PORT="${REALTIME_PORT:-18099}" BUILD="${BUILD:-build}"
+PORT="${REALTIME_PORT:-18099}" BUILD="${BUILD:-build}" GZIP="${GZIP:-0}"
 FIRST_VEHICLE=$(( 900000 + (RANDOM % 70) * 1000 ))  # fresh vehicles each run
 
 base="http://127.0.0.1:$PORT"
@@ -35,7 +37,7 @@ round() {  # rate viewers label first-vehicle (each round its own vehicles: same
   local rate=$1 viewers=$2 label=$3 first=$4 count=$(( $1 * SECS ))
   caught_up
   build/sse_viewers --port "$PORT" --viewers "$viewers" --seconds $(( SECS + 8 )) \
-    --min-vehicle "$first" --max-vehicle $(( first + 1000 )) >/tmp/fleetpipe-realtime-viewers.json &
+    --min-vehicle "$first" --max-vehicle $(( first + 1000 )) --gzip "$GZIP" >/tmp/fleetpipe-realtime-viewers.json &
   local vpid=$! t0 c0 gen
   sleep 3  # every viewer connected and past its first snapshot
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")

@@ -10,8 +10,11 @@
 // in 1 ms histogram buckets and prints one JSON object with percentiles at the end. Bounded: loopback only,
 // at most 5 000 viewers, stops after --seconds.
 //
-//   sse_viewers --port 18050 --viewers 500 --seconds 65 [--min-vehicle 0 --max-vehicle 1e18]
+//   sse_viewers --port 18050 --viewers 500 --seconds 65 [--min-vehicle 0 --max-vehicle 1e18] [--gzip 1]
+// With --gzip 1 every viewer asks for a gzip stream, as browsers do, and inflates it; "bytes" then counts
+// what travelled, compressed.
 #include <sys/resource.h>
+#include <zlib.h>
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -24,6 +27,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,7 +80,7 @@ struct Stats {
   Histogram total, upstream, service, delivery;
   uint64_t bytes = 0;
   uint64_t change_events = 0;
-  uint64_t malformed = 0;  // change events whose point columns disagree in length
+  uint64_t malformed = 0;  // change events whose point columns disagree in length, or undecodable streams
   uint64_t snapshots = 0;  // the first of each viewer
   uint64_t resyncs = 0;    // later ones: the server dropped the viewer to a snapshot
   uint64_t connected = 0;
@@ -91,6 +95,7 @@ struct Options {
   int seconds = 60;
   int64_t min_vehicle = 0;
   int64_t max_vehicle = INT64_MAX;
+  bool gzip = false;  // ask for a gzip stream (as browsers do) and inflate it
 };
 
 // The integer after `key` in text, from pos; advances pos past it. nullopt-free: -1 when absent.
@@ -111,6 +116,9 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
  public:
   Viewer(asio::io_context& io, const Options& o, Stats& stats, size_t index)
       : socket_(io), opts_(o), stats_(stats), index_(index) {}
+  ~Viewer() {
+    if (inflating_) inflateEnd(&z_);
+  }
 
   void start(const tcp::resolver::results_type& endpoints) {
     asio::async_connect(socket_, endpoints, [self = shared_from_this()](auto ec, const auto&) {
@@ -120,7 +128,8 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
       }
       ++self->stats_.connected;
       self->request_ = "GET /events HTTP/1.1\r\nHost: " + self->opts_.host +
-                       "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+                       "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n" +
+                       (self->opts_.gzip ? "Accept-Encoding: gzip\r\n" : "") + "\r\n";
       asio::async_write(self->socket_, asio::buffer(self->request_), [self](auto wec, size_t) {
         if (wec) {
           ++self->stats_.failed;
@@ -139,24 +148,64 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
 
  private:
   void read() {
-    if (buf_.size() - end_ < 64 * 1024) {
-      // Compact, then grow: the unparsed tail moves to the front.
-      buf_.erase(0, begin_);
-      end_ -= begin_;
-      begin_ = 0;
-      if (buf_.size() - end_ < 64 * 1024) buf_.resize(end_ + 256 * 1024);
-    }
-    socket_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_),
+    socket_.async_read_some(asio::buffer(chunk_),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                               if (ec) {
                                 if (!self->stopped_) ++self->stats_.ended_early;
                                 return;
                               }
                               self->stats_.bytes += n;
-                              self->end_ += n;
+                              if (!self->ingest(self->chunk_.data(), n)) {
+                                ++self->stats_.malformed;
+                                return;  // an undecodable stream: stop reading it
+                              }
                               self->parse(wall_ms());
                               self->read();
                             });
+  }
+
+  // Received bytes into buf_: as they are, or (--gzip) the head as it is and the body inflated.
+  bool ingest(const char* p, size_t n) {
+    if (!opts_.gzip || inflating_) return opts_.gzip ? inflate_into_buf(p, n) : (append(p, n), true);
+    head_buf_.append(p, n);
+    const size_t h = head_buf_.find("\r\n\r\n");
+    if (h == std::string::npos) return true;
+    append(head_buf_.data(), h + 4);
+    if (inflateInit2(&z_, 15 + 16) != Z_OK) return false;
+    inflating_ = true;
+    const bool ok = inflate_into_buf(head_buf_.data() + h + 4, head_buf_.size() - h - 4);
+    head_buf_.clear();
+    return ok;
+  }
+
+  void reserve(size_t want) {
+    if (buf_.size() - end_ >= want) return;
+    // Compact, then grow: the unparsed tail moves to the front.
+    buf_.erase(0, begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (buf_.size() - end_ < want) buf_.resize(end_ + std::max<size_t>(want, 256 * 1024));
+  }
+
+  void append(const char* p, size_t n) {
+    reserve(n);
+    std::memcpy(buf_.data() + end_, p, n);
+    end_ += n;
+  }
+
+  bool inflate_into_buf(const char* p, size_t n) {
+    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(p));
+    z_.avail_in = static_cast<uInt>(n);
+    while (true) {
+      reserve(64 * 1024);
+      z_.next_out = reinterpret_cast<Bytef*>(buf_.data() + end_);
+      z_.avail_out = static_cast<uInt>(buf_.size() - end_);
+      const uInt room = z_.avail_out;
+      const int rc = inflate(&z_, Z_SYNC_FLUSH);
+      end_ += room - z_.avail_out;
+      if (rc == Z_BUF_ERROR || (rc == Z_OK && z_.avail_in == 0 && z_.avail_out > 0)) return true;
+      if (rc != Z_OK) return false;  // Z_STREAM_END would be a final block: the server never sends one
+    }
   }
 
   void parse(int64_t now) {
@@ -168,10 +217,16 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
       head_done_ = true;
     }
     while (true) {
-      const size_t e = data.find("\n\n", begin_);
-      if (e == std::string_view::npos) return;
+      // Resume the search where the last one stopped: a multi-megabyte snapshot arrives in many reads, and
+      // searching it from its start after each read made the client quadratic in the event's size.
+      const size_t e = data.find("\n\n", begin_ + (scanned_ > 0 ? scanned_ - 1 : 0));
+      if (e == std::string_view::npos) {
+        scanned_ = end_ - begin_;
+        return;
+      }
       event(data.substr(begin_, e - begin_), now);
       begin_ = e + 2;
+      scanned_ = 0;
     }
   }
 
@@ -240,9 +295,14 @@ class Viewer : public std::enable_shared_from_this<Viewer> {
   size_t index_;
   std::string request_;
   std::string buf_;
-  size_t begin_ = 0;                                           // first unparsed byte
-  size_t end_ = 0;                                             // end of the received bytes
+  size_t begin_ = 0;    // first unparsed byte
+  size_t end_ = 0;      // end of the received bytes
+  size_t scanned_ = 0;  // bytes from begin_ already searched for the end of an event
   std::vector<int64_t> vehicles_, source_ages_, record_ages_;  // of the event being parsed
+  std::array<char, 64 * 1024> chunk_{};
+  std::string head_buf_;  // --gzip: the response head until complete
+  z_stream z_{};
+  bool inflating_ = false;
   bool head_done_ = false;
   bool got_snapshot_ = false;
   bool stopped_ = false;
@@ -264,6 +324,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.min_vehicle = std::atoll(v);
     } else if (k == "--max-vehicle") {
       o.max_vehicle = std::atoll(v);
+    } else if (k == "--gzip") {
+      o.gzip = std::atoi(v) != 0;
     } else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return false;

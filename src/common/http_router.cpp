@@ -1,6 +1,7 @@
 #include "common/http_router.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace fp::httpd {
@@ -56,6 +57,47 @@ std::optional<std::multimap<std::string, std::string>> parse_query(std::string_v
     out.emplace(std::move(*key), std::move(*value));
   }
   return out;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+bool accepts_encoding(std::string_view accept_encoding, std::string_view coding) {
+  std::optional<bool> named;  // what the list says of `coding` itself
+  bool star = false;
+  while (!accept_encoding.empty()) {
+    const size_t comma = accept_encoding.find(',');
+    std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+    const size_t semi = item.find(';');
+    const std::string_view name = trim(item.substr(0, semi));
+    bool allowed = true;
+    if (semi != std::string_view::npos) {
+      std::string_view param = trim(item.substr(semi + 1));
+      if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        param = trim(param.substr(2));
+        // q=0, 0.0, 0.00, 0.000 refuse; any other digit makes it positive.
+        allowed = param.find_first_of("123456789") != std::string_view::npos;
+      }
+    }
+    if (iequals(name, coding)) named = allowed;
+    if (name == "*") star = allowed;
+  }
+  return named.value_or(star);
 }
 
 std::optional<std::vector<std::string>> split_path(std::string_view raw_path) {

@@ -23,6 +23,10 @@ std::optional<std::multimap<std::string, std::string>> parse_query(std::string_v
 // "/a/b%2Fc/" -> {"a", "b/c", ""}: split first, decode each segment, so an encoded '/' stays in its segment.
 std::optional<std::vector<std::string>> split_path(std::string_view raw_path);
 
+// Whether an Accept-Encoding value allows `coding` (case-insensitive): listed, or covered by "*", with a
+// q-value above 0. "gzip;q=0" refuses it even when "*" is listed.
+bool accepts_encoding(std::string_view accept_encoding, std::string_view coding);
+
 class Router {
  public:
   Status add(std::string method, std::string pattern, Handler handler);

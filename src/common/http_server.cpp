@@ -65,7 +65,7 @@ struct Server::Impl {
   void stop(std::chrono::milliseconds deadline);
   void accept();
   void install_builtin_routes();
-  std::shared_ptr<SseStream> open_sse(tcp::socket socket, std::string head);
+  std::shared_ptr<SseStream> open_sse(tcp::socket socket, std::string head, bool gzip);
   void record(const std::string& route, const std::string& method, int status, double seconds);
   std::string security_headers_for(const Headers& overrides) const;
 };
@@ -231,6 +231,9 @@ class Session : public std::enable_shared_from_this<Session> {
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
+    const auto accept_encoding = msg[http::field::accept_encoding];
+    accepts_gzip_ =
+        accepts_encoding(std::string_view(accept_encoding.data(), accept_encoding.size()), "gzip");
     req.body = std::move(msg.body());
     req.remote_address = remote_ip_;
     req.remote_port = remote_port_;
@@ -304,6 +307,9 @@ class Session : public std::enable_shared_from_this<Session> {
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");
     head.set("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
+    const bool gzip = server_->options.sse_gzip && accepts_gzip_;
+    if (gzip) head.set(http::field::content_encoding, "gzip");
+    head.set(http::field::vary, "Accept-Encoding");
     for (auto& [k, v] : resp.headers) head.insert(k, v);
     add_security_headers(head, resp.headers);
     head.keep_alive(true);
@@ -313,7 +319,7 @@ class Session : public std::enable_shared_from_this<Session> {
     status_ = 200;
     bytes_ = 0;
     finish_request();
-    auto stream = server_->open_sse(std::move(socket_), os.str());
+    auto stream = server_->open_sse(std::move(socket_), os.str(), gzip);
     state_ = State::kClosing;
     if (!stream) return;  // the server is stopping; the socket was closed
     asio::post(server_->workers, [stream, on_open = std::move(resp.on_event_stream)] {
@@ -396,6 +402,7 @@ class Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kIdle;
   bool keep_alive_ = false;
   bool is_head_ = false;
+  bool accepts_gzip_ = false;  // the request's Accept-Encoding allows gzip
   std::string remote_ip_;
   uint16_t remote_port_ = 0;
   // The request being answered, for metrics and the access log.
@@ -469,7 +476,7 @@ void Server::Impl::accept() {
   });
 }
 
-std::shared_ptr<SseStream> Server::Impl::open_sse(tcp::socket socket, std::string head) {
+std::shared_ptr<SseStream> Server::Impl::open_sse(tcp::socket socket, std::string head, bool gzip) {
   std::lock_guard lock(mu);
   if (stopping) {
     boost::system::error_code ignored;  // refusing the stream; the close result does not matter
@@ -478,7 +485,7 @@ std::shared_ptr<SseStream> Server::Impl::open_sse(tcp::socket socket, std::strin
   }
   ++open_connections;
   SseConfig config{options.sse_keepalive, options.write_timeout, options.sse_max_queued_events,
-                   options.sse_max_queued_bytes};
+                   options.sse_max_queued_bytes, gzip};
   auto stream = start_sse(std::move(socket), std::move(head), config, [this] {
     std::lock_guard l(mu);
     --open_connections;

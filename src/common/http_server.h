@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -69,7 +70,22 @@ using Handler = std::function<Response(const Request&)>;
 
 // One or more events already in the text/event-stream framing (see sse_frame()). Shared by reference: a
 // server that sends the same change to many viewers formats it once and every queue holds the same buffer.
-using SseFrame = std::shared_ptr<const std::string>;
+// For gzip streams the frame is deflated once as well, on first use, on its own: a fresh dictionary and a
+// sync flush at the end, so such pieces concatenate into one valid deflate stream and one compressed copy
+// serves every viewer, whatever that viewer received before.
+class SseFrameData {
+ public:
+  explicit SseFrameData(std::string text) : text_(std::move(text)) {}
+  const std::string& text() const { return text_; }
+  // Raw deflate of text(); empty only when zlib failed (out of memory), which the stream treats as fatal.
+  const std::string& deflated() const;
+
+ private:
+  std::string text_;
+  mutable std::once_flag deflate_once_;
+  mutable std::string deflated_;
+};
+using SseFrame = std::shared_ptr<const SseFrameData>;
 
 // Formats one event ("event:", "data:" per line, "id:"; empty event/id are omitted) as a shareable frame.
 SseFrame sse_frame(std::string_view event, std::string_view data, std::string_view id = {});
@@ -118,6 +134,7 @@ struct ServerOptions {
   std::chrono::milliseconds sse_keepalive{15'000};  // comment line sent on idle SSE streams
   size_t sse_max_queued_events = 1024;              // per client; beyond that the client is dropped
   size_t sse_max_queued_bytes = 8u << 20;           // per client, likewise (send_frame(): overflow)
+  bool sse_gzip = true;  // gzip event streams for clients that accept it (one compression per shared frame)
   std::chrono::milliseconds shutdown_deadline{10'000};
   std::string content_security_policy = "default-src 'self'; frame-ancestors 'none'";
   // /healthz calls this (on a worker thread); unset means always healthy.

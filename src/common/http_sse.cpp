@@ -1,5 +1,7 @@
 #include "common/http_sse.h"
 
+#include <zlib.h>
+
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,8 +48,11 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
     auto conn = conn_;
     {
       std::lock_guard lock(mu_);
-      auto frame = std::make_shared<const std::string>(std::move(head));
-      queued_bytes_ += frame->size();
+      // A gzip member header (no name, no mtime, unknown OS); the member never ends: the stream ends when
+      // the connection closes, and the client decodes each sync-flushed piece as it arrives.
+      if (config_.gzip) head.append("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
+      auto frame = std::make_shared<const SseFrameData>(std::move(head));
+      queued_bytes_ += frame->text().size();
       head_ = frame;
       queue_.push_back(std::move(frame));
       writing_ = true;
@@ -96,6 +101,11 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
  private:
   enum class Bound { kNone, kCloseWhenFull, kDiscardWhenFull };
 
+  // What goes on the wire for a frame: the head as it is, events deflated on a gzip stream.
+  const std::string& bytes(const SseFrame& f) const {
+    return config_.gzip && f != head_ ? f->deflated() : f->text();
+  }
+
   // mu_ held. Only a non-empty queue can be full: one frame larger than the byte bound (a snapshot) still
   // goes out to a client that has caught up.
   bool full(size_t incoming) const {
@@ -105,27 +115,32 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
   }
 
   SendResult enqueue(SseFrame frame, Bound bound) {
+    // Outside the lock: the first gzip stream that gets a frame compresses it, for all of them.
+    if (config_.gzip && frame->deflated().empty()) {
+      close_because("cannot deflate the event");
+      return SendResult::kClosed;
+    }
     std::shared_ptr<Connection> conn;
     {
       std::lock_guard lock(mu_);
       if (!conn_) return SendResult::kClosed;
-      if (bound != Bound::kNone && full(frame->size())) {
+      if (bound != Bound::kNone && full(bytes(frame).size())) {
         if (bound == Bound::kDiscardWhenFull) {
           // Frames are whole events, so dropping the unsent ones keeps the stream well-formed; the frames
           // being written finish. The HTTP response head is no event: while it waits for its first write it
           // stays, or the client would get a body without a head.
           const bool keep_head = !queue_.empty() && queue_.front() == head_;
-          for (const auto& f : queue_) queued_bytes_ -= f->size();
+          for (const auto& f : queue_) queued_bytes_ -= bytes(f).size();
           queue_.clear();
           if (keep_head) {
-            queued_bytes_ += head_->size();
+            queued_bytes_ += head_->text().size();
             queue_.push_back(head_);
           }
           return SendResult::kOverflow;
         }
         // fall through to drop the slow client outside the lock
       } else {
-        queued_bytes_ += frame->size();
+        queued_bytes_ += bytes(frame).size();
         queue_.push_back(std::move(frame));
         if (writing_) return SendResult::kQueued;
         writing_ = true;
@@ -153,12 +168,12 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
         return;
       }
       while (!queue_.empty() && conn->in_flight.size() < kMaxFramesPerWrite) {
-        in_flight_bytes_ += queue_.front()->size();
+        in_flight_bytes_ += bytes(queue_.front()).size();
         conn->in_flight.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    for (const auto& f : conn->in_flight) conn->buffers.emplace_back(asio::buffer(*f));
+    for (const auto& f : conn->in_flight) conn->buffers.emplace_back(asio::buffer(bytes(f)));
     conn->write_started = Clock::now();
     asio::async_write(conn->socket, conn->buffers,
                       [self = shared_from_this(), conn](boost::system::error_code ec, size_t) {
@@ -200,7 +215,7 @@ class Stream final : public SseStream, public std::enable_shared_from_this<Strea
         idle = self->queue_.empty() && !self->writing_;
       }
       if (idle) {
-        static const SseFrame keepalive = std::make_shared<const std::string>(": keepalive\n\n");
+        static const SseFrame keepalive = std::make_shared<const SseFrameData>(": keepalive\n\n");
         self->enqueue(keepalive, Bound::kNone);
       }
       self->arm_keepalive(conn);
@@ -269,8 +284,35 @@ std::string format_sse_event(std::string_view event, std::string_view data, std:
   return out;
 }
 
+const std::string& SseFrameData::deflated() const {
+  std::call_once(deflate_once_, [this] {
+    z_stream z{};
+    // Raw deflate (no zlib wrapper: the stream's gzip header precedes the first piece), fastest level: a
+    // frame is compressed once for every viewer, a multi-megabyte snapshot on the fan-out thread.
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      log::error("http", "sse: deflateInit2 failed");
+      return;
+    }
+    std::string out(deflateBound(&z, text_.size()) + 16, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text_.data()));
+    z.avail_in = static_cast<uInt>(text_.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    // A sync flush ends the piece on a byte boundary without a final block, so pieces concatenate.
+    const int rc = deflate(&z, Z_SYNC_FLUSH);
+    if (rc == Z_OK && z.avail_in == 0) {
+      out.resize(out.size() - z.avail_out);
+      deflated_ = std::move(out);
+    } else {
+      log::error("http", "sse: deflate failed ({})", rc);
+    }
+    deflateEnd(&z);
+  });
+  return deflated_;
+}
+
 SseFrame sse_frame(std::string_view event, std::string_view data, std::string_view id) {
-  return std::make_shared<const std::string>(format_sse_event(event, data, id));
+  return std::make_shared<const SseFrameData>(format_sse_event(event, data, id));
 }
 
 std::shared_ptr<SseStream> start_sse(tcp::socket socket, std::string head, SseConfig config,

@@ -47,7 +47,11 @@ test('a trip submitted through the web form moves the vehicle on the dashboard w
   dash.on('pageerror', (e) => errors.push(String(e)));
   dash.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   const failed = [];
-  dash.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  let eventsEncoding = null;
+  dash.on('response', (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    if (new URL(r.url()).pathname === '/events') eventsEncoding = r.headers()['content-encoding'] ?? '';
+  });
   await dash.goto(`${realtime.base}/`);
   await dash.waitForSelector('#status.online', { timeout: 5000 });
 
@@ -95,6 +99,8 @@ test('a trip submitted through the web form moves the vehicle on the dashboard w
   await dash.waitForTimeout(300);
   await dash.screenshot({ path: path.join(shots, 'realtime-dashboard.png'), fullPage: true });
   assert.deepEqual(offsite, [], 'the page requested nothing from other origins');
+  // The browser asked for gzip, so the event stream came compressed (one deflate per shared frame).
+  assert.equal(eventsEncoding, 'gzip');
   assert.deepEqual(failed, [], 'every resource of the page loads');
   assert.deepEqual(errors, []);
   await form.close();

@@ -7,6 +7,19 @@
 namespace fp::httpd {
 namespace {
 
+TEST(HttpRouterTest, AcceptEncoding) {
+  EXPECT_TRUE(accepts_encoding("gzip, deflate, br, zstd", "gzip"));  // Chromium's
+  EXPECT_TRUE(accepts_encoding("GZIP", "gzip"));
+  EXPECT_TRUE(accepts_encoding("br;q=1.0, gzip;q=0.8, *;q=0.1", "gzip"));
+  EXPECT_TRUE(accepts_encoding("*", "gzip"));
+  EXPECT_FALSE(accepts_encoding("", "gzip"));
+  EXPECT_FALSE(accepts_encoding("identity", "gzip"));
+  EXPECT_FALSE(accepts_encoding("gzip;q=0", "gzip"));
+  EXPECT_FALSE(accepts_encoding("gzip; q=0.000, *", "gzip"));  // named refusal beats the wildcard
+  EXPECT_FALSE(accepts_encoding("*;q=0", "gzip"));
+  EXPECT_FALSE(accepts_encoding("x-gzip", "gzip"));
+}
+
 TEST(HttpRouterTest, PercentDecoding) {
   EXPECT_EQ(percent_decode("a%20b%2Fc", false), "a b/c");
   EXPECT_EQ(percent_decode("a+b", false), "a+b");

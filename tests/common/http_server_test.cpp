@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -457,6 +458,92 @@ TEST_F(HttpServerTest, SseStreamReceivesEventsFromAnotherThreadAndNoticesDisconn
   EXPECT_FALSE(stream->send("tick", "three"));
 }
 
+// Inflates a gzip member piece by piece, as a browser decodes a compressed event stream while it arrives.
+class GunzipStream {
+ public:
+  GunzipStream() { ok_ = inflateInit2(&z_, 15 + 16) == Z_OK; }
+  ~GunzipStream() { inflateEnd(&z_); }
+  bool feed(const char* data, size_t n, std::string& out) {
+    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    z_.avail_in = static_cast<uInt>(n);
+    while (ok_ && z_.avail_in > 0) {
+      char buf[16384];
+      z_.next_out = reinterpret_cast<Bytef*>(buf);
+      z_.avail_out = sizeof buf;
+      const int rc = inflate(&z_, Z_SYNC_FLUSH);
+      if (rc != Z_OK && rc != Z_BUF_ERROR) ok_ = false;  // Z_STREAM_END would be a final block: never sent
+      out.append(buf, sizeof buf - z_.avail_out);
+      if (rc == Z_BUF_ERROR) break;
+    }
+    return ok_;
+  }
+
+ private:
+  z_stream z_{};
+  bool ok_ = false;
+};
+
+TEST_F(HttpServerTest, SseStreamIsGzippedForClientsThatAcceptItWithSharedFramesCompressedOnce) {
+  ServerOptions opts;
+  opts.port = 0;
+  opts.metrics = &registry_;
+  auto streams = std::make_shared<std::vector<std::shared_ptr<SseStream>>>();
+  auto mu = std::make_shared<std::mutex>();
+  auto both = std::make_shared<std::promise<void>>();
+  server_ = std::make_unique<Server>(opts);
+  ASSERT_TRUE(server_
+                  ->get("/events",
+                        [streams, mu, both](const Request&) {
+                          return Response::event_stream([streams, mu, both](std::shared_ptr<SseStream> s) {
+                            std::lock_guard lock(*mu);
+                            streams->push_back(std::move(s));
+                            if (streams->size() == 2) both->set_value();
+                          });
+                        })
+                  .ok());
+  ASSERT_TRUE(server_->start().ok());
+
+  RawClient zipped(server_->port()), plain(server_->port());
+  ASSERT_TRUE(
+      zipped.send_all("GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
+  ASSERT_TRUE(plain.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(both->get_future().wait_for(5s), std::future_status::ready);
+  // A shared frame big and repetitive enough to show the compression, and per-stream events around it.
+  std::string big;
+  for (int i = 0; i < 2000; ++i) big += "{\"lat\":[49.25,49.26],\"lon\":[-123.1,-123.2]}";
+  const SseFrame shared = sse_frame("snapshot", big);
+  {
+    std::lock_guard lock(*mu);
+    for (const auto& s : *streams) {
+      EXPECT_TRUE(s->send("tick", "one"));
+      EXPECT_EQ(s->send_frame(shared), SseStream::SendResult::kQueued);
+      EXPECT_TRUE(s->send("tick", "three"));
+    }
+  }
+  const std::string zipped_raw = zipped.read_until_close(1s), plain_raw = plain.read_until_close(1s);
+  const size_t zipped_body = zipped_raw.find("\r\n\r\n"), plain_body = plain_raw.find("\r\n\r\n");
+  ASSERT_NE(zipped_body, std::string::npos);
+  ASSERT_NE(plain_body, std::string::npos);
+  const std::string zipped_head = zipped_raw.substr(0, zipped_body),
+                    plain_head = plain_raw.substr(0, plain_body);
+  EXPECT_NE(zipped_head.find("Content-Encoding: gzip"), std::string::npos) << zipped_head;
+  EXPECT_EQ(plain_head.find("Content-Encoding"), std::string::npos) << plain_head;
+  EXPECT_NE(plain_head.find("Vary: Accept-Encoding"), std::string::npos) << plain_head;
+
+  // The compressed body decodes, piece by piece, to exactly what the plain client got.
+  const std::string expected = "event: tick\ndata: one\n\n" + shared->text() + "event: tick\ndata: three\n\n";
+  EXPECT_EQ(plain_raw.substr(plain_body + 4), expected);
+  GunzipStream gz;
+  std::string text;
+  for (size_t at = zipped_body + 4; at < zipped_raw.size(); at += 100) {
+    ASSERT_TRUE(gz.feed(zipped_raw.data() + at, std::min<size_t>(100, zipped_raw.size() - at), text));
+  }
+  EXPECT_EQ(text, expected);
+  // The shared frame went out as its one deflated copy, far smaller than its text.
+  EXPECT_NE(zipped_raw.find(shared->deflated()), std::string::npos);
+  EXPECT_LT(zipped_raw.size() * 10, plain_raw.size());
+}
+
 TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   ServerOptions opts;
   opts.sse_max_queued_events = 8;
@@ -555,7 +642,7 @@ TEST_F(HttpServerTest, SharedFramesOverflowDiscardsTheBacklogAndKeepsTheStreamOp
   ASSERT_EQ(r, SseStream::SendResult::kOverflow) << "after " << sent << " frames";
   EXPECT_FALSE(stream->closed());
   // What is left is at most the frames already handed to the socket.
-  EXPECT_LE(stream->queued_bytes(), 64u * big->size());
+  EXPECT_LE(stream->queued_bytes(), 64u * big->text().size());
   // The client reads again: the stream drains to zero and later frames arrive, after whole events only.
   std::string got;
   const auto until = std::chrono::steady_clock::now() + 10s;
@@ -570,9 +657,9 @@ TEST_F(HttpServerTest, SharedFramesOverflowDiscardsTheBacklogAndKeepsTheStreamOp
   ASSERT_NE(tail, std::string::npos) << "received " << got.size()
                                      << " bytes, stream closed: " << stream->closed() << ", last bytes: "
                                      << got.substr(got.size() - std::min<size_t>(got.size(), 120));
-  ASSERT_EQ(tail % big->size(), 0u) << "a partial event before the resumed stream";
-  for (size_t at = 0; at < tail; at += big->size()) {
-    ASSERT_EQ(body.compare(at, big->size(), *big), 0) << "event at " << at;
+  ASSERT_EQ(tail % big->text().size(), 0u) << "a partial event before the resumed stream";
+  for (size_t at = 0; at < tail; at += big->text().size()) {
+    ASSERT_EQ(body.compare(at, big->text().size(), big->text()), 0) << "event at " << at;
   }
 }
 

@@ -27,7 +27,7 @@ class FakeStream final : public httpd::SseStream {
   }
   size_t queued_bytes() const override {
     size_t n = 0;
-    for (const auto& f : queue_) n += f->size();
+    for (const auto& f : queue_) n += f->text().size();
     return n;
   }
   bool closed() const override { return closed_; }
@@ -48,7 +48,7 @@ class FakeStream final : public httpd::SseStream {
 };
 
 SseFrame frame(const char* text) {
-  return std::make_shared<const std::string>(text);
+  return std::make_shared<const httpd::SseFrameData>(text);
 }
 
 TEST(RealtimeFanout, NewViewerGetsTheSnapshotThenChangesAndFramesAreShared) {
@@ -72,8 +72,8 @@ TEST(RealtimeFanout, NewViewerGetsTheSnapshotThenChangesAndFramesAreShared) {
   a->drain();
   b->drain();
   ASSERT_EQ(a->received.size(), 2u);
-  EXPECT_EQ(*a->received[0], "snap1");
-  EXPECT_EQ(*a->received[1], "c2");
+  EXPECT_EQ(a->received[0]->text(), "snap1");
+  EXPECT_EQ(a->received[1]->text(), "c2");
   // One buffer for everyone.
   EXPECT_EQ(a->received[0].get(), b->received[0].get());
   EXPECT_EQ(a->received[1].get(), c2.get());
@@ -103,8 +103,8 @@ TEST(RealtimeFanout, SlowViewerDropsToASnapshotWhileOthersGetEveryChange) {
   f.tick(frame("c11"), nullptr, false);
   slow->drain();
   ASSERT_GE(slow->received.size(), 3u);
-  EXPECT_EQ(*slow->received[slow->received.size() - 2], "snap11");
-  EXPECT_EQ(*slow->received.back(), "c11");
+  EXPECT_EQ(slow->received[slow->received.size() - 2]->text(), "snap11");
+  EXPECT_EQ(slow->received.back()->text(), "c11");
   EXPECT_EQ(f.viewer_count(), 2u);
 }
 
@@ -138,7 +138,7 @@ TEST(RealtimeFanout, ResyncAllAndClosedViewers) {
   EXPECT_EQ(st.viewers, 1u);
   EXPECT_EQ(st.snapshots, 1u);
   a->drain();
-  EXPECT_EQ(*a->received.back(), "snap1");
+  EXPECT_EQ(a->received.back()->text(), "snap1");
   EXPECT_EQ(f.viewer_count(), 1u);
 }
 
