@@ -66,27 +66,30 @@ Result<SpawnSpec> jvm_spawn_spec(const Context& ctx, const JvmLaunch& l) {
   return s;
 }
 
-// A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, the form StorageTool generates.
-std::string new_cluster_id() {
-  unsigned char raw[16];
-  RAND_bytes(raw, sizeof raw);
-  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      out += b64[(acc >> (bits - 6)) & 63];
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out += b64[(acc << (6 - bits)) & 63];
-  return out;
-}
-
 }  // namespace
+
+std::string new_cluster_id() {
+  // As Kafka's own Uuid.randomUuid(): an id whose text starts with '-' would be read as an option by the
+  // storage tool's argument parser ("--cluster-id: expected one argument"), so draw again.
+  while (true) {
+    unsigned char raw[16];
+    RAND_bytes(raw, sizeof raw);
+    static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char c : raw) {
+      acc = (acc << 8) | c;
+      bits += 8;
+      while (bits >= 6) {
+        out += b64[(acc >> (bits - 6)) & 63];
+        bits -= 6;
+      }
+    }
+    if (bits > 0) out += b64[(acc << (6 - bits)) & 63];
+    if (out.front() != '-') return out;
+  }
+}
 
 // ---------------------------------------------------------------- Kafka broker
 

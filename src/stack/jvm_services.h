@@ -3,9 +3,15 @@
 // Debezium PostgreSQL plugin, and S3Proxy (filesystem-backed, AWS SigV4 enforced).
 #pragma once
 
+#include <string>
+
 #include "stack/component.h"
 
 namespace fp::stack {
+
+// A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, the form Kafka's StorageTool
+// generates, never starting with '-'.
+std::string new_cluster_id();
 
 class KafkaBroker : public Component {
  public:

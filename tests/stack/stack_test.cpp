@@ -4,15 +4,32 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "stack/component.h"
+#include "stack/jvm_services.h"
 #include "stack/ports.h"
 #include "stack/process.h"
 #include "stack/provision.h"
 
 namespace fp::stack {
 namespace {
+
+TEST(KafkaClusterId, NeverLooksLikeAnOptionAndHasKafkasForm) {
+  // One id in 64 would start with '-' if drawn once; 5 000 draws would meet ~78 of them.
+  std::set<std::string> seen;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string id = new_cluster_id();
+    ASSERT_EQ(id.size(), 22u) << id;
+    ASSERT_NE(id.front(), '-') << id;
+    ASSERT_EQ(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos)
+        << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 5000u);
+}
 
 class TempDir : public ::testing::Test {
  protected:
