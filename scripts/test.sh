@@ -26,11 +26,12 @@ tests/compose/check.sh
 # The integration tests need the stack; bring it up (idempotent) and stop it afterwards if we started it.
 started=0
 if ! $FLEETPIPE status >/dev/null 2>&1; then started=1; fi
+# Armed before `up`: an `up` that fails half way must not leave the parts it did start running.
+cleanup() { if ((started)); then step "stack down"; $FLEETPIPE down || true; fi; }
+trap cleanup EXIT
 step "stack up"
 # pgAdmin too: tests/browser/pgadmin.test.mjs logs into it. `down` stops it with the rest.
 $FLEETPIPE up --with-pgadmin
-cleanup() { if ((started)); then step "stack down"; $FLEETPIPE down || true; fi; }
-trap cleanup EXIT
 
 step "integration tests"
 ctest --preset integration --output-on-failure
