@@ -296,12 +296,20 @@ const std::string& SseFrameData::deflated() const {
     std::string out(deflateBound(&z, text_.size()) + 16, '\0');
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text_.data()));
     z.avail_in = static_cast<uInt>(text_.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    // A sync flush ends the piece on a byte boundary without a final block, so pieces concatenate.
-    const int rc = deflate(&z, Z_SYNC_FLUSH);
-    if (rc == Z_OK && z.avail_in == 0) {
-      out.resize(out.size() - z.avail_out);
+    size_t used = 0;
+    int rc = Z_OK;
+    // A sync flush ends the piece on a byte boundary without a final block, so pieces concatenate. zlib
+    // wants the call repeated while it fills the whole output buffer.
+    do {
+      if (used == out.size()) out.resize(out.size() * 2);
+      z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+      z.avail_out = static_cast<uInt>(out.size() - used);
+      rc = deflate(&z, Z_SYNC_FLUSH);
+      used = out.size() - z.avail_out;
+    } while (rc == Z_OK && z.avail_out == 0);
+    // Z_BUF_ERROR on a repeated call: the previous one had filled the buffer exactly and finished.
+    if ((rc == Z_OK || rc == Z_BUF_ERROR) && z.avail_in == 0) {
+      out.resize(used);
       deflated_ = std::move(out);
     } else {
       log::error("http", "sse: deflate failed ({})", rc);
