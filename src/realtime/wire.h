@@ -1,6 +1,6 @@
 // The dashboard's wire form: what /events and /api/state send. Tracks and appended points go out as columns
 // (one array per field, each key written once per document), because with hundreds of viewers the bytes per
-// point are what the fan-out costs: a point is ~80 bytes in columns against ~270 as an object with its
+// point are what the fan-out costs: a point is ~90 bytes in columns against ~270 as an object with its
 // vehicle and timestamps.
 //
 //   snapshot  {"low_fuel_percent":15,"vehicles":[VEHICLE,...]}
