@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -99,6 +100,40 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.error().message;
     ASSERT_NE(server_->port(), 0);
   }
+  // The streams a server's /events opened, in order, for tests that drive SSE from outside.
+  struct OpenedStreams {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::shared_ptr<SseStream>> list;
+    // The first n streams, once that many are open (fewer when `limit` passed first).
+    std::vector<std::shared_ptr<SseStream>> wait(size_t n, std::chrono::milliseconds limit = 5s) {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, limit, [&] { return list.size() >= n; });
+      return {list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min(n, list.size()))};
+    }
+  };
+  // Starts a server with just /events, which collects every stream it opens.
+  std::shared_ptr<OpenedStreams> start_sse_server(ServerOptions opts) {
+    opts.port = 0;
+    opts.metrics = &registry_;
+    auto opened = std::make_shared<OpenedStreams>();
+    server_ = std::make_unique<Server>(opts);
+    EXPECT_TRUE(server_
+                    ->get("/events",
+                          [opened](const Request&) {
+                            return Response::event_stream([opened](std::shared_ptr<SseStream> s) {
+                              {
+                                std::lock_guard lock(opened->mu);
+                                opened->list.push_back(std::move(s));
+                              }
+                              opened->cv.notify_all();
+                            });
+                          })
+                    .ok());
+    EXPECT_TRUE(server_->start().ok());
+    return opened;
+  }
+
   virtual void add_routes() {
     ASSERT_TRUE(server_
                     ->get("/api/vehicles/{id}/trips",
@@ -484,41 +519,21 @@ class GunzipStream {
 };
 
 TEST_F(HttpServerTest, SseStreamIsGzippedForClientsThatAcceptItWithSharedFramesCompressedOnce) {
-  ServerOptions opts;
-  opts.port = 0;
-  opts.metrics = &registry_;
-  auto streams = std::make_shared<std::vector<std::shared_ptr<SseStream>>>();
-  auto mu = std::make_shared<std::mutex>();
-  auto both = std::make_shared<std::promise<void>>();
-  server_ = std::make_unique<Server>(opts);
-  ASSERT_TRUE(server_
-                  ->get("/events",
-                        [streams, mu, both](const Request&) {
-                          return Response::event_stream([streams, mu, both](std::shared_ptr<SseStream> s) {
-                            std::lock_guard lock(*mu);
-                            streams->push_back(std::move(s));
-                            if (streams->size() == 2) both->set_value();
-                          });
-                        })
-                  .ok());
-  ASSERT_TRUE(server_->start().ok());
-
+  auto opened = start_sse_server({});
   RawClient zipped(server_->port()), plain(server_->port());
   ASSERT_TRUE(
       zipped.send_all("GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
   ASSERT_TRUE(plain.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
-  ASSERT_EQ(both->get_future().wait_for(5s), std::future_status::ready);
+  const auto streams = opened->wait(2);
+  ASSERT_EQ(streams.size(), 2u);
   // A shared frame big and repetitive enough to show the compression, and per-stream events around it.
   std::string big;
   for (int i = 0; i < 2000; ++i) big += "{\"lat\":[49.25,49.26],\"lon\":[-123.1,-123.2]}";
   const SseFrame shared = sse_frame("snapshot", big);
-  {
-    std::lock_guard lock(*mu);
-    for (const auto& s : *streams) {
-      EXPECT_TRUE(s->send("tick", "one"));
-      EXPECT_EQ(s->send_frame(shared), SseStream::SendResult::kQueued);
-      EXPECT_TRUE(s->send("tick", "three"));
-    }
+  for (const auto& s : streams) {
+    EXPECT_TRUE(s->send("tick", "one"));
+    EXPECT_EQ(s->send_frame(shared), SseStream::SendResult::kQueued);
+    EXPECT_TRUE(s->send("tick", "three"));
   }
   const std::string zipped_raw = zipped.read_until_close(1s), plain_raw = plain.read_until_close(1s);
   const size_t zipped_body = zipped_raw.find("\r\n\r\n"), plain_body = plain_raw.find("\r\n\r\n");
@@ -547,36 +562,13 @@ TEST_F(HttpServerTest, SseStreamIsGzippedForClientsThatAcceptItWithSharedFramesC
 TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   ServerOptions opts;
   opts.sse_max_queued_events = 8;
-  opts.port = 0;
-  opts.metrics = &registry_;
-  auto streams = std::make_shared<std::vector<std::shared_ptr<SseStream>>>();
-  auto mu = std::make_shared<std::mutex>();
-  server_ = std::make_unique<Server>(opts);
-  ASSERT_TRUE(server_
-                  ->get("/events",
-                        [streams, mu](const Request&) {
-                          return Response::event_stream([streams, mu](std::shared_ptr<SseStream> s) {
-                            std::lock_guard lock(*mu);
-                            streams->push_back(std::move(s));
-                          });
-                        })
-                  .ok());
-  ASSERT_TRUE(server_->start().ok());
+  auto opened = start_sse_server(opts);
 
   RawClient slow(server_->port());  // never reads
   ASSERT_TRUE(slow.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
   RawClient fast(server_->port());
   ASSERT_TRUE(fast.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::lock_guard lock(*mu);
-    if (streams->size() == 2) break;
-  }
-  std::vector<std::shared_ptr<SseStream>> s;
-  {
-    std::lock_guard lock(*mu);
-    s = *streams;
-  }
+  const auto s = opened->wait(2);
   ASSERT_EQ(s.size(), 2u);
   const std::string payload(64 * 1024, 'p');
   // 64 KiB events fill the slow client's socket buffers, then its queue; send() must never block.
@@ -594,13 +586,9 @@ TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   EXPECT_TRUE(s[1]->closed());
   RawClient reader(server_->port());
   ASSERT_TRUE(reader.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
-  std::shared_ptr<SseStream> third;
-  const auto deadline2 = std::chrono::steady_clock::now() + 5s;
-  while (!third && std::chrono::steady_clock::now() < deadline2) {
-    std::lock_guard lock(*mu);
-    if (streams->size() == 3) third = streams->back();
-  }
-  ASSERT_TRUE(third);
+  const auto all = opened->wait(3);
+  ASSERT_EQ(all.size(), 3u);
+  const auto third = all.back();
   EXPECT_TRUE(third->send("hello", "world"));
   const std::string got = reader.read_until("data: world\n\n", 5s);
   EXPECT_NE(got.find("Content-Type: text/event-stream"), std::string::npos) << got;
@@ -609,31 +597,13 @@ TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
 
 TEST_F(HttpServerTest, SharedFramesOverflowDiscardsTheBacklogAndKeepsTheStreamOpen) {
   ServerOptions opts;
-  opts.port = 0;
-  opts.metrics = &registry_;
   opts.sse_max_queued_bytes = 256 * 1024;
-  auto streams = std::make_shared<std::vector<std::shared_ptr<SseStream>>>();
-  auto mu = std::make_shared<std::mutex>();
-  server_ = std::make_unique<Server>(opts);
-  ASSERT_TRUE(server_
-                  ->get("/events",
-                        [streams, mu](const Request&) {
-                          return Response::event_stream([streams, mu](std::shared_ptr<SseStream> s) {
-                            std::lock_guard lock(*mu);
-                            streams->push_back(std::move(s));
-                          });
-                        })
-                  .ok());
-  ASSERT_TRUE(server_->start().ok());
+  auto opened = start_sse_server(opts);
   RawClient client(server_->port());  // does not read until told
   ASSERT_TRUE(client.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
-  std::shared_ptr<SseStream> stream;
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!stream && std::chrono::steady_clock::now() < deadline) {
-    std::lock_guard lock(*mu);
-    if (!streams->empty()) stream = streams->front();
-  }
-  ASSERT_TRUE(stream);
+  const auto first = opened->wait(1);
+  ASSERT_EQ(first.size(), 1u);
+  const auto stream = first.front();
   // One shared 64 KiB frame, queued again and again: the socket buffers fill, then the byte bound trips.
   const auto big = sse_frame("big", std::string(64 * 1024, 'p'));
   SseStream::SendResult r = SseStream::SendResult::kQueued;
