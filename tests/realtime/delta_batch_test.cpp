@@ -4,29 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "realtime/trip_event.h"
+
 namespace fp::realtime {
 namespace {
 
 using nlohmann::json;
 
+// The batch tests' events all lie on longitude -123.5.
 ChangeEvent trip(Op op, int64_t vehicle, int64_t seq, int64_t time_ms, double lat, double fuel = 50) {
-  ChangeEvent ev;
-  ev.table = Table::kTrips;
-  ev.op = op;
-  TripRow t;
-  t.row_id = seq;
-  t.vehicle_id = vehicle;
-  t.trip_id = 1;
-  t.measurement_sequence = seq;
-  t.measurement_time_ms = time_ms;
-  t.latitude = lat;
-  t.longitude = -123.5;
-  t.fuel_remaining_percent = fuel;
-  t.fuel_remaining_gallon = fuel / 5;
-  t.distance_traveled = static_cast<double>(seq);
-  t.color = "blue";
-  ev.trip = t;
-  return ev;
+  return trip_event(op, vehicle, seq, time_ms, lat, -123.5, fuel);
 }
 
 // Applies an event to the state and records it in the batch, as the service does.

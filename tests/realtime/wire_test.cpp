@@ -5,36 +5,18 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "realtime/trip_event.h"
+
 namespace fp::realtime {
 namespace {
 
 using nlohmann::json;
 
-ChangeEvent point(int64_t vehicle, int64_t seq, int64_t time_ms, double lat, double lon, double fuel) {
-  ChangeEvent ev;
-  ev.table = Table::kTrips;
-  ev.op = Op::kCreate;
-  TripRow t;
-  t.row_id = vehicle * 100 + seq;
-  t.vehicle_id = vehicle;
-  t.trip_id = 40 + vehicle;
-  t.measurement_sequence = seq;
-  t.measurement_time_ms = time_ms;
-  t.latitude = lat;
-  t.longitude = lon;
-  t.fuel_remaining_percent = fuel;
-  t.fuel_remaining_gallon = fuel / 4;
-  t.distance_traveled = 1.5 * static_cast<double>(seq);
-  t.color = "blue";
-  ev.trip = t;
-  return ev;
-}
-
 TEST(RealtimeWire, SnapshotHasEveryVehicleWithItsTrackAsColumns) {
   FleetState s;
-  s.apply(point(7, 1, 0, 49.25, -123.0, 80));
-  s.apply(point(7, 2, 3'600'000, 50.25, -123.0, 12.5));
-  s.apply(point(8, 1, 1000, 1.1e-6, 2.0, 50));
+  s.apply(trip_event(Op::kCreate, 7, 1, 0, 49.25, -123.0, 80));
+  s.apply(trip_event(Op::kCreate, 7, 2, 3'600'000, 50.25, -123.0, 12.5));
+  s.apply(trip_event(Op::kCreate, 8, 1, 1000, 1.1e-6, 2.0, 50));
   const auto j = json::parse(wire::snapshot(s));
   EXPECT_EQ(j["low_fuel_percent"], 15);
   ASSERT_EQ(j["vehicles"].size(), 2u);
@@ -46,9 +28,9 @@ TEST(RealtimeWire, SnapshotHasEveryVehicleWithItsTrackAsColumns) {
   EXPECT_EQ(t["lat"], (json{49.25, 50.25}));
   EXPECT_EQ(t["lon"], (json{-123.0, -123.0}));
   EXPECT_EQ(t["fuel"], (json{80, 12.5}));
-  EXPECT_EQ(t["gal"], (json{20, 3.125}));
-  EXPECT_EQ(t["dist"], (json{1.5, 3}));
-  EXPECT_EQ(t["trip"], (json{47, 47}));
+  EXPECT_EQ(t["gal"], (json{16, 2.5}));
+  EXPECT_EQ(t["dist"], (json{1, 2}));
+  EXPECT_EQ(t["trip"], (json{1, 1}));
   EXPECT_EQ(t["seq"], (json{1, 2}));
   ASSERT_EQ(t["speed"].size(), 2u);
   EXPECT_EQ(t["speed"][0], 0);
@@ -65,7 +47,7 @@ TEST(RealtimeWire, EmptyStateIsAnEmptyList) {
 
 TEST(RealtimeWire, NonFiniteNumbersBecomeNull) {
   FleetState s;
-  auto ev = point(7, 1, 1000, 49.0, -123.0, 50);
+  auto ev = trip_event(Op::kCreate, 7, 1, 1000, 49.0, -123.0, 50);
   ev.trip->fuel_remaining_gallon = std::numeric_limits<double>::quiet_NaN();
   ev.trip->distance_traveled = std::numeric_limits<double>::infinity();
   s.apply(ev);
@@ -76,7 +58,7 @@ TEST(RealtimeWire, NonFiniteNumbersBecomeNull) {
 
 TEST(RealtimeWire, ColourIsEscapedAndInvalidUtf8Replaced) {
   FleetState s;
-  auto ev = point(7, 1, 1000, 49.0, -123.0, 50);
+  auto ev = trip_event(Op::kCreate, 7, 1, 1000, 49.0, -123.0, 50);
   ev.trip->color = "we\"ird\\\n\xff";
   s.apply(ev);
   const auto j = json::parse(wire::snapshot(s));
