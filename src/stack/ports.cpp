@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "stack/process.h"
+
 namespace fp::stack {
 
 bool tcp_accepts(const std::string& host, int port, std::chrono::milliseconds timeout) {
@@ -81,8 +83,7 @@ std::optional<PortOwner> find_listener(int port) {
       if (!inodes.count(target.substr(8, target.size() - 9))) continue;
       PortOwner owner;
       owner.pid = std::stoi(name);
-      std::ifstream cmd(proc.path() / "cmdline");
-      std::string raw((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+      std::string raw = read_proc_file((proc.path() / "cmdline").string()).value_or("");
       for (auto& c : raw)
         if (c == '\0') c = ' ';
       if (raw.size() > 120) raw = raw.substr(0, 117) + "...";

@@ -185,13 +185,32 @@ Result<int> run_to_completion(const SpawnSpec& spec, std::chrono::seconds timeou
   }
 }
 
+std::optional<std::string> read_proc_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      ::close(fd);
+      if (n < 0) return std::nullopt;
+      return out;
+    }
+  }
+}
+
 std::optional<unsigned long long> process_start_ticks(pid_t pid) {
   // Reap our own zombie children first so they don't count as running.
   int status;
   waitpid(pid, &status, WNOHANG);
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  if (!in) return std::nullopt;
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto read = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!read) return std::nullopt;
+  const std::string& content = *read;
   // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
   const auto close = content.rfind(')');
   if (close == std::string::npos) return std::nullopt;
@@ -218,12 +237,15 @@ long long tree_rss_bytes(pid_t root) {
   std::map<pid_t, pid_t> parent;
   std::map<pid_t, long long> rss;
   const long page = sysconf(_SC_PAGESIZE);
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+  std::error_code ec;  // processes come and go while /proc is listed: skip what vanished, never throw
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
     const auto name = entry.path().filename().string();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
     const pid_t pid = std::stoi(name);
-    std::ifstream stat(entry.path() / "stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto stat = read_proc_file((entry.path() / "stat").string());
+    if (!stat) continue;
+    const std::string& content = *stat;
     const auto close = content.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(content.substr(close + 2));

@@ -37,6 +37,10 @@ Result<ProcessId> spawn(const SpawnSpec& spec);
 Result<int> run_to_completion(const SpawnSpec& spec, std::chrono::seconds timeout);
 
 // The process's start time in clock ticks since boot, or nullopt when no such process exists.
+// The contents of a /proc file, or nullopt when it cannot be read. Never throws: a process can exit between
+// open() and read(), which fails with ESRCH (and made std::istreambuf_iterator throw out of the reader).
+std::optional<std::string> read_proc_file(const std::string& path);
+
 std::optional<unsigned long long> process_start_ticks(pid_t pid);
 bool is_running(const ProcessId& id);
 // Resident set size in bytes of the process and all its descendants (JVMs fork nothing, postgres does).

@@ -16,6 +16,14 @@
 namespace fp::stack {
 namespace {
 
+TEST(ReadProcFile, ReadsOrSaysNoWithoutThrowing) {
+  const auto self = read_proc_file("/proc/self/stat");
+  ASSERT_TRUE(self);
+  EXPECT_NE(self->find(')'), std::string::npos);
+  EXPECT_FALSE(read_proc_file("/proc/999999999/stat"));  // no such process
+  EXPECT_FALSE(read_proc_file("/proc/self/mem"));        // opens, but read() fails
+}
+
 TEST(KafkaClusterId, NeverLooksLikeAnOptionAndHasKafkasForm) {
   // One id in 64 would start with '-' if drawn once; 5 000 draws would meet ~78 of them.
   std::set<std::string> seen;
