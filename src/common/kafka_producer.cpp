@@ -226,12 +226,16 @@ Status Producer::flush(Millis timeout) {
   if (!handle_) return make_error("flush: producer is closed");
   auto err = handle_->flush(static_cast<int>(timeout.count()));
   FP_CHECK(check_fatal(), "flush");
-  int remaining = handle_->outq_len();
-  uint64_t failed = failed_.load();
+  // Count undelivered messages from our own ledger: outq_len() also counts queued events (an error event
+  // for a down broker, say), and flush() times out on those too, though no message is at stake.
+  ProducerStats now = stats();
+  int remaining = now.outstanding;
+  if (remaining == 0 && err != RdKafka::ERR_NO_ERROR) handle_->poll(0);  // serve the leftover events
+  uint64_t failed = now.failed;
   uint64_t new_failures = failed - failed_at_last_flush_;
   failed_at_last_flush_ = failed;
-  std::optional<Error> last = stats().last_error;
-  if (remaining > 0 || err != RdKafka::ERR_NO_ERROR) {
+  std::optional<Error> last = now.last_error;
+  if (remaining > 0) {
     std::string why;
     if (auto broker = callbacks_->last_broker_error())
       why = fmt::format("; last broker error: {}", broker->message);
