@@ -1,6 +1,9 @@
 #include "generator/pacing.h"
 
 #include <algorithm>
+#include <thread>
+
+#include "common/shutdown.h"
 
 namespace fp::gen {
 
@@ -21,6 +24,19 @@ std::optional<std::chrono::nanoseconds> Pacer::due(uint64_t index, int64_t ts) {
     }
   }
   return std::nullopt;
+}
+
+bool wait_until(Pacer::Clock::time_point target) {
+  using std::chrono::milliseconds;
+  while (Pacer::Clock::now() < target) {
+    if (shutdown::requested()) return false;
+    const auto left = std::chrono::duration_cast<milliseconds>(target - Pacer::Clock::now());
+    if (left > milliseconds(2))
+      shutdown::wait_for(left - milliseconds(2));
+    else
+      std::this_thread::sleep_until(target);
+  }
+  return !shutdown::requested();
 }
 
 }  // namespace fp::gen

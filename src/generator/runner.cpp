@@ -277,15 +277,8 @@ int run_generate(const GenerateOptions& o, const Config& config) {
             stopped = true;
             break;
           }
-          while (Pacer::Clock::now() < target && !shutdown::requested()) {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(target - Pacer::Clock::now());
-            if (left.count() > 1)
-              shutdown::wait_for(left - std::chrono::milliseconds(1));
-            else
-              std::this_thread::yield();
-          }
-          if (shutdown::requested()) break;  // this row is not in the checkpoint: a resume reads it again
+          if (!wait_until(target))
+            break;  // shutdown: this row is not in the checkpoint, a resume reads it again
         }
       }
       if (seen.insert(m.vehicle_id).second) {

@@ -1,10 +1,16 @@
 #include "generator/pacing.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
+
+#include <thread>
+
+#include "common/shutdown.h"
 
 namespace fp::gen {
 namespace {
 
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
@@ -36,6 +42,43 @@ TEST(Pacing, SpeedupFollowsTimestamps) {
   EXPECT_EQ(*p.due(2, 1060), seconds(1));  // same timestamp, same moment
   EXPECT_EQ(*p.due(3, 1030), seconds(1));  // backwards: at once, never before the previous row
   EXPECT_EQ(*p.due(4, 1000 + 3600), seconds(60));
+}
+
+nanoseconds thread_cpu() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return seconds(t.tv_sec) + nanoseconds(t.tv_nsec);
+}
+
+TEST(Pacing, ShortWaitsSleepInsteadOfSpinning) {
+  // 400 rows at 2 000 rows/s, every wait under a millisecond: no row goes before its time, and waiting
+  // costs the thread a small part of the wall time (a yield loop here cost all of it).
+  Pacer p(Pacing{.mode = Pacing::Mode::kRate, .rate = 2000});
+  const auto start = Pacer::Clock::now();
+  const auto cpu_start = thread_cpu();
+  for (uint64_t i = 0; i < 400; ++i) {
+    const auto target = start + *p.due(i, 0);
+    ASSERT_TRUE(wait_until(target));
+    ASSERT_GE(Pacer::Clock::now(), target) << "row " << i;
+  }
+  const auto wall = Pacer::Clock::now() - start;
+  const auto cpu = thread_cpu() - cpu_start;
+  EXPECT_GE(wall, microseconds(199500));
+  EXPECT_LT(cpu, wall / 4) << "CPU " << cpu.count() << " ns over " << nanoseconds(wall).count()
+                           << " ns of wall";
+}
+
+TEST(Pacing, AShutdownEndsALongWait) {
+  shutdown::reset_for_tests();
+  std::thread stopper([] {
+    std::this_thread::sleep_for(milliseconds(50));
+    shutdown::request();
+  });
+  const auto start = Pacer::Clock::now();
+  EXPECT_FALSE(wait_until(start + seconds(30)));
+  EXPECT_LT(Pacer::Clock::now() - start, seconds(5));
+  stopper.join();
+  shutdown::reset_for_tests();
 }
 
 }  // namespace
