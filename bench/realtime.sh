@@ -8,6 +8,8 @@
 #   cannot go below), service (handed to the sockets - record time) and delivery (arrival - handed over).
 # Usage: bench/realtime.sh  (needs the running stack; env as for fleetpipe; RATE=2000 SECONDS_RUN=60
 #   VIEWERS=1 MANY_VIEWERS=500 MANY_RATE=$RATE REALTIME_PORT=18099; BUILD=dir of the fleetpipe serving;
+#   BROWSER_PAGES=1: a round between the two where the dashboard page itself, in headless Chromium
+#   (bench/realtime_browser.mjs), records commit -> event in its handler; 0 skips it;
 #   GZIP=1: the viewers ask for gzip streams as browsers do and inflate them; off by default, because one
 #   client process inflating 500 streams on the same 2 cores as the server measures itself more than the server)
 set -euo pipefail
@@ -51,12 +53,28 @@ round() {  # rate viewers label first-vehicle (each round its own vehicles: same
        "service CPU $(echo "scale=1; $cpu * 100 / $(getconf CLK_TCK) / $secs" | bc)% of one core:"
   echo "  $(cat /tmp/fleetpipe-realtime-viewers.json)"
 }
+browser_round() {  # rate pages first-vehicle: the same load, seen by the dashboard page in headless Chromium
+  local rate=$1 pages=$2 first=$3 count=$(( $1 * SECS )) out=/tmp/fleetpipe-realtime-browser.out
+  caught_up
+  : >"$out"
+  node bench/realtime_browser.mjs "$base" $(( SECS + 5 )) "$pages" >"$out" 2>&1 &
+  local bpid=$!
+  for _ in $(seq 1 600); do grep -q '^ready$' "$out" && break; kill -0 $bpid 2>/dev/null || break; sleep 0.1; done
+  grep -q '^ready$' "$out" || { echo "browser round: the page did not come up:"; cat "$out"; return 1; }
+  FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 50 --first-vehicle-id "$first" \
+    --seed $RANDOM --start-time now --rate "$rate" --count "$count" --sink postgres \
+    --batch-size $(( rate / 100 > 0 ? rate / 100 : 1 )) --run-id "bench-realtime-$$-browser" >/dev/null 2>&1
+  wait $bpid || true
+  echo "browser: $count rows at $rate/s, $pages page(s) of the dashboard in headless Chromium:"
+  echo "  $(grep -v '^ready$' "$out")"
+}
 # Warm-up: a few rows (with their vehicles and drivers), so the first measured round does not pay for the
 # service's first events (connections, allocations).
 FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 5 --first-vehicle-id $(( FIRST_VEHICLE + 1900 )) \
   --seed 1 --start-time now --rate 200 --count 400 --sink postgres --batch-size 2 --run-id "bench-realtime-$$-warmup" >/dev/null 2>&1
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n "${SKIP_SUSTAINED:-}" ]] || round "$RATE" "$VIEWERS" "one-viewer" $FIRST_VEHICLE
+[[ "${BROWSER_PAGES:-1}" == 0 ]] || browser_round "$RATE" "${BROWSER_PAGES:-1}" $(( FIRST_VEHICLE + 500 ))
 round "$MANY_RATE" "$MANY_VIEWERS" "many-viewers" $(( FIRST_VEHICLE + 1000 ))
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "realtime RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2" "$3}' /proc/$pid/status)"

@@ -1,0 +1,65 @@
+// Commit -> event in a real browser: opens the realtime dashboard in PAGES tabs of Debian's headless
+// Chromium (playwright-core), waits until each tab is live, prints "ready", then after SECONDS reads the
+// delays the page itself recorded (window.__realtime.latencies: arrival in the page's event handler −
+// the Postgres commit time that Debezium put in the change) and prints one JSON line with their
+// percentiles, the page's own CPU-bound work (draws) included.
+// Usage: node bench/realtime_browser.mjs BASE_URL SECONDS [PAGES]   (bench/realtime.sh runs it)
+import { launchChromium } from '../tests/browser/support.mjs';
+
+const [base, secondsArg, pagesArg] = process.argv.slice(2);
+if (!base || !secondsArg) {
+  console.error('usage: node bench/realtime_browser.mjs BASE_URL SECONDS [PAGES]');
+  process.exit(2);
+}
+const seconds = Number(secondsArg);
+const pageCount = Number(pagesArg || 1);
+
+const browser = await launchChromium();
+try {
+  const pages = [];
+  for (let i = 0; i < pageCount; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live', null,
+      { timeout: 30000 });
+    pages.push(page);
+  }
+  // Only what arrives from here on counts: the load starts after "ready".
+  await Promise.all(pages.map((p) => p.evaluate(() => { window.__realtime.latencies = []; })));
+  const started = Date.now();
+  console.log('ready');
+  // Collected every few seconds, because the page keeps only its latest 100 000 delays.
+  const all = [];
+  const collect = async () => {
+    for (const p of pages) {
+      all.push(...await p.evaluate(() => window.__realtime.latencies.splice(0)));
+    }
+  };
+  while (Date.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, Math.min(5000, seconds * 1000 - (Date.now() - started))));
+    await collect();
+  }
+  let events = 0;
+  let draws = 0;
+  let drawMsTotal = 0;
+  let drawMsMax = 0;
+  for (const p of pages) {
+    const s = await p.evaluate(() => {
+      const r = window.__realtime;
+      return { events: r.events, draws: r.draws, drawMsTotal: r.drawMsTotal, drawMsMax: r.drawMsMax };
+    });
+    events += s.events;
+    draws += s.draws;
+    drawMsTotal += s.drawMsTotal;
+    drawMsMax = Math.max(drawMsMax, s.drawMsMax);
+  }
+  all.sort((a, b) => a - b);
+  const pct = (q) => (all.length ? all[Math.min(all.length - 1, Math.floor(q * all.length))] : null);
+  console.log(JSON.stringify({
+    pages: pageCount, seconds: (Date.now() - started) / 1000, samples: all.length, events,
+    p50_ms: pct(0.5), p90_ms: pct(0.9), p99_ms: pct(0.99), max_ms: all.length ? all[all.length - 1] : null,
+    draws, draw_ms_mean: draws ? Math.round(drawMsTotal / draws) : null, draw_ms_max: Math.round(drawMsMax),
+  }));
+} finally {
+  await browser.close();
+}
