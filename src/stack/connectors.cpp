@@ -112,8 +112,10 @@ Status apply_connectors(Context& ctx) {
            "connector secrets");
   const auto values = connector_placeholders(ctx);
   std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".json") files.push_back(it->path());
+  if (ec) return make_error("connector definitions in {}: {}", dir.string(), ec.message());
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     std::ifstream in(file);

@@ -71,14 +71,20 @@ std::set<std::string> listening_inodes(int port) {
 std::optional<PortOwner> find_listener(int port) {
   const auto inodes = listening_inodes(port);
   if (inodes.empty()) return std::nullopt;
+  // Processes and their descriptors come and go while /proc is listed: iterate with error codes (a
+  // range-for's increment throws) and skip what vanished.
+  namespace fs = std::filesystem;
   std::error_code ec;
-  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto& proc = *it;
     const auto name = proc.path().filename().string();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
     std::error_code fd_ec;
-    for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+    for (fs::directory_iterator fit(proc.path() / "fd", fd_ec), fend; !fd_ec && fit != fend;
+         fit.increment(fd_ec)) {
+      const auto& fd = *fit;
       std::error_code link_ec;
-      const auto target = std::filesystem::read_symlink(fd.path(), link_ec).string();
+      const auto target = fs::read_symlink(fd.path(), link_ec).string();
       if (link_ec || target.rfind("socket:[", 0) != 0) continue;
       if (!inodes.count(target.substr(8, target.size() - 9))) continue;
       PortOwner owner;
