@@ -1,6 +1,6 @@
 // Browser test of `fleetpipe realtime` in headless Chromium (playwright-core, Debian's /usr/bin/chromium):
 // a trip submitted through the web app's form travels webapp -> Postgres -> Debezium -> Kafka -> realtime
-// -> SSE, and the vehicle moves on the dashboard within 2 s. Needs the running stack (configuration from the
+// -> SSE, and the vehicle moves on the dashboard within 2 s; a stream of changes is drawn on a budget. Needs the running stack (configuration from the
 // environment); starts build/fleetpipe webapp and realtime on free ports. Screenshots go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,5 +104,47 @@ test('a trip submitted through the web form moves the vehicle on the dashboard w
   assert.deepEqual(failed, [], 'every resource of the page loads');
   assert.deepEqual(errors, []);
   await form.close();
+  await dash.close();
+});
+
+test('a stream of changes is applied as it comes but drawn at most four times a second', async () => {
+  const dash = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  dash.on('pageerror', (e) => errors.push(String(e)));
+  await dash.goto(`${realtime.base}/`);
+  await dash.waitForSelector('#status.online', { timeout: 5000 });
+  const row = dash.locator(`tr[data-vehicle="${vehicle}"]`);
+  await row.waitFor({ timeout: 60000 }); // the previous test's points, from the rebuilt state
+  const before = await dash.evaluate(() => ({ events: window.__realtime.events, draws: window.__realtime.draws }));
+  const started = Date.now();
+  // 40 commits 50 ms apart: each is its own change event, one per 50 ms tick.
+  psql(`DO $$ BEGIN
+          FOR i IN 3..42 LOOP
+            INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude,
+                               fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color)
+            VALUES (${vehicle}, 2, i, TIMESTAMP '2024-04-17 09:00:00' + i * INTERVAL '1 minute', 49 + i * 0.01,
+                    -123, 30, i, 80, 24, 'crimson');
+            COMMIT;
+            PERFORM pg_sleep(0.05);
+          END LOOP;
+        END $$;`);
+  await dash.waitForFunction((v) => {
+    const cell = document.querySelector(`tr[data-vehicle="${v}"] td[data-field="seq"]`);
+    return cell && cell.textContent === '42';
+  }, vehicle, { timeout: 10000 });
+  await dash.waitForTimeout(300); // a draw still pending is counted too
+  const elapsed = Date.now() - started;
+  const after = await dash.evaluate(() => ({ events: window.__realtime.events, draws: window.__realtime.draws }));
+  const events = after.events - before.events;
+  const draws = after.draws - before.draws;
+  console.log(`${events} changes in ${elapsed} ms, ${draws} draws`);
+  assert.equal(events, 40, 'every point reached the page');
+  assert.ok(draws >= 2, `the page kept drawing (${draws} draws)`);
+  assert.ok(draws <= Math.ceil(elapsed / 250) + 1, `${draws} draws in ${elapsed} ms: more than one per 250 ms`);
+  // The track was broken between the two trips: the map and both charts show trip 2 apart from trip 1.
+  const gaps = await dash.evaluate(() => ['map', 'fuel-chart', 'distance-chart'].map((id) =>
+    document.getElementById(id).data.some((t) => (t.x || t.lon || []).includes(null))));
+  assert.deepEqual(gaps, [true, true, true]);
+  assert.deepEqual(errors, []);
   await dash.close();
 });
