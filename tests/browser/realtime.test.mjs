@@ -1,7 +1,8 @@
 // Browser test of `fleetpipe realtime` in headless Chromium (playwright-core, Debian's /usr/bin/chromium):
 // a trip submitted through the web app's form travels webapp -> Postgres -> Debezium -> Kafka -> realtime
-// -> SSE, and the vehicle moves on the dashboard within 2 s; a stream of changes is drawn on a budget. Needs the running stack (configuration from the
-// environment); starts build/fleetpipe webapp and realtime on free ports. Screenshots go to build/screenshots/.
+// -> SSE, and the vehicle moves on the dashboard within 2 s; a stream of changes is applied at once but drawn
+// on a budget. Needs the running stack (configuration from the environment); starts build/fleetpipe webapp
+// and realtime on free ports. Screenshots go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
