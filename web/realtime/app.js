@@ -100,17 +100,20 @@ function scheduleDraw() {
   setTimeout(() => requestAnimationFrame(() => {
     const start = performance.now();
     dirty = false;
-    draw();
-    requestAnimationFrame(() => {
-      lastDrawEnd = performance.now();
-      lastDrawMs = lastDrawEnd - start;
-      const stats = window.__realtime;
-      stats.draws += 1;
-      stats.drawMsTotal += lastDrawMs;
-      stats.drawMsMax = Math.max(stats.drawMsMax, lastDrawMs);
-      drawScheduled = false;
-      if (dirty) scheduleDraw();
-    });
+    try {
+      draw();
+    } finally { // a draw that throws is reported on the console, and the page goes on drawing
+      requestAnimationFrame(() => {
+        lastDrawEnd = performance.now();
+        lastDrawMs = lastDrawEnd - start;
+        const stats = window.__realtime;
+        stats.draws += 1;
+        stats.drawMsTotal += lastDrawMs;
+        stats.drawMsMax = Math.max(stats.drawMsMax, lastDrawMs);
+        drawScheduled = false;
+        if (dirty) scheduleDraw();
+      });
+    }
   }), wait);
 }
 
