@@ -10,6 +10,8 @@
 #   VIEWERS=1 MANY_VIEWERS=500 MANY_RATE=$RATE REALTIME_PORT=18099; BUILD=dir of the fleetpipe serving;
 #   BROWSER_PAGES=1: a round between the two where the dashboard page itself, in headless Chromium
 #   (bench/realtime_browser.mjs), records commit -> event in its handler; 0 skips it;
+#   SKIP_SUSTAINED=1 skips the 1-viewer round, MANY_VIEWERS=0 the many-viewer round;
+#   STATE_VEHICLES=N: N more vehicles with 200 points each in the database before the rounds;
 #   GZIP=1: the viewers ask for gzip streams as browsers do and inflate them; off by default, because one
 #   client process inflating 500 streams on the same 2 cores as the server measures itself more than the server)
 set -euo pipefail
@@ -72,10 +74,17 @@ browser_round() {  # rate pages first-vehicle: the same load, seen by the dashbo
 # service's first events (connections, allocations).
 FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 5 --first-vehicle-id $(( FIRST_VEHICLE + 1900 )) \
   --seed 1 --start-time now --rate 200 --count 400 --sink postgres --batch-size 2 --run-id "bench-realtime-$$-warmup" >/dev/null 2>&1
+# A larger state: STATE_VEHICLES vehicles with a full track each (200 points), in place before the rounds,
+# so every snapshot and every draw of the page carries them.
+if [[ "${STATE_VEHICLES:-0}" -gt 0 ]]; then
+  FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles "$STATE_VEHICLES" \
+    --first-vehicle-id $(( FIRST_VEHICLE + 2000 )) --seed 2 --start-time now --bulk \
+    --count $(( STATE_VEHICLES * 200 )) --sink postgres --run-id "bench-realtime-$$-state" >/dev/null 2>&1
+fi
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n "${SKIP_SUSTAINED:-}" ]] || round "$RATE" "$VIEWERS" "one-viewer" $FIRST_VEHICLE
 [[ "${BROWSER_PAGES:-1}" == 0 ]] || browser_round "$RATE" "${BROWSER_PAGES:-1}" $(( FIRST_VEHICLE + 500 ))
-round "$MANY_RATE" "$MANY_VIEWERS" "many-viewers" $(( FIRST_VEHICLE + 1000 ))
+[[ "$MANY_VIEWERS" == 0 ]] || round "$MANY_RATE" "$MANY_VIEWERS" "many-viewers" $(( FIRST_VEHICLE + 1000 ))
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "realtime RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2" "$3}' /proc/$pid/status)"
 curl -fs "$base/metrics" | grep -E '^fp_realtime_(events_per_second|consumer_lag|viewers|malformed|viewer_resyncs|batches)' || true
@@ -83,4 +92,4 @@ curl -fs "$base/metrics" | grep -E '^fp_realtime_(events_per_second|consumer_lag
 STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 PGPASSWORD="${POSTGRES_PASSWORD:-$(grep '^POSTGRES_PASSWORD=' "$STATE/credentials.env" | cut -d= -f2-)}" \
   psql -h "${POSTGRES_HOST:-localhost}" -p "${POSTGRES_PORT:-5433}" -U "${POSTGRES_USER:-fleetpipe}" \
-  -d "${POSTGRES_DB:-webapp}" -qAt -c "DELETE FROM trips WHERE vehicle_id >= $FIRST_VEHICLE AND vehicle_id < $FIRST_VEHICLE + 2000" >/dev/null
+  -d "${POSTGRES_DB:-webapp}" -qAt -c "DELETE FROM trips WHERE vehicle_id >= $FIRST_VEHICLE AND vehicle_id < $FIRST_VEHICLE + 3000" >/dev/null

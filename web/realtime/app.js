@@ -86,8 +86,8 @@ function onChanges(data) {
 // A draw (map, two charts, table) costs the main thread tens to hundreds of milliseconds, and events wait
 // behind it. Draws are therefore spaced so they take at most about a third of the main thread, and come at
 // most four times a second: at 2 000 points/s, drawing on every animation frame kept the page so busy that
-// events reached it seconds late. A draw's cost is measured up to the next frame, so it includes the
-// style, layout and paint that follow the script.
+// events reached it seconds late. A draw's cost is measured from its first step up to the frame after its
+// last, so it includes the style, layout and paint that follow the script.
 const MIN_DRAW_GAP_MS = 250;
 let drawScheduled = false;
 let dirty = false; // something changed since the last draw began
@@ -97,23 +97,29 @@ function scheduleDraw() {
   drawScheduled = true;
   const gap = Math.max(MIN_DRAW_GAP_MS, 2 * lastDrawMs);
   const wait = Math.max(0, lastDrawEnd + gap - performance.now());
+  const finished = (start) => {
+    lastDrawEnd = performance.now();
+    lastDrawMs = lastDrawEnd - start;
+    const stats = window.__realtime;
+    stats.draws += 1;
+    stats.drawMsTotal += lastDrawMs;
+    stats.drawMsMax = Math.max(stats.drawMsMax, lastDrawMs);
+    drawScheduled = false;
+    if (dirty) scheduleDraw();
+  };
   setTimeout(() => requestAnimationFrame(() => {
     const start = performance.now();
     dirty = false;
-    try {
-      draw();
-    } finally { // a draw that throws is reported on the console, and the page goes on drawing
-      requestAnimationFrame(() => {
-        lastDrawEnd = performance.now();
-        lastDrawMs = lastDrawEnd - start;
-        const stats = window.__realtime;
-        stats.draws += 1;
-        stats.drawMsTotal += lastDrawMs;
-        stats.drawMsMax = Math.max(stats.drawMsMax, lastDrawMs);
-        drawScheduled = false;
-        if (dirty) scheduleDraw();
-      });
-    }
+    const steps = drawSteps();
+    const run = (i) => {
+      try {
+        steps[i]();
+      } finally { // a step that throws is reported on the console, and the page goes on drawing
+        if (i + 1 < steps.length) setTimeout(() => run(i + 1), 0);
+        else requestAnimationFrame(() => finished(start));
+      }
+    };
+    run(0);
   }), wait);
 }
 
@@ -140,45 +146,78 @@ function updateSelector() {
   selected = sel.value;
 }
 
+const FIELDS = ['vehicle', 'trip', 'seq', 'time', 'lat', 'lon', 'speed', 'fuel', 'gal', 'dist', 'alert'];
+const tableRows = new Map(); // vehicle id -> its <tr>, kept between draws
+
+function tableRow(v) {
+  let tr = tableRows.get(v.id);
+  if (!tr) {
+    tr = document.createElement('tr');
+    tr.dataset.vehicle = v.id;
+    for (const f of FIELDS) {
+      const td = document.createElement('td');
+      td.dataset.field = f;
+      if (f === 'vehicle') {
+        const sw = document.createElement('span');
+        sw.className = 'swatch';
+        td.append(sw, document.createTextNode(''));
+      }
+      tr.append(td);
+    }
+    tableRows.set(v.id, tr);
+  }
+  return tr;
+}
+
+// Rows are kept and only their changed cells rewritten: rebuilding hundreds of rows on every draw cost more
+// than the table shows.
 function drawTable(list) {
   const rows = list.filter((v) => v.track.length).map((v) => {
     const p = v.track[v.track.length - 1];
-    const tr = document.createElement('tr');
-    tr.dataset.vehicle = v.id;
-    if (p.fuel < lowFuel) tr.className = 'low-fuel';
-    const cells = [String(v.id), String(p.trip), String(p.seq), utc(p.t), fmt(p.lat, 5), fmt(p.lon, 5),
-      fmt(p.speed, 1), fmt(p.fuel, 1), fmt(p.gal, 2), fmt(p.dist, 2), p.fuel < lowFuel ? 'LOW FUEL' : ''];
-    cells.forEach((text, i) => {
-      const td = document.createElement('td');
-      if (i === 0) {
-        const sw = document.createElement('span');
-        sw.className = 'swatch';
-        sw.style.background = v.color;
-        td.append(sw);
-      }
-      if (i === 10 && text) td.className = 'alert';
-      td.dataset.field = ['vehicle', 'trip', 'seq', 'time', 'lat', 'lon', 'speed', 'fuel', 'gal', 'dist', 'alert'][i];
-      td.append(text);
-      tr.append(td);
-    });
+    const low = p.fuel < lowFuel;
+    const tr = tableRow(v);
+    tr.className = low ? 'low-fuel' : '';
+    const texts = [String(v.id), String(p.trip), String(p.seq), utc(p.t), fmt(p.lat, 5), fmt(p.lon, 5),
+      fmt(p.speed, 1), fmt(p.fuel, 1), fmt(p.gal, 2), fmt(p.dist, 2), low ? 'LOW FUEL' : ''];
+    const cells = tr.children;
+    if (tr.dataset.color !== v.color) {
+      cells[0].firstChild.style.background = v.color;
+      tr.dataset.color = v.color;
+    }
+    const idText = cells[0].lastChild;
+    if (idText.data !== texts[0]) idText.data = texts[0];
+    for (let i = 1; i < texts.length; i++) {
+      if (cells[i].textContent !== texts[i]) cells[i].textContent = texts[i];
+    }
+    cells[10].className = low ? 'alert' : '';
     return tr;
   });
-  document.querySelector('#vehicles tbody').replaceChildren(...rows);
+  for (const id of tableRows.keys()) if (!vehicles.has(id)) tableRows.delete(id);
+  const body = document.querySelector('#vehicles tbody');
+  const same = body.children.length === rows.length && rows.every((tr, i) => body.children[i] === tr);
+  if (!same) body.replaceChildren(...rows);
 }
 
-// Groups vehicles' tracks by colour as x(p), y(p) and the vehicle's id per point. A null between two
-// vehicles, and between two trips of one vehicle, breaks the line there.
-function byColor(list, x, y) {
+// A plot draws at most this many points: beyond it every track is thinned evenly (its newest point always
+// kept), so a fleet of hundreds of vehicles costs a draw about what 100 vehicles do.
+const POINT_BUDGET = 20000;
+
+// Groups vehicles' tracks by colour as x(p), y(p) and the vehicle's id per point, keeping every `stride`-th
+// point. A null between two vehicles, and between two trips of one vehicle, breaks the line there.
+function byColor(list, x, y, stride) {
   const groups = new Map();
   const gap = (g) => { g.xs.push(null); g.ys.push(null); g.ids.push(null); };
   for (const v of list) {
-    if (!v.track.length) continue;
+    const n = v.track.length;
+    if (!n) continue;
     let g = groups.get(v.color);
     if (!g) groups.set(v.color, (g = { color: v.color, xs: [], ys: [], ids: [] }));
     else gap(g);
-    let trip = v.track[0].trip;
-    for (const p of v.track) {
-      if (p.trip !== trip) { gap(g); trip = p.trip; }
+    let trip = null;
+    for (let i = (n - 1) % stride; i < n; i += stride) {
+      const p = v.track[i];
+      if (trip !== null && p.trip !== trip) gap(g);
+      trip = p.trip;
       g.xs.push(x(p)); g.ys.push(y(p)); g.ids.push(v.id);
     }
   }
@@ -187,17 +226,34 @@ function byColor(list, x, y) {
 
 const plotConfig = { responsive: true, displaylogo: false, topojsonURL: '/vendor/topojson/' };
 
-function draw() {
+// A draw in four steps (summary and table, map, fuel chart, distance chart), each one a task of its own,
+// so the events that arrive meanwhile are handled between them rather than after all four.
+function drawSteps() {
   updateSelector();
   const list = shown();
-  const alerts = list.filter((v) => v.track.length && v.track[v.track.length - 1].fuel < lowFuel).length;
-  $('summary').textContent = `${vehicles.size} vehicles · ${alerts} low-fuel alerts · ${window.__realtime.events} events`;
-  drawTable(list);
-  if (typeof Plotly === 'undefined') return;
+  const points = list.reduce((sum, v) => sum + v.track.length, 0);
+  const stride = Math.max(1, Math.ceil(points / POINT_BUDGET));
+  const steps = [() => {
+    const alerts = list.filter((v) => v.track.length && v.track[v.track.length - 1].fuel < lowFuel).length;
+    $('summary').textContent = `${vehicles.size} vehicles · ${alerts} low-fuel alerts · ${window.__realtime.events} events`;
+    drawTable(list);
+  }];
+  if (typeof Plotly === 'undefined') return steps;
+  steps.push(() => drawMap(list, stride));
+  steps.push(() => drawSeries(list, stride, 'fuel', 'Fuel level', '%', '%'));
+  steps.push(() => drawSeries(list, stride, 'dist', 'Distance traveled', 'miles', 'mi'));
+  return steps;
+}
+
+function draw() {
+  for (const step of drawSteps()) step();
+}
+
+function drawMap(list, stride) {
   // One line trace per colour (vehicles separated by gaps) and one marker trace for every vehicle's head:
   // Plotly's cost grows with the number of traces (a trace per vehicle made the map's script 1.7 × slower
   // for 50 vehicles).
-  const tracks = byColor(list, (p) => p.lon, (p) => p.lat).map((g) => ({
+  const tracks = byColor(list, (p) => p.lon, (p) => p.lat, stride).map((g) => ({
     type: 'scattergeo', mode: 'lines', showlegend: false, hoverinfo: 'skip',
     lon: g.xs, lat: g.ys, line: { color: g.color, width: 2 }, opacity: 0.6, connectgaps: false,
   }));
@@ -225,8 +281,11 @@ function draw() {
       lakecolor: '#dcebf7', showocean: true, oceancolor: '#dcebf7',
     },
   }, plotConfig);
-  const series = (field, title, ytitle, unit) => Plotly.react(field === 'fuel' ? 'fuel-chart' : 'distance-chart',
-    byColor(list, (p) => p.t, (p) => p[field]).map((g) => ({
+}
+
+function drawSeries(list, stride, field, title, ytitle, unit) {
+  Plotly.react(field === 'fuel' ? 'fuel-chart' : 'distance-chart',
+    byColor(list, (p) => p.t, (p) => p[field], stride).map((g) => ({
       type: 'scatter', mode: 'lines', line: { color: g.color }, x: g.xs, y: g.ys, customdata: g.ids,
       connectgaps: false, hovertemplate: `Vehicle %{customdata}<br>%{x}<br>%{y:.1f} ${unit}<extra></extra>`,
     })),
@@ -234,8 +293,6 @@ function draw() {
       xaxis: { type: 'date' }, yaxis: { title: { text: ytitle } }, showlegend: false,
       shapes: field === 'fuel' ? [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: lowFuel, y1: lowFuel, line: { color: '#b71c1c', dash: 'dot', width: 1 } }] : [] },
     plotConfig);
-  series('fuel', 'Fuel level', '%', '%');
-  series('dist', 'Distance traveled', 'miles', 'mi');
 }
 
 function connect() {
