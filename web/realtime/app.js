@@ -176,7 +176,7 @@ function drawTable(list) {
     const p = v.track[v.track.length - 1];
     const low = p.fuel < lowFuel;
     const tr = tableRow(v);
-    tr.className = low ? 'low-fuel' : '';
+    if (tr.className !== (low ? 'low-fuel' : '')) tr.className = low ? 'low-fuel' : '';
     const texts = [String(v.id), String(p.trip), String(p.seq), utc(p.t), fmt(p.lat, 5), fmt(p.lon, 5),
       fmt(p.speed, 1), fmt(p.fuel, 1), fmt(p.gal, 2), fmt(p.dist, 2), low ? 'LOW FUEL' : ''];
     const cells = tr.children;
@@ -189,7 +189,7 @@ function drawTable(list) {
     for (let i = 1; i < texts.length; i++) {
       if (cells[i].textContent !== texts[i]) cells[i].textContent = texts[i];
     }
-    cells[10].className = low ? 'alert' : '';
+    if (cells[10].className !== (low ? 'alert' : '')) cells[10].className = low ? 'alert' : '';
     return tr;
   });
   for (const id of tableRows.keys()) if (!vehicles.has(id)) tableRows.delete(id);
