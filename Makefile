@@ -24,6 +24,7 @@ build-asan:
 
 unit-test: build
 	ctest --preset unit --output-on-failure
+	node --test tests/web/
 
 asan-test: build-asan
 	ctest --preset asan-unit --output-on-failure

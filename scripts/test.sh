@@ -10,6 +10,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "unit tests"
 ctest --preset unit --output-on-failure -j 2
+step "front-end unit tests (node)"
+node --test tests/web/
 
 if [[ "${CI:-}" == "true" || "${FLEETPIPE_ASAN:-}" == "1" ]]; then
   step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"

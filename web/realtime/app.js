@@ -1,8 +1,8 @@
 // The live fleet dashboard: state arrives over Server-Sent Events (/events) and is drawn with Plotly.js,
 // served by fleetpipe itself together with the basemap geometry, so the page needs no network beyond it.
-'use strict';
+// The track logic that needs no page (wire columns, thinning, grouping) is in tracks.js, tested under node.
+import { TRACK_LIMIT, pointAt, rows, strideFor, byColor } from './tracks.js';
 
-const TRACK_LIMIT = 200;
 let lowFuel = 15; // percent; the server sends its threshold with every snapshot
 const vehicles = new Map(); // id -> {id, color, track: [{t, lat, lon, fuel, gal, dist, speed, trip, seq}]}
 let selected = 'all';
@@ -13,22 +13,6 @@ let lastDrawMs = 0; // how long it took
 window.__realtime = { events: 0, lastEvent: null, latencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0 };
 
 const $ = (id) => document.getElementById(id);
-const COLUMNS = ['t', 'lat', 'lon', 'fuel', 'gal', 'dist', 'speed', 'trip', 'seq'];
-
-// The server sends tracks as columns (one array per field); the page keeps one object per point.
-function pointAt(cols, i) {
-  const p = {};
-  for (const c of COLUMNS) p[c] = cols[c][i];
-  return p;
-}
-
-function rows(cols) {
-  const n = cols && cols.t ? cols.t.length : 0;
-  const out = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = pointAt(cols, i);
-  return out;
-}
-
 function setVehicle(v) {
   vehicles.set(v.id, { id: v.id, color: v.color || 'gray', track: rows(v.track).slice(-TRACK_LIMIT) });
 }
@@ -198,32 +182,6 @@ function drawTable(list) {
   if (!same) body.replaceChildren(...rows);
 }
 
-// A plot draws at most this many points: beyond it every track is thinned evenly (its newest point always
-// kept), so a fleet of hundreds of vehicles costs a draw about what 100 vehicles do.
-const POINT_BUDGET = 20000;
-
-// Groups vehicles' tracks by colour as x(p), y(p) and the vehicle's id per point, keeping every `stride`-th
-// point. A null between two vehicles, and between two trips of one vehicle, breaks the line there.
-function byColor(list, x, y, stride) {
-  const groups = new Map();
-  const gap = (g) => { g.xs.push(null); g.ys.push(null); g.ids.push(null); };
-  for (const v of list) {
-    const n = v.track.length;
-    if (!n) continue;
-    let g = groups.get(v.color);
-    if (!g) groups.set(v.color, (g = { color: v.color, xs: [], ys: [], ids: [] }));
-    else gap(g);
-    let trip = null;
-    for (let i = (n - 1) % stride; i < n; i += stride) {
-      const p = v.track[i];
-      if (trip !== null && p.trip !== trip) gap(g);
-      trip = p.trip;
-      g.xs.push(x(p)); g.ys.push(y(p)); g.ids.push(v.id);
-    }
-  }
-  return [...groups.values()];
-}
-
 const plotConfig = { responsive: true, displaylogo: false, topojsonURL: '/vendor/topojson/' };
 
 // A draw in four steps (summary and table, map, fuel chart, distance chart), each one a task of its own,
@@ -231,8 +189,7 @@ const plotConfig = { responsive: true, displaylogo: false, topojsonURL: '/vendor
 function drawSteps() {
   updateSelector();
   const list = shown();
-  const points = list.reduce((sum, v) => sum + v.track.length, 0);
-  const stride = Math.max(1, Math.ceil(points / POINT_BUDGET));
+  const stride = strideFor(list);
   const steps = [() => {
     const alerts = list.filter((v) => v.track.length && v.track[v.track.length - 1].fuel < lowFuel).length;
     $('summary').textContent = `${vehicles.size} vehicles · ${alerts} low-fuel alerts · ${window.__realtime.events} events`;
@@ -250,9 +207,8 @@ function draw() {
 }
 
 function drawMap(list, stride) {
-  // One line trace per colour (vehicles separated by gaps) and one marker trace for every vehicle's head:
-  // Plotly's cost grows with the number of traces (a trace per vehicle made the map's script 1.7 × slower
-  // for 50 vehicles).
+  // One line trace per colour and one marker trace for every vehicle's head (a trace per vehicle made the
+  // map's script 1.7 × slower for 50 vehicles).
   const tracks = byColor(list, (p) => p.lon, (p) => p.lat, stride).map((g) => ({
     type: 'scattergeo', mode: 'lines', showlegend: false, hoverinfo: 'skip',
     lon: g.xs, lat: g.ys, line: { color: g.color, width: 2 }, opacity: 0.6, connectgaps: false,
