@@ -10,7 +10,11 @@ let lastDrawEnd = 0; // performance.now() when the last draw finished
 let lastDrawMs = 0; // how long it took
 // Measurements for tests and benchmarks: how many changes arrived, the last one, commit -> page delays, and
 // how many draws there were and how long they took.
-window.__realtime = { events: 0, lastEvent: null, latencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0 };
+// `seqs(id)` lists the measurement sequence numbers of a vehicle's track as the page holds it.
+window.__realtime = {
+  events: 0, lastEvent: null, latencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0,
+  seqs: (id) => (vehicles.get(id)?.track ?? []).map((p) => p.seq),
+};
 
 const $ = (id) => document.getElementById(id);
 function setVehicle(v) {
