@@ -196,8 +196,8 @@ Status Consumer::commit_partitions(const std::vector<PartitionKey>* only) {
   return ok_status();
 }
 
-std::vector<RdKafka::TopicPartition*> Consumer::pin_start_at_end(
-    RdKafka::KafkaConsumer* c, std::vector<RdKafka::TopicPartition*>& partitions) {
+std::vector<RdKafka::TopicPartition*> Consumer::pin_start(RdKafka::KafkaConsumer* c,
+                                                          std::vector<RdKafka::TopicPartition*>& partitions) {
   constexpr int kTimeoutMs = 5000;
   std::vector<RdKafka::TopicPartition*> pinned;
   if (auto err = c->committed(partitions, kTimeoutMs); err != RdKafka::ERR_NO_ERROR) {
@@ -208,6 +208,16 @@ std::vector<RdKafka::TopicPartition*> Consumer::pin_start_at_end(
   }
   for (auto* tp : partitions) {
     if (tp->offset() >= 0) continue;  // the group's own committed position
+    if (auto it = options_.start_offsets.find({tp->topic(), tp->partition()});
+        it != options_.start_offsets.end()) {
+      tp->set_offset(it->second);
+      pinned.push_back(tp);
+      continue;
+    }
+    if (options_.start_from != StartFrom::kEnd) {
+      tp->set_offset(RdKafka::Topic::OFFSET_INVALID);  // auto.offset.reset (earliest) decides
+      continue;
+    }
     int64_t low = 0;
     int64_t high = 0;
     auto err = c->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, kTimeoutMs);
@@ -229,7 +239,8 @@ void Consumer::on_rebalance(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     log::info(kComponent, "group {}: assigned {} partition(s)", options_.group_id, partitions.size());
     std::vector<RdKafka::TopicPartition*> pinned;
-    if (options_.start_from == StartFrom::kEnd) pinned = pin_start_at_end(c, partitions);
+    if (options_.start_from == StartFrom::kEnd || !options_.start_offsets.empty())
+      pinned = pin_start(c, partitions);
     RdKafka::Error* e = nullptr;
     RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
     if (cooperative)

@@ -25,6 +25,10 @@ struct ConsumerOptions {
   std::string group_id;
   std::string client_id = "fleetpipe";
   StartFrom start_from = StartFrom::kBeginning;
+  // Where a partition the group has no committed offset for starts, when known: e.g. the end offsets taken
+  // just before a snapshot of the same data was read elsewhere, so that what the snapshot holds is not
+  // read again and nothing after it is missed. Partitions not listed start as start_from says.
+  std::map<std::pair<std::string, int32_t>, int64_t> start_offsets;
   int session_timeout_ms = 10000;
   int max_poll_interval_ms = 300000;
   ConfigMap extra;  // may not turn auto-commit back on (rejected as kInvalidInput)
@@ -78,12 +82,12 @@ class Consumer {
   using PartitionKey = std::pair<std::string, int32_t>;
   Consumer() = default;
   Status commit_partitions(const std::vector<PartitionKey>* only);
-  // A new group that starts at the end: the partitions it has no committed offset for start at their
-  // current end, committed at once. Its lag then reads true from the first moment (not the whole
-  // partition until it has consumed there), and a restart before the first message resumes from that
-  // point instead of skipping what arrived in between. Returns those partitions.
-  std::vector<RdKafka::TopicPartition*> pin_start_at_end(RdKafka::KafkaConsumer* c,
-                                                         std::vector<RdKafka::TopicPartition*>& partitions);
+  // The partitions the group has no committed offset for start at options_.start_offsets, or with
+  // StartFrom::kEnd at their current end, committed at once. Its lag then reads true from the first moment
+  // (not the whole partition until it has consumed there), and a restart before the first message resumes
+  // from that point instead of skipping what arrived in between. Returns those partitions.
+  std::vector<RdKafka::TopicPartition*> pin_start(RdKafka::KafkaConsumer* c,
+                                                  std::vector<RdKafka::TopicPartition*>& partitions);
   void on_rebalance(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions);
 

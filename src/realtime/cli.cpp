@@ -31,7 +31,8 @@ void add_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag(
       "--new-group-from-end", opts->new_group_from_end,
-      "A group without committed offsets starts at the topics' end (the database rebuild has the past)");
+      "A group without committed offsets starts at the topics' end as of its assignment (with the "
+      "database rebuild it already starts at their end as of the rebuild; without, at their beginning)");
   auto tick_ms = std::make_shared<int>(static_cast<int>(opts->tick.count()));
   cmd->add_option("--tick-ms", *tick_ms, "Changes are batched and pushed to the viewers once per tick")
       ->capture_default_str()

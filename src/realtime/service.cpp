@@ -63,6 +63,9 @@ struct RealtimeService::Impl {
   std::atomic<int64_t> last_poll_ms{0};
   std::atomic<uint64_t> events_seen{0};
   std::thread consumer_thread;
+  // Where the partitions a new group has no offset for start: the topics' end before the database rebuild
+  // (empty without one). Written before the consumer thread starts.
+  std::map<std::pair<std::string, int32_t>, int64_t> start_offsets;
   std::thread flush_thread;
   std::thread lag_thread;
   std::mutex stop_mu;
@@ -322,6 +325,7 @@ struct RealtimeService::Impl {
       co.group_id = options.group_id;
       co.client_id = "fleetpipe-realtime";
       co.start_from = options.new_group_from_end ? kafka::StartFrom::kEnd : kafka::StartFrom::kBeginning;
+      co.start_offsets = start_offsets;
       // librdkafka prefetches up to 64 MB (queued.max.messages.kbytes) and 100 000 messages by default:
       // most of this service's memory while it replays a topic, and no help to latency. A few MB keep
       // the fetcher ahead of us at the rates the dashboard sees.
@@ -384,11 +388,7 @@ struct RealtimeService::Impl {
       last_events = ev;
       last_t = t;
       if (!admin) {
-        kafka::AdminOptions ao;
-        ao.bootstrap = config.kafka_bootstrap;
-        ao.client_id = "fleetpipe-realtime-admin";
-        ao.timeout = std::chrono::milliseconds(5000);
-        auto a = kafka::Admin::create(ao);
+        auto a = new_admin();
         if (!a) {
           log::warn(kComponent, "lag: {}", a.error().message);
           continue;
@@ -411,12 +411,49 @@ struct RealtimeService::Impl {
     }
   }
 
+  Result<std::unique_ptr<kafka::Admin>> new_admin() const {
+    kafka::AdminOptions ao;
+    ao.bootstrap = config.kafka_bootstrap;
+    ao.client_id = "fleetpipe-realtime-admin";
+    ao.timeout = std::chrono::milliseconds(5000);
+    return kafka::Admin::create(ao);
+  }
+
+  // The end of every partition of the change topics, as of now. A topic that does not exist yet is left
+  // out: when it appears, its partitions are read from their start.
+  Result<std::map<std::pair<std::string, int32_t>, int64_t>> topic_ends() {
+    auto admin = FP_TRY(new_admin(), "topic ends");
+    std::map<std::pair<std::string, int32_t>, int64_t> ends;
+    for (const auto& topic : kCdcTopics) {
+      auto marks = admin->watermarks(topic);
+      if (!marks && marks.error().kind == Error::Kind::kNotFound) continue;
+      for (const auto& w : FP_TRY(std::move(marks), "topic ends")) ends[{topic, w.partition}] = w.high;
+    }
+    return ends;
+  }
+
   Status start() {
     FP_CHECK(install_routes(), "realtime routes");
     if (options.rebuild_from_db) {
+      // The topics' end is taken before the database is read: every event before it is of a change the
+      // rebuilt state already holds, so a group new to the topics starts there. Without it, a new group
+      // replayed the topics' whole history (millions of events on a used stack) over the rebuilt state,
+      // showing long-deleted vehicles until it caught up; a start at the end as of after the rebuild
+      // would miss changes committed while the rebuild ran.
+      // Only the change topics are of the database itself: the direct topic may hold rows that were never
+      // written there (a generator with only the Kafka sink), so it is still read from its start.
+      auto ends = options.source == Source::kCdc
+                      ? topic_ends()
+                      : Result<std::map<std::pair<std::string, int32_t>, int64_t>>(
+                            make_error("the direct topic is not a change stream of the database"));
       auto st = rebuild_from_database();
       // The topics will fill the map as well; a database that is down must not keep the dashboard down.
-      if (!st) log::warn(kComponent, "rebuild from the database skipped: {}", st.error().message);
+      if (!st)
+        log::warn(kComponent, "rebuild from the database skipped: {}", st.error().message);
+      else if (!ends)
+        log::info(kComponent, "a new group reads the topics from their start: {}", ends.error().message);
+      else
+        start_offsets = std::move(*ends);
     }
     last_poll_ms.store(now_ms());
     consumer_thread = std::thread([this] { consume_loop(); });

@@ -32,8 +32,10 @@ struct RealtimeOptions {
   std::filesystem::path static_dir;  // empty: web/realtime beside the working directory or the binary
   std::filesystem::path vendor_dir;  // empty: node_modules beside static_dir's repository
   bool rebuild_from_db = true;
-  // Where a group without committed offsets starts: the beginning of the topics (default: the state replays
-  // them), or their end (the database rebuild supplies the past; tests and very long topics).
+  // Where a group without committed offsets starts. With the database rebuild: the topics' end as of just
+  // before the rebuild (the rebuilt state holds everything earlier). Without it, or when that end could not
+  // be read: the beginning of the topics (the state replays them), or with this flag their end as of the
+  // assignment (tests that need only their own events).
   bool new_group_from_end = false;
   std::string schema = "public";
   std::chrono::milliseconds poll_timeout{200};

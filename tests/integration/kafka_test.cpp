@@ -70,12 +70,15 @@ class KafkaIntegration : public ::testing::Test {
     return p.ok() ? std::move(*p) : nullptr;
   }
 
-  static std::unique_ptr<Consumer> consumer(const std::string& group, const std::vector<std::string>& topics,
-                                            StartFrom start_from = StartFrom::kBeginning) {
+  static std::unique_ptr<Consumer> consumer(
+      const std::string& group, const std::vector<std::string>& topics,
+      StartFrom start_from = StartFrom::kBeginning,
+      std::map<std::pair<std::string, int32_t>, int64_t> start_offsets = {}) {
     ConsumerOptions o;
     o.bootstrap = bootstrap();
     o.group_id = group;
     o.start_from = start_from;
+    o.start_offsets = std::move(start_offsets);
     auto c = Consumer::create(std::move(o));
     EXPECT_TRUE(c.ok()) << c.error().message;
     if (!c.ok()) return nullptr;
@@ -344,6 +347,34 @@ TEST_F(KafkaIntegration, ANewGroupFromTheEndCommitsItsStartOnEveryPartition) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].value, "new");
   EXPECT_EQ(got[0].partition, 2);
+  ASSERT_TRUE(c->close().ok());
+}
+
+TEST_F(KafkaIntegration, StartOffsetsPlaceANewGroupOnTheListedPartitions) {
+  std::string t = create(unique("start_at"), 2);
+  std::string group = unique("group_start_at");
+  auto p = producer();
+  ASSERT_TRUE(p);
+  for (int i = 0; i < 10; ++i) {
+    const std::string value = "m" + std::to_string(i);
+    ASSERT_TRUE(
+        p->produce(Record{.topic = t, .key = "k", .value = value, .headers = {}, .partition = 0}).ok());
+  }
+  ASSERT_TRUE(p->produce(Record{.topic = t, .key = "k", .value = "p1", .headers = {}, .partition = 1}).ok());
+  ASSERT_TRUE(p->close().ok());
+
+  // Partition 0 starts at offset 7 (as if a snapshot held the first seven); partition 1 is not listed and
+  // starts as start_from says, from its beginning.
+  auto c = consumer(group, {t}, StartFrom::kBeginning, {{{t, 0}, 7}});
+  ASSERT_TRUE(c);
+  auto got = consume(*c, 4, 30s);
+  ASSERT_EQ(got.size(), 4u);
+  std::set<std::string> values;
+  for (const auto& m : got) values.insert(m.value.value_or("<null>"));
+  EXPECT_EQ(values, (std::set<std::string>{"m7", "m8", "m9", "p1"}));
+  auto extra = c->poll(1s);
+  ASSERT_TRUE(extra.ok());
+  EXPECT_TRUE(extra->empty());
   ASSERT_TRUE(c->close().ok());
 }
 

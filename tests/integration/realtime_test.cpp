@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/http_client.h"
+#include "common/kafka_admin.h"
 #include "common/pg.h"
 #include "realtime/service.h"
 
@@ -267,6 +268,109 @@ TEST_F(RealtimeIntegration, InsertUpdateDeleteReachTheEventStream) {
   ASSERT_TRUE(metrics.ok());
   EXPECT_NE(metrics->body.find("fp_realtime_delivery_latency_seconds_count"), std::string::npos);
   EXPECT_NE(metrics->body.find("fp_realtime_viewers 1"), std::string::npos) << metrics->body;
+}
+
+// Sum of a metric's samples (every label set) in a Prometheus exposition; -1 when absent.
+double metric_sum(const std::string& body, const std::string& name) {
+  double sum = -1;
+  size_t pos = 0;
+  while ((pos = body.find(name, pos)) != std::string::npos) {
+    const bool line_start = pos == 0 || body[pos - 1] == '\n';
+    const char next = pos + name.size() < body.size() ? body[pos + name.size()] : '\n';
+    const size_t eol = body.find('\n', pos);
+    if (line_start && (next == ' ' || next == '{')) {
+      const size_t space = body.rfind(' ', eol == std::string::npos ? body.size() : eol);
+      sum = (sum < 0 ? 0 : sum) + std::stod(body.substr(space + 1, eol - space - 1));
+    }
+    pos = eol == std::string::npos ? body.size() : eol;
+  }
+  return sum;
+}
+
+int64_t trips_topic_end(kafka::Admin& admin) {
+  auto marks = admin.watermarks("webapp.public.trips");
+  if (!marks) return -1;
+  int64_t end = 0;
+  for (const auto& w : *marks) end += w.high;
+  return end;
+}
+
+TEST(RealtimeNewGroup, StartsWhereTheDatabaseRebuildLeftOffInsteadOfReplayingTheTopic) {
+  auto cfg = Config::load();
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  auto conn = pg::Connection::connect(cfg->webapp);
+  ASSERT_TRUE(conn.ok()) << conn.error().message;
+  kafka::AdminOptions ao;
+  ao.bootstrap = cfg->kafka_bootstrap;
+  ao.timeout = std::chrono::milliseconds(5000);
+  auto admin = kafka::Admin::create(ao);
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  constexpr int kHistoryVehicle = 990102;
+  auto exec = [&](const std::string& sql) {
+    Status st = conn->exec(sql);
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    return st.ok();
+  };
+  auto cleanup = [&] {
+    exec("DELETE FROM trips WHERE vehicle_id = 990102");
+    exec("DELETE FROM vehicles WHERE id = 990102");
+    exec("DELETE FROM drivers WHERE id = 990102");
+  };
+  cleanup();
+  ASSERT_TRUE(exec("INSERT INTO drivers (id, name, license_number) VALUES (990102, 'RT Test', 'RT-TEST-2')"));
+  ASSERT_TRUE(
+      exec("INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+           "VALUES (990102, 990102, 'Test', 'Van', 40, 'teal')"));
+  // History on the topic: 300 rows written and deleted again (300 creates, 300 deletes, 300 tombstones).
+  const int64_t before = trips_topic_end(**admin);
+  ASSERT_GE(before, 0);
+  ASSERT_TRUE(
+      exec("INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, "
+           "longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
+           "fuel_remaining_gallon, color) "
+           "SELECT 990102, 1, i, TIMESTAMP '2024-04-15 08:00:00' + i * INTERVAL '1 minute', 49, "
+           "-123, 40, i, 80, 32, 'teal' FROM generate_series(1, 300) AS i"));
+  ASSERT_TRUE(exec("DELETE FROM trips WHERE vehicle_id = 990102"));
+  for (int i = 0; i < 300 && trips_topic_end(**admin) < before + 900; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GE(trips_topic_end(**admin), before + 900) << "Debezium did not publish the history";
+
+  // A group new to the topics, with the state rebuilt from the database (the default).
+  realtime::RealtimeOptions o;
+  o.port = 0;
+  o.group_id = "realtime-newgroup-test-" + std::to_string(getpid()) + "-" +
+               std::to_string(Clock::now().time_since_epoch().count());
+  realtime::RealtimeService service(*cfg, o);
+  ASSERT_TRUE(service.start().ok());
+  const auto metrics_url = fmt::format("http://127.0.0.1:{}/metrics", service.port());
+  double lag = -1;
+  std::string body;
+  for (int i = 0; i < 60 && lag != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto m = http::get(metrics_url, std::chrono::seconds(5));
+    if (!m.ok()) continue;
+    body = m->body;
+    lag = metric_sum(body, "fp_realtime_consumer_lag");
+  }
+  ASSERT_EQ(lag, 0) << body;
+  // It did not read the history: only what other writers committed meanwhile, if anything.
+  EXPECT_LT(metric_sum(body, "fp_realtime_events_total"), 100) << body;
+
+  // And it misses nothing after its start: a new row reaches the stream.
+  SseReader sse;
+  ASSERT_TRUE(sse.open(service.port()));
+  ASSERT_TRUE(sse.next(std::chrono::seconds(5), [](const auto& e) { return e.name == "snapshot"; }));
+  ASSERT_TRUE(
+      exec("INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, "
+           "longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
+           "fuel_remaining_gallon, color) "
+           "VALUES (990102, 2, 1, TIMESTAMP '2024-04-16 08:00:00', 50, -123, 40, 1, 80, 32, 'teal')"));
+  auto arrived = sse.next(std::chrono::seconds(30), [&](const auto& e) {
+    return e.name == "point" && e.data["vehicle"]["id"] == kHistoryVehicle;
+  });
+  EXPECT_TRUE(arrived) << "the row written after the start did not reach the stream";
+  service.stop();
+  cleanup();
 }
 
 }  // namespace
