@@ -1,7 +1,8 @@
 #include "common/http_router.h"
 
 #include <algorithm>
-#include <cctype>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <set>
 
 namespace fp::httpd {
@@ -59,42 +60,19 @@ std::optional<std::multimap<std::string, std::string>> parse_query(std::string_v
   return out;
 }
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
-
 bool accepts_encoding(std::string_view accept_encoding, std::string_view coding) {
+  // Beast parses the list (token *( OWS ";" OWS param ), comma-separated; it stops at the first malformed
+  // element); the q-value rule is ours: q=0, 0.0, 0.00, 0.000 refuse, any other digit makes it positive.
+  namespace beast = boost::beast;
+  const beast::string_view wanted(coding.data(), coding.size());
   std::optional<bool> named;  // what the list says of `coding` itself
   bool star = false;
-  while (!accept_encoding.empty()) {
-    const size_t comma = accept_encoding.find(',');
-    std::string_view item = accept_encoding.substr(0, comma);
-    accept_encoding =
-        comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
-    const size_t semi = item.find(';');
-    const std::string_view name = trim(item.substr(0, semi));
+  for (const auto& [name, params] : beast::http::ext_list({accept_encoding.data(), accept_encoding.size()})) {
     bool allowed = true;
-    if (semi != std::string_view::npos) {
-      std::string_view param = trim(item.substr(semi + 1));
-      if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
-        param = trim(param.substr(2));
-        // q=0, 0.0, 0.00, 0.000 refuse; any other digit makes it positive.
-        allowed = param.find_first_of("123456789") != std::string_view::npos;
-      }
+    for (const auto& [param, value] : params) {
+      if (beast::iequals(param, "q")) allowed = value.find_first_of("123456789") != beast::string_view::npos;
     }
-    if (iequals(name, coding)) named = allowed;
+    if (beast::iequals(name, wanted)) named = allowed;
     if (name == "*") star = allowed;
   }
   return named.value_or(star);
