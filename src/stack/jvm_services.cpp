@@ -1,5 +1,6 @@
 #include "stack/jvm_services.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <sstream>
@@ -68,26 +69,19 @@ Result<SpawnSpec> jvm_spawn_spec(const Context& ctx, const JvmLaunch& l) {
 
 }  // namespace
 
-std::string new_cluster_id() {
-  // As Kafka's own Uuid.randomUuid(): an id whose text starts with '-' would be read as an option by the
-  // storage tool's argument parser ("--cluster-id: expected one argument"), so draw again.
+Result<std::string> new_cluster_id() {
+  // 16 random bytes in URL-safe base64 without padding, the form StorageTool generates. As Kafka's own
+  // Uuid.randomUuid(): an id whose text starts with '-' would be read as an option by the storage tool's
+  // argument parser ("--cluster-id: expected one argument"), so draw again.
   while (true) {
     unsigned char raw[16];
-    RAND_bytes(raw, sizeof raw);
-    static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (unsigned char c : raw) {
-      acc = (acc << 8) | c;
-      bits += 8;
-      while (bits >= 6) {
-        out += b64[(acc >> (bits - 6)) & 63];
-        bits -= 6;
-      }
-    }
-    if (bits > 0) out += b64[(acc << (6 - bits)) & 63];
-    if (out.front() != '-') return out;
+    if (RAND_bytes(raw, sizeof raw) != 1) return make_error("cluster id: RAND_bytes failed");
+    unsigned char text[25];  // 4 * ceil(16 / 3) + NUL
+    const int n = EVP_EncodeBlock(text, raw, sizeof raw);
+    std::string id(reinterpret_cast<const char*>(text), static_cast<size_t>(n));
+    while (!id.empty() && id.back() == '=') id.pop_back();
+    for (auto& c : id) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    if (id.front() != '-') return id;
   }
 }
 
@@ -118,7 +112,7 @@ Status KafkaBroker::prepare(Context& ctx) {
                          "kafka");
   for (const char* a : {"kafka.tools.StorageTool", "format", "--standalone", "-t"})
     fmt_spec.argv.push_back(a);
-  fmt_spec.argv.push_back(new_cluster_id());
+  fmt_spec.argv.push_back(FP_TRY(new_cluster_id(), "kafka"));
   fmt_spec.argv.push_back("-c");
   fmt_spec.argv.push_back(config_file(ctx).string());
   fmt_spec.log_file = ctx.log_file("kafka");

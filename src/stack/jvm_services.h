@@ -11,7 +11,7 @@ namespace fp::stack {
 
 // A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, the form Kafka's StorageTool
 // generates, never starting with '-'.
-std::string new_cluster_id();
+Result<std::string> new_cluster_id();
 
 class KafkaBroker : public Component {
  public:

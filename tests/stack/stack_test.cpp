@@ -28,7 +28,9 @@ TEST(KafkaClusterId, NeverLooksLikeAnOptionAndHasKafkasForm) {
   // One id in 64 would start with '-' if drawn once; 5 000 draws would meet ~78 of them.
   std::set<std::string> seen;
   for (int i = 0; i < 5000; ++i) {
-    const std::string id = new_cluster_id();
+    auto drawn = new_cluster_id();
+    ASSERT_TRUE(drawn.ok()) << drawn.error().message;
+    const std::string id = *drawn;
     ASSERT_EQ(id.size(), 22u) << id;
     ASSERT_NE(id.front(), '-') << id;
     ASSERT_EQ(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
