@@ -20,7 +20,7 @@ build:
 
 build-asan:
 	@cmake --preset asan >/dev/null
-	@ninja -C $(BUILD)-asan -j $$(nproc) test_common test_stack test_generator test_webapp test_export test_load test_realtime test_scheduler test_console
+	@ninja -C $(BUILD)-asan -j $$(nproc) test_common test_stack test_generator test_webapp test_load test_realtime test_scheduler test_console
 
 unit-test: build
 	ctest --preset unit --output-on-failure

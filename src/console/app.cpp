@@ -5,10 +5,10 @@
 #include <mutex>
 #include <thread>
 
-#include "common/csrf.h"
-#include "common/http_router.h"
-#include "common/http_server.h"
-#include "common/http_static.h"
+#include "common/http/csrf.h"
+#include "common/http/router.h"
+#include "common/http/server.h"
+#include "common/http/static_files.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "console/html.h"

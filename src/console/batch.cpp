@@ -1,9 +1,9 @@
 // Batch lane and warehouse: the export watermark (kept with the data in the bucket, read through the
 // exporter's own layout code), the source rows it has not reached yet, the last load, and the scheduler's
 // run history in the warehouse's ops schema (sql/warehouse/004_pipeline_runs.sql).
-#include "common/pg.h"
+#include "common/batch/layout.h"
+#include "common/pg/connection.h"
 #include "console/views.h"
-#include "export/layout.h"
 
 namespace fp::console {
 

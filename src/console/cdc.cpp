@@ -1,7 +1,7 @@
 // CDC: Kafka Connect's REST API (connectors, tasks, restart) and the webapp database's replication slots.
 #include <algorithm>
 
-#include "common/http_client.h"
+#include "common/http/client.h"
 #include "console/views.h"
 
 namespace fp::console {

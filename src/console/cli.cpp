@@ -4,8 +4,8 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "console/app.h"
-#include "stack/component.h"
 
 namespace fp::console {
 
@@ -27,7 +27,7 @@ void add_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--" + s.name + "-url", (*urls)[s.name], s.title + " address")->capture_default_str();
   }
   cmd->callback([opts, listen, refresh, urls, &exit_code] {
-    auto [host, port] = stack::host_port(*listen, 0);
+    auto [host, port] = host_port(*listen, 0);
     if (host.empty() || port < 1 || port > 65535) {
       log::error("console", "--listen {:?}: expected host:port", *listen);
       exit_code = 2;

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "common/csrf.h"
-#include "common/http_client.h"
-#include "common/markup.h"
+#include "common/http/client.h"
+#include "common/http/csrf.h"
+#include "common/http/markup.h"
 #include "console/format.h"
 #include "console/token.h"
 

@@ -1,8 +1,8 @@
 // Topics, offsets, message tails and consumer-group lag, from the broker's admin API and a group-less
-// short-lived consumer (common/kafka_peek.h) that cannot move anyone's offsets.
+// short-lived consumer (common/kafka/peek.h) that cannot move anyone's offsets.
 #include <map>
 
-#include "common/kafka_peek.h"
+#include "common/kafka/peek.h"
 #include "console/format.h"
 #include "console/views.h"
 

@@ -1,6 +1,6 @@
 // The overview: `fleetpipe status` through the stack library (the same health checks), plus a direct
 // HTTP probe of each other UI, so a web app started by hand shows up too.
-#include "common/http_client.h"
+#include "common/http/client.h"
 #include "console/views.h"
 #include "stack/supervisor.h"
 

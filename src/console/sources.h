@@ -13,9 +13,9 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/kafka_admin.h"
-#include "common/pg.h"
-#include "common/s3.h"
+#include "common/kafka/admin.h"
+#include "common/pg/connection.h"
+#include "common/s3/client.h"
 
 namespace fp::console {
 

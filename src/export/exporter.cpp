@@ -5,14 +5,14 @@
 #include <future>
 #include <optional>
 
+#include "common/batch/codec.h"
+#include "common/batch/layout.h"
 #include "common/digest.h"
 #include "common/log.h"
-#include "common/pg.h"
+#include "common/pg/connection.h"
 #include "common/progress.h"
-#include "common/s3.h"
+#include "common/s3/client.h"
 #include "common/shutdown.h"
-#include "export/codec.h"
-#include "export/layout.h"
 
 namespace fp::batch {
 namespace {

@@ -1,5 +1,6 @@
 // `fleetpipe export`: incremental, exactly-once extraction of drivers, vehicles and trips from the webapp
-// database into the bucket as gzip NDJSON objects plus one manifest per run (layout in export/layout.h).
+// database into the bucket as gzip NDJSON objects plus one manifest per run (layout in
+// common/batch/layout.h).
 //
 // Watermark. Each webapp row carries _export_xid, the id of the transaction that last wrote it (migration
 // sql/webapp/004_export_xid.sql). A run exports the rows with _export_xid in [from, to), where `from` is the

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "common/kafka_admin.h"
+#include "common/kafka/admin.h"
 #include "common/retry.h"
 
 namespace fp::gen {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "common/kafka_producer.h"
+#include "common/kafka/producer.h"
 #include "generator/batch.h"
 
 namespace fp::gen {

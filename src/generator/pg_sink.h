@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/config.h"
-#include "common/pg.h"
+#include "common/pg/connection.h"
 #include "generator/batch.h"
 
 namespace fp::gen {

@@ -4,14 +4,14 @@
 #include <set>
 #include <thread>
 
+#include "common/batch/codec.h"
+#include "common/batch/layout.h"
 #include "common/log.h"
-#include "common/pg.h"
+#include "common/pg/connection.h"
 #include "common/progress.h"
 #include "common/retry.h"
-#include "common/s3.h"
+#include "common/s3/client.h"
 #include "common/shutdown.h"
-#include "export/codec.h"
-#include "export/layout.h"
 #include "load/ndjson_row.h"
 
 namespace fp::batch {

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <limits>
 
-#include "export/codec.h"
+#include "common/batch/codec.h"
 
 namespace fp::batch {
 

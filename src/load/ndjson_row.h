@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/batch/layout.h"
 #include "common/error.h"
-#include "export/layout.h"
 
 namespace fp::batch {
 

@@ -2,10 +2,10 @@
 
 #include <map>
 
+#include "common/batch/layout.h"
 #include "common/log.h"
-#include "common/pg.h"
-#include "common/s3.h"
-#include "export/layout.h"
+#include "common/pg/connection.h"
+#include "common/s3/client.h"
 
 namespace fp::batch {
 namespace {

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <vector>
 
-#include "common/http_server.h"
+#include "common/http/server.h"
 
 namespace fp::realtime {
 

@@ -9,13 +9,13 @@
 #include <thread>
 #include <vector>
 
-#include "common/http_server.h"
-#include "common/http_static.h"
-#include "common/kafka_admin.h"
-#include "common/kafka_consumer.h"
+#include "common/http/server.h"
+#include "common/http/static_files.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/pg_client.h"
+#include "common/pg/client.h"
 #include "common/retry.h"
 #include "common/shutdown.h"
 #include "realtime/delta_batch.h"

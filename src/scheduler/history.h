@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/pg.h"
+#include "common/pg/connection.h"
 #include "scheduler/dag.h"
 
 namespace fp::sched {

@@ -5,10 +5,10 @@
 #include <atomic>
 #include <mutex>
 
-#include "common/http_server.h"
+#include "common/http/server.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/pg.h"
+#include "common/pg/connection.h"
 #include "common/shutdown.h"
 #include "scheduler/history.h"
 

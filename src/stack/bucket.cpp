@@ -1,5 +1,5 @@
 #include "common/log.h"
-#include "common/s3.h"
+#include "common/s3/client.h"
 #include "stack/provision.h"
 
 namespace fp::stack {

@@ -64,7 +64,4 @@ Result<std::string> render_template(const std::filesystem::path& file,
 Status write_file_atomic(const std::filesystem::path& path, const std::string& content,
                          bool private_mode = false);
 
-// host and port of "scheme://host:port" or "host:port" (first entry of a comma-separated list).
-std::pair<std::string, int> host_port(const std::string& address, int default_port);
-
 }  // namespace fp::stack

@@ -1,7 +1,7 @@
 #include <fstream>
 #include <thread>
 
-#include "common/http_client.h"
+#include "common/http/client.h"
 #include "common/log.h"
 #include "common/retry.h"
 #include "common/shutdown.h"

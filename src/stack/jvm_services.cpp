@@ -5,8 +5,9 @@
 
 #include <sstream>
 
-#include "common/http_client.h"
+#include "common/http/client.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "stack/ports.h"
 #include "stack/provision.h"
 

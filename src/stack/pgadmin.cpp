@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/digest.h"
-#include "common/http_client.h"
+#include "common/http/client.h"
 #include "common/log.h"
 
 namespace fp::stack {

@@ -1,6 +1,6 @@
 #include "common/log.h"
-#include "common/migrate.h"
-#include "common/pg.h"
+#include "common/pg/connection.h"
+#include "common/pg/migrate.h"
 #include "stack/provision.h"
 
 namespace fp::stack {

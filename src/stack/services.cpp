@@ -1,6 +1,7 @@
 #include "stack/services.h"
 
-#include "common/http_client.h"
+#include "common/http/client.h"
+#include "common/net.h"
 
 namespace fp::stack {
 

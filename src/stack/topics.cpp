@@ -1,6 +1,6 @@
 #include <fstream>
 
-#include "common/kafka_admin.h"
+#include "common/kafka/admin.h"
 #include "common/log.h"
 #include "stack/provision.h"
 

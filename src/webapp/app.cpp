@@ -6,10 +6,10 @@
 #include <charconv>
 #include <mutex>
 
-#include "common/csrf.h"
-#include "common/http_router.h"
-#include "common/http_server.h"
-#include "common/http_static.h"
+#include "common/http/csrf.h"
+#include "common/http/router.h"
+#include "common/http/server.h"
+#include "common/http/static_files.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "webapp/html.h"

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "common/markup.h"
+#include "common/http/markup.h"
 
 namespace fp::webapp::html {
 

@@ -15,8 +15,8 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "common/http_server.h"
-#include "common/pg_client.h"
+#include "common/http/server.h"
+#include "common/pg/client.h"
 #include "webapp/trip.h"
 
 namespace fp::metrics {

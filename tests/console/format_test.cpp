@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/kafka_admin.h"
+#include "common/kafka/admin.h"
 
 namespace fp::console {
 namespace {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/pg.h"
-#include "common/s3.h"
+#include "common/pg/connection.h"
+#include "common/s3/client.h"
 
 extern char** environ;
 

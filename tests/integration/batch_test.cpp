@@ -9,8 +9,8 @@
 #include <random>
 #include <thread>
 
+#include "common/batch/codec.h"
 #include "common/digest.h"
-#include "export/codec.h"
 #include "integration/batch_lane_fixture.h"
 
 namespace fp::batch {

@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "common/config.h"
-#include "common/kafka_consumer.h"
-#include "common/pg.h"
+#include "common/kafka/consumer.h"
+#include "common/pg/connection.h"
 
 namespace fp {
 namespace {

@@ -12,11 +12,11 @@
 #include <thread>
 
 #include "common/config.h"
-#include "common/http_client.h"
-#include "common/kafka_admin.h"
-#include "common/kafka_consumer.h"
-#include "common/kafka_producer.h"
-#include "common/pg.h"
+#include "common/http/client.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/producer.h"
+#include "common/pg/connection.h"
 #include "console/app.h"
 
 namespace fp {

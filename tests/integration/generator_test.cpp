@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/kafka_admin.h"
-#include "common/kafka_consumer.h"
-#include "common/pg.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
+#include "common/pg/connection.h"
 
 namespace fp {
 namespace {

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/kafka_admin.h"
-#include "common/kafka_consumer.h"
-#include "common/kafka_producer.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/producer.h"
 
 namespace fp::kafka {
 namespace {

@@ -1,8 +1,6 @@
 // fp::pg and fp::migrate against a real PostgreSQL: the webapp database from fp::Config::load()
 // (POSTGRES_HOST/PORT/DB/USER/PASSWORD). Each test works in its own scratch schema, dropped afterwards;
 // the application's tables are never touched.
-#include "common/pg.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,8 +12,9 @@
 #include <thread>
 
 #include "common/config.h"
-#include "common/migrate.h"
-#include "common/pg_client.h"
+#include "common/pg/client.h"
+#include "common/pg/connection.h"
+#include "common/pg/migrate.h"
 
 namespace fp::pg {
 namespace {

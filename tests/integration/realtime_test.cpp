@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "common/config.h"
-#include "common/http_client.h"
-#include "common/kafka_admin.h"
-#include "common/pg.h"
+#include "common/http/client.h"
+#include "common/kafka/admin.h"
+#include "common/pg/connection.h"
 #include "realtime/service.h"
 
 namespace fp {

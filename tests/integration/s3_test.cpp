@@ -1,8 +1,6 @@
 // The S3 client against the running object store (S3Proxy from `fleetpipe up`, or any endpoint given by
 // AWS_ENDPOINT_URL), cross-checked with the standard aws CLI. Every run works under its own key prefix and
 // deletes what it wrote.
-#include "common/s3.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 
 #include "common/config.h"
 #include "common/digest.h"
+#include "common/s3/client.h"
 
 namespace fp::s3 {
 namespace {

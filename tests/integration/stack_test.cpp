@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config.h"
-#include "common/http_client.h"
-#include "common/kafka_admin.h"
-#include "common/pg.h"
-#include "common/s3.h"
+#include "common/http/client.h"
+#include "common/kafka/admin.h"
+#include "common/pg/connection.h"
+#include "common/s3/client.h"
 
 namespace fp {
 namespace {

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "common/config.h"
-#include "common/http_client.h"
-#include "common/pg.h"
+#include "common/http/client.h"
+#include "common/pg/connection.h"
 #include "webapp/app.h"
 
 namespace fp::webapp {

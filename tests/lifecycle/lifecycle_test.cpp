@@ -13,11 +13,11 @@
 #include <thread>
 
 #include "common/config.h"
-#include "common/kafka_admin.h"
-#include "common/kafka_consumer.h"
-#include "common/kafka_producer.h"
-#include "common/pg.h"
-#include "common/s3.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/producer.h"
+#include "common/pg/connection.h"
+#include "common/s3/client.h"
 #include "stack/process.h"
 
 namespace fp {

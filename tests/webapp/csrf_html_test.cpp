@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/csrf.h"
+#include "common/http/csrf.h"
 #include "webapp/html.h"
 
 namespace fp::webapp {

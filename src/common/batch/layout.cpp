@@ -1,0 +1,165 @@
+#include "common/batch/layout.h"
+
+#include <charconv>
+
+namespace fp::batch {
+
+const std::vector<TableSpec>& tables() {
+  using K = ColumnKind;
+  static const std::vector<TableSpec> kTables = {
+      {"drivers",
+       {{"id", K::kInt32}, {"name", K::kText}, {"license_number", K::kText}, {"created_at", K::kTimestampTz}},
+       "created_at"},
+      {"vehicles",
+       {{"id", K::kInt32},
+        {"driver_id", K::kInt32},
+        {"make", K::kText},
+        {"model", K::kText},
+        {"fuel_capacity", K::kFloat64},
+        {"color", K::kText},
+        {"created_at", K::kTimestampTz}},
+       "created_at"},
+      {"trips",
+       {{"id", K::kInt64},
+        {"vehicle_id", K::kInt32},
+        {"trip_id", K::kInt32},
+        {"measurement_sequence", K::kInt32},
+        {"measurement_time", K::kTimestamp},
+        {"latitude", K::kFloat64},
+        {"longitude", K::kFloat64},
+        {"fuel_capacity", K::kFloat64},
+        {"distance_traveled", K::kFloat64},
+        {"fuel_remaining_percent", K::kFloat64},
+        {"fuel_remaining_gallon", K::kFloat64},
+        {"color", K::kText}},
+       "measurement_time"},
+  };
+  return kTables;
+}
+
+const TableSpec* find_table(std::string_view name) {
+  for (const auto& t : tables())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+nlohmann::json RunManifest::to_json() const {
+  nlohmann::json objs = nlohmann::json::array();
+  for (const auto& o : objects)
+    objs.push_back({{"key", o.key},
+                    {"table", o.table},
+                    {"dt", o.dt},
+                    {"first_id", o.first_id},
+                    {"last_id", o.last_id},
+                    {"rows", o.rows},
+                    {"bytes", o.bytes},
+                    {"sha256", o.sha256}});
+  return {{"run", range.run},
+          {"xid_from", range.xid_from},
+          {"xid_to", range.xid_to},
+          {"snapshot", snapshot},
+          {"objects", std::move(objs)}};
+}
+
+Result<RunManifest> RunManifest::from_json(const nlohmann::json& j) {
+  try {
+    RunManifest m;
+    m.range.run = j.at("run").get<int64_t>();
+    m.range.xid_from = j.at("xid_from").get<uint64_t>();
+    m.range.xid_to = j.at("xid_to").get<uint64_t>();
+    m.snapshot = j.value("snapshot", "");
+    for (const auto& o : j.value("objects", nlohmann::json::array())) {
+      m.objects.push_back({o.at("key").get<std::string>(), o.at("table").get<std::string>(),
+                           o.at("dt").get<std::string>(), o.at("first_id").get<int64_t>(),
+                           o.at("last_id").get<int64_t>(), o.at("rows").get<int64_t>(),
+                           o.at("bytes").get<int64_t>(), o.at("sha256").get<std::string>()});
+    }
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    return invalid_input("manifest: {}", e.what());
+  }
+}
+
+std::string data_key(std::string_view prefix, std::string_view table, std::string_view dt, int64_t first_id,
+                     int64_t last_id, int64_t run) {
+  // Zero-padded numbers so a listing sorts objects by id within a day.
+  return fmt::format("{}{}/dt={}/{}-{:012}-{:012}-r{:08}.ndjson.gz", prefix, table, dt, table, first_id,
+                     last_id, run);
+}
+
+std::string manifest_key(std::string_view prefix, int64_t run) {
+  return fmt::format("{}manifests/run-{:08}.json", prefix, run);
+}
+
+std::string intent_key(std::string_view prefix, int64_t run) {
+  return fmt::format("{}manifests/run-{:08}.intent.json", prefix, run);
+}
+
+std::string quarantine_key(std::string_view prefix, std::string_view key) {
+  if (key.starts_with(prefix)) key.remove_prefix(prefix.size());
+  return fmt::format("{}quarantine/{}", prefix, key);
+}
+
+namespace {
+
+bool take(std::string_view& s, std::string_view lit) {
+  if (!s.starts_with(lit)) return false;
+  s.remove_prefix(lit.size());
+  return true;
+}
+
+bool take_int(std::string_view& s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc() || p == s.data()) return false;
+  s.remove_prefix(static_cast<size_t>(p - s.data()));
+  return true;
+}
+
+}  // namespace
+
+std::optional<DataKey> parse_data_key(std::string_view prefix, std::string_view key) {
+  if (!take(key, prefix)) return std::nullopt;
+  DataKey k;
+  const auto slash = key.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  k.table = std::string(key.substr(0, slash));
+  if (!find_table(k.table)) return std::nullopt;
+  key.remove_prefix(slash + 1);
+  if (!take(key, "dt=") || key.size() < 11 || key[10] != '/') return std::nullopt;
+  k.dt = std::string(key.substr(0, 10));
+  key.remove_prefix(11);
+  if (!take(key, k.table) || !take(key, "-") || !take_int(key, k.first_id) || !take(key, "-") ||
+      !take_int(key, k.last_id) || !take(key, "-r") || !take_int(key, k.run) || key != ".ndjson.gz")
+    return std::nullopt;
+  return k;
+}
+
+Result<ManifestState> read_manifest_state(s3::Client& s3, std::string_view prefix) {
+  const std::string dir = fmt::format("{}manifests/", prefix);
+  auto list = FP_TRY(s3.list_all(dir), "list manifests");
+  ManifestState st;
+  std::vector<int64_t> intents;
+  for (const auto& o : list) {
+    std::string_view name = o.key;
+    name.remove_prefix(dir.size());
+    int64_t run = 0;
+    if (!take(name, "run-") || !take_int(name, run)) continue;
+    if (name == ".json") st.committed_runs.push_back(run);
+    if (name == ".intent.json") intents.push_back(run);
+  }
+  std::sort(st.committed_runs.begin(), st.committed_runs.end());
+  const int64_t next = st.committed_runs.empty() ? 1 : st.committed_runs.back() + 1;
+  for (auto r : intents)
+    if (r == next) st.pending_intent = r;
+  return st;
+}
+
+Result<RunManifest> read_manifest(s3::Client& s3, std::string_view prefix, int64_t run) {
+  const auto key = manifest_key(prefix, run);
+  auto body = FP_TRY(s3.get_object(key), key);
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) return invalid_input("{}: not JSON", key);
+  return FP_TRY(RunManifest::from_json(j), key);
+}
+
+}  // namespace fp::batch

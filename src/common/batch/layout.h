@@ -1,0 +1,93 @@
+// The batch lane's contract between `fleetpipe export` and `fleetpipe load`: which tables travel, their
+// columns and JSON types, and where things live in the bucket.
+//
+//   <prefix><table>/dt=<YYYY-MM-DD>/<table>-<first id>-<last id>-r<run>.ndjson.gz   data (gzip NDJSON)
+//   <prefix>manifests/run-<run>.intent.json   the xid range a run is about to export (written first)
+//   <prefix>manifests/run-<run>.json          the committed run: range, objects, row counts, checksums
+//   <prefix>quarantine/<data key>[.reason.txt] objects the loader refused, and why
+//
+// Every data object carries user metadata sha256 (hex SHA-256 of the object's bytes as stored, i.e. the
+// compressed bytes), rows, table and run; the run manifest repeats them.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "common/s3/client.h"
+
+namespace fp::batch {
+
+enum class ColumnKind { kInt32, kInt64, kFloat64, kText, kTimestamp, kTimestampTz };
+
+struct Column {
+  std::string_view name;
+  ColumnKind kind;
+};
+
+struct TableSpec {
+  std::string_view name;         // same in webapp (public.<name>) and warehouse (raw.<name>)
+  std::vector<Column> columns;   // the exported columns, `id` first
+  std::string_view date_column;  // partitions objects by day
+};
+
+// The JSON field (and warehouse column _source_xid) that carries the source row version.
+inline constexpr std::string_view kSourceXidField = "_source_xid";
+
+const std::vector<TableSpec>& tables();
+const TableSpec* find_table(std::string_view name);
+
+struct RunRange {
+  int64_t run = 0;
+  uint64_t xid_from = 0;  // inclusive
+  uint64_t xid_to = 0;    // exclusive
+};
+
+struct ObjectEntry {
+  std::string key;
+  std::string table;
+  std::string dt;
+  int64_t first_id = 0;
+  int64_t last_id = 0;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  std::string sha256;
+};
+
+struct RunManifest {
+  RunRange range;
+  std::string snapshot;  // pg_current_snapshot() of the run that defined the range
+  std::vector<ObjectEntry> objects;
+  nlohmann::json to_json() const;
+  static Result<RunManifest> from_json(const nlohmann::json& j);
+};
+
+std::string data_key(std::string_view prefix, std::string_view table, std::string_view dt, int64_t first_id,
+                     int64_t last_id, int64_t run);
+std::string manifest_key(std::string_view prefix, int64_t run);
+std::string intent_key(std::string_view prefix, int64_t run);
+std::string quarantine_key(std::string_view prefix, std::string_view data_key);
+
+// Parses a data key under prefix; nullopt for keys that are not data objects.
+struct DataKey {
+  std::string table;
+  std::string dt;
+  int64_t first_id = 0;
+  int64_t last_id = 0;
+  int64_t run = 0;
+};
+std::optional<DataKey> parse_data_key(std::string_view prefix, std::string_view key);
+
+// What the manifests prefix holds: the highest committed run and an intent for the run after it, if any.
+struct ManifestState {
+  std::vector<int64_t> committed_runs;  // ascending
+  std::optional<int64_t> pending_intent;
+};
+Result<ManifestState> read_manifest_state(s3::Client& s3, std::string_view prefix);
+Result<RunManifest> read_manifest(s3::Client& s3, std::string_view prefix, int64_t run);
+
+}  // namespace fp::batch
