@@ -106,7 +106,7 @@ class Client {
   Status abort_multipart_upload(std::string_view key, std::string_view upload_id);
 
  private:
-  struct Call;  // one signed request, defined in s3.cpp
+  struct Call;  // one signed request, defined in call.h
   Result<http::Response> execute(const Call& call, const Sink& sink = nullptr);
   Result<http::Response> execute_with_retry(std::string_view what, const Call& call);
   Result<std::string> upload_multipart(std::string_view key, const Reader& reader, std::string first_part,
