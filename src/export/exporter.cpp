@@ -154,77 +154,83 @@ Result<uint64_t> parse_u64(std::string_view s) {
 
 namespace {
 
-// One run: the pending (crashed) run if there is one, otherwise a new run up to the current snapshot.
-Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const ExportOptions& opts) {
-  auto state = FP_TRY(read_manifest_state(s3, opts.prefix), "manifests");
-  ExportReport report;
+// What a run covers: its range and the snapshot its range was taken from.
+struct RunPlan {
   RunRange range;
   std::string snapshot;
-  if (state.pending_intent) {
-    // A crashed run: redo exactly its range so the same objects come out again.
-    auto body = FP_TRY(s3.get_object(intent_key(opts.prefix, *state.pending_intent)), "read intent");
-    auto m = FP_TRY(RunManifest::from_json(nlohmann::json::parse(body, nullptr, false)), "intent");
-    range = m.range;
-    snapshot = m.snapshot;
-    report.resumed = true;
-    log::info(kLog, "resuming run {} (xid {}..{}) left unfinished by an earlier export", range.run,
-              range.xid_from, range.xid_to);
-  } else {
-    range.run = state.committed_runs.empty() ? 1 : state.committed_runs.back() + 1;
-    if (!state.committed_runs.empty())
-      range.xid_from =
-          FP_TRY(read_manifest(s3, opts.prefix, state.committed_runs.back()), "last manifest").range.xid_to;
-    auto snap = FP_TRY(
-        conn.query("SELECT pg_current_snapshot()::text, pg_snapshot_xmin(pg_current_snapshot())::text"),
-        "snapshot");
-    snapshot = std::string(FP_TRY(snap.get<std::string>(0, 0), "snapshot"));
-    range.xid_to = FP_TRY(parse_u64(FP_TRY(snap.get<std::string>(0, 1), "xmin")), "xmin");
-    if (range.xid_to <= range.xid_from) {
-      log::info(kLog, "nothing to export: no transaction finished since xid {}", range.xid_from);
-      return report;
-    }
-    RunManifest intent{range, snapshot, {}};
-    FP_TRY(s3.put_object(intent_key(opts.prefix, range.run), intent.to_json().dump(), "application/json"),
-           "write intent");
-  }
-  report.run = range.run;
-  report.xid_from = range.xid_from;
-  report.xid_to = range.xid_to;
+};
 
-  // One REPEATABLE READ snapshot for all three tables, so a run is a consistent cut.
-  auto tx = FP_TRY(conn.begin({pg::Isolation::kRepeatableRead, true}), "begin");
-  RunManifest manifest{range, snapshot, {}};
-  for (const auto& spec : tables()) {
-    int64_t total = 0;
-    // The total only feeds the ETA of a terminal progress bar; don't pay for the count otherwise.
-    if (opts.progress && isatty(STDERR_FILENO) == 1) {
-      auto c =
-          FP_TRY(conn.query(fmt::format("SELECT count(*) FROM public.{} WHERE _export_xid >= $1::xid8 AND "
-                                        "_export_xid < $2::xid8",
-                                        spec.name),
-                            std::to_string(range.xid_from), std::to_string(range.xid_to)),
-                 "count");
-      total = FP_TRY(c.get<int64_t>(0, 0), "count");
-    }
-    Progress progress(std::string(kLog), fmt::format("export {}", spec.name), total);
-    ObjectSink sink(s3, opts, spec, range.run, progress);
-    auto copied = conn.copy_out(select_sql(spec, range), [&](std::string_view d) { return sink.consume(d); });
-    if (!copied) {
-      sink.abandon();
-      return std::move(copied).error().context(fmt::format("export {}", spec.name));
-    }
-    FP_CHECK(sink.close(), fmt::format("export {}", spec.name));
-    progress.finish();
-    report.rows += *copied;
-    for (auto& o : sink.objects()) {
-      report.bytes += o.bytes;
-      manifest.objects.push_back(std::move(o));
-    }
-    log::emit(log::Level::kInfo, kLog, fmt::format("exported {}", spec.name),
-              {{"table", spec.name}, {"rows", *copied}, {"run", range.run}});
+// A crashed run: redo exactly its range so the same objects come out again.
+Result<RunPlan> resume_crashed_run(s3::Client& s3, const ExportOptions& opts, int64_t run) {
+  auto body = FP_TRY(s3.get_object(intent_key(opts.prefix, run)), "read intent");
+  auto m = FP_TRY(RunManifest::from_json(nlohmann::json::parse(body, nullptr, false)), "intent");
+  log::info(kLog, "resuming run {} (xid {}..{}) left unfinished by an earlier export", m.range.run,
+            m.range.xid_from, m.range.xid_to);
+  return RunPlan{m.range, m.snapshot};
+}
+
+// A new run from the last committed run's watermark up to the current snapshot's xmin, its intent written
+// before any object; nullopt when no transaction finished since the watermark.
+Result<std::optional<RunPlan>> plan_new_run(s3::Client& s3, pg::Connection& conn, const ExportOptions& opts,
+                                            const std::vector<int64_t>& committed_runs) {
+  RunPlan plan;
+  RunRange& range = plan.range;
+  range.run = committed_runs.empty() ? 1 : committed_runs.back() + 1;
+  if (!committed_runs.empty())
+    range.xid_from =
+        FP_TRY(read_manifest(s3, opts.prefix, committed_runs.back()), "last manifest").range.xid_to;
+  auto snap =
+      FP_TRY(conn.query("SELECT pg_current_snapshot()::text, pg_snapshot_xmin(pg_current_snapshot())::text"),
+             "snapshot");
+  plan.snapshot = std::string(FP_TRY(snap.get<std::string>(0, 0), "snapshot"));
+  range.xid_to = FP_TRY(parse_u64(FP_TRY(snap.get<std::string>(0, 1), "xmin")), "xmin");
+  if (range.xid_to <= range.xid_from) {
+    log::info(kLog, "nothing to export: no transaction finished since xid {}", range.xid_from);
+    return std::optional<RunPlan>();
   }
-  FP_CHECK(tx.commit(), "commit");
-  report.objects = static_cast<int64_t>(manifest.objects.size());
+  RunManifest intent{range, plan.snapshot, {}};
+  FP_TRY(s3.put_object(intent_key(opts.prefix, range.run), intent.to_json().dump(), "application/json"),
+         "write intent");
+  return std::optional<RunPlan>(std::move(plan));
+}
+
+// One table's rows in the run's range (inside the run's transaction), cut into objects and uploaded; the
+// objects join the run's manifest.
+Status export_table(s3::Client& s3, pg::Connection& conn, const ExportOptions& opts, const TableSpec& spec,
+                    const RunRange& range, RunManifest& manifest, ExportReport& report) {
+  int64_t total = 0;
+  // The total only feeds the ETA of a terminal progress bar; don't pay for the count otherwise.
+  if (opts.progress && isatty(STDERR_FILENO) == 1) {
+    auto c = FP_TRY(conn.query(fmt::format("SELECT count(*) FROM public.{} WHERE _export_xid >= $1::xid8 AND "
+                                           "_export_xid < $2::xid8",
+                                           spec.name),
+                               std::to_string(range.xid_from), std::to_string(range.xid_to)),
+                    "count");
+    total = FP_TRY(c.get<int64_t>(0, 0), "count");
+  }
+  Progress progress(std::string(kLog), fmt::format("export {}", spec.name), total);
+  ObjectSink sink(s3, opts, spec, range.run, progress);
+  auto copied = conn.copy_out(select_sql(spec, range), [&](std::string_view d) { return sink.consume(d); });
+  if (!copied) {
+    sink.abandon();
+    return std::move(copied).error().context(fmt::format("export {}", spec.name));
+  }
+  FP_CHECK(sink.close(), fmt::format("export {}", spec.name));
+  progress.finish();
+  report.rows += *copied;
+  for (auto& o : sink.objects()) {
+    report.bytes += o.bytes;
+    manifest.objects.push_back(std::move(o));
+  }
+  log::emit(log::Level::kInfo, kLog, fmt::format("exported {}", spec.name),
+            {{"table", spec.name}, {"rows", *copied}, {"run", range.run}});
+  return ok_status();
+}
+
+// The commit point: the run's manifest; the intent it replaces is deleted after it.
+Status commit_run(s3::Client& s3, const ExportOptions& opts, const RunManifest& manifest,
+                  const ExportReport& report) {
+  const RunRange& range = manifest.range;
   FP_TRY(s3.put_object(manifest_key(opts.prefix, range.run), manifest.to_json().dump(), "application/json"),
          "write manifest");
   if (auto st = s3.delete_object(intent_key(opts.prefix, range.run)); !st)
@@ -237,6 +243,40 @@ Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const Exp
              {"rows", report.rows},
              {"objects", report.objects},
              {"bytes", report.bytes}});
+  return ok_status();
+}
+
+// One run: the pending (crashed) run if there is one, otherwise a new run up to the current snapshot.
+Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const ExportOptions& opts) {
+  auto state = FP_TRY(read_manifest_state(s3, opts.prefix), "manifests");
+  ExportReport report;
+  RunPlan plan;
+  if (state.pending_intent) {
+    auto resumed = resume_crashed_run(s3, opts, *state.pending_intent);
+    if (!resumed) return std::move(resumed).error();
+    plan = std::move(*resumed);
+    report.resumed = true;
+  } else {
+    auto planned = plan_new_run(s3, conn, opts, state.committed_runs);
+    if (!planned) return std::move(planned).error();
+    if (!*planned) return report;
+    plan = std::move(**planned);
+  }
+  const RunRange& range = plan.range;
+  report.run = range.run;
+  report.xid_from = range.xid_from;
+  report.xid_to = range.xid_to;
+
+  // One REPEATABLE READ snapshot for all three tables, so a run is a consistent cut.
+  auto tx = FP_TRY(conn.begin({pg::Isolation::kRepeatableRead, true}), "begin");
+  RunManifest manifest{range, plan.snapshot, {}};
+  for (const auto& spec : tables()) {
+    if (auto st = export_table(s3, conn, opts, spec, range, manifest, report); !st)
+      return std::move(st).error();
+  }
+  FP_CHECK(tx.commit(), "commit");
+  report.objects = static_cast<int64_t>(manifest.objects.size());
+  if (auto st = commit_run(s3, opts, manifest, report); !st) return std::move(st).error();
   return report;
 }
 

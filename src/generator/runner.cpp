@@ -2,21 +2,21 @@
 
 #include <fmt/format.h>
 
-#include <condition_variable>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <deque>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
-#include <set>
 #include <thread>
+#include <variant>
 
 #include "common/log.h"
-#include "common/retry.h"
 #include "common/shutdown.h"
-#include "generator/kafka_sink.h"
-#include "generator/pg_sink.h"
+#include "generator/batch_reader.h"
+#include "generator/batch_writer.h"
 #include "generator/progress.h"
 #include "generator/source.h"
 
@@ -24,64 +24,7 @@ namespace fp::gen {
 
 namespace {
 
-constexpr std::string_view kC = "generate";
-constexpr uint64_t kRejectionsLogged = 10000;
-
-// A bounded hand-off between the reader thread and the writer: at most `capacity` batches in flight keeps
-// memory flat however fast the source is.
-class BatchQueue {
- public:
-  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
-  // False when the consumer stopped.
-  bool push(Batch b) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return q_.size() < capacity_ || stopped_; });
-    if (stopped_) return false;
-    q_.push_back(std::move(b));
-    cv_.notify_all();
-    return true;
-  }
-  void close() {
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    cv_.notify_all();
-  }
-  void stop() {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-    cv_.notify_all();
-  }
-  std::optional<Batch> pop() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !q_.empty() || closed_; });
-    if (q_.empty()) return std::nullopt;
-    Batch b = std::move(q_.front());
-    q_.pop_front();
-    cv_.notify_all();
-    return b;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Batch> q_;
-  size_t capacity_;
-  bool closed_ = false, stopped_ = false;
-};
-
-struct Totals {
-  uint64_t delivered = 0, rejected = 0;  // cumulative over the run id (resumed runs continue the counts)
-  uint64_t delivered_now = 0, rejected_now = 0, pg_inserted = 0, pg_duplicates = 0, kafka_delivered = 0;
-};
-
-void report_rejection(uint64_t line, const std::string& reason, uint64_t nth, bool csv) {
-  if (nth <= kRejectionsLogged) {
-    log::emit(log::Level::kWarn, kC, fmt::format("{} {}: {}", csv ? "line" : "row", line, reason),
-              {{"line", line}, {"reason", reason}});
-  } else if (nth == kRejectionsLogged + 1) {
-    log::warn(kC, "more than {} rejected rows; the rest are counted, not listed", kRejectionsLogged);
-  }
-}
+constexpr std::string_view kC = kGenerateLog;
 
 // --strict: every line is checked before anything is written.
 int strict_precheck(const std::string& path) {
@@ -125,294 +68,242 @@ Status write_file(const std::filesystem::path& p, const std::string& content) {
   return ok_status();
 }
 
-}  // namespace
+// --attributes-out: the simulated fleet's vehicles and drivers, the attribute files beside the trips.
+Status write_fleet_attributes(const GenerateOptions& o) {
+  Simulator sim(o.sim);
+  std::vector<Driver> drivers;
+  for (const auto& v : sim.vehicles()) drivers.push_back(driver_for(v.driver_id));
+  std::filesystem::path dir(o.attributes_out);
+  for (auto st : {write_file(dir / "vehicles.csv", vehicles_csv(sim.vehicles())),
+                  write_file(dir / "drivers.csv", drivers_csv(drivers))})
+    if (!st.ok()) return st;
+  return ok_status();
+}
 
-int run_generate(const GenerateOptions& o, const Config& config) {
-  const bool csv_source = !o.simulate;
-  if (csv_source && o.strict) {
-    if (int rc = strict_precheck(o.csv_path); rc != 0) return rc;
+// The CSV file, or the simulator (and its fleet's attribute files when asked for).
+Result<std::unique_ptr<Source>> open_source(const GenerateOptions& o) {
+  if (!o.simulate) return open_csv(o.csv_path);
+  auto source = make_simulator_source(o.sim, o.count);
+  if (!o.attributes_out.empty()) {
+    if (auto st = write_fleet_attributes(o); !st.ok()) return std::move(st).error();
   }
+  return source;
+}
 
-  std::unique_ptr<Source> source;
-  if (csv_source) {
-    auto s = open_csv(o.csv_path);
-    if (!s.ok()) {
-      log::error(kC, "{}", s.error().message);
-      return 1;
-    }
-    source = std::move(*s);
-  } else {
-    source = make_simulator_source(o.sim, o.count);
-    if (!o.attributes_out.empty()) {
-      Simulator sim(o.sim);
-      std::vector<Driver> drivers;
-      for (const auto& v : sim.vehicles()) drivers.push_back(driver_for(v.driver_id));
-      std::filesystem::path dir(o.attributes_out);
-      for (auto st : {write_file(dir / "vehicles.csv", vehicles_csv(sim.vehicles())),
-                      write_file(dir / "drivers.csv", drivers_csv(drivers))})
-        if (!st.ok()) {
-          log::error(kC, "{}", st.error().message);
-          return 1;
-        }
-    }
-  }
-  const std::string run_id = o.run_id.empty() ? source->describe() : o.run_id;
-
-  // Sinks. The checkpoint lives in the webapp database whenever Postgres or Kafka is a sink.
-  std::unique_ptr<PgSink> pg;
-  std::unique_ptr<KafkaSink> kafka;
-  const bool checkpointed = o.sink_postgres || o.sink_kafka;
-  if (checkpointed) {
+// Connects the sinks the options name (and the checkpoint's database with them); the CSV sink starts with
+// its header.
+Result<Sinks> open_sinks(const GenerateOptions& o, const Config& config) {
+  Sinks s;
+  if (o.sink_postgres || o.sink_kafka) {
     auto p = PgSink::connect(config.webapp);
-    if (!p.ok()) {
-      log::error(kC, "{}", p.error().message);
-      return 1;
-    }
-    pg = std::move(*p);
+    if (!p.ok()) return std::move(p).error();
+    s.pg = std::move(*p);
   }
   if (o.sink_kafka) {
     auto k = KafkaSink::create(KafkaSinkOptions{config.kafka_bootstrap, o.topic, o.kafka_timeout_ms});
-    if (!k.ok()) {
-      log::error(kC, "{}", k.error().message);
-      return 1;
-    }
-    kafka = std::move(*k);
+    if (!k.ok()) return std::move(k).error();
+    s.kafka = std::move(*k);
   }
-  std::FILE* csv_out = nullptr;
   if (!o.csv_out.empty()) {
-    csv_out = o.csv_out == "-" ? stdout : std::fopen(o.csv_out.c_str(), "wb");
-    if (!csv_out) {
-      log::error(kC, "open {}: {}", o.csv_out, std::strerror(errno));
-      return 1;
-    }
-    std::fprintf(csv_out, "%.*s\n", static_cast<int>(kCsvHeader.size()), kCsvHeader.data());
+    s.csv_out = o.csv_out == "-" ? stdout : std::fopen(o.csv_out.c_str(), "wb");
+    if (!s.csv_out) return make_error("open {}: {}", o.csv_out, std::strerror(errno));
+    std::fprintf(s.csv_out, "%.*s\n", static_cast<int>(kCsvHeader.size()), kCsvHeader.data());
   }
-  auto close_csv = [&] {
-    if (csv_out && csv_out != stdout) std::fclose(csv_out);
-    csv_out = nullptr;
-  };
+  return s;
+}
 
-  Totals t;
+// Where this run starts in the source, and the counts it continues.
+struct Start {
   uint64_t resumed_from = 0;
-  if (o.resume && pg) {
-    auto cp = pg->load_checkpoint(run_id);
-    if (!cp.ok()) {
-      log::error(kC, "{}", cp.error().message);
-      return 1;
-    }
-    if (!*cp) {
-      log::info(kC, "no checkpoint for run {}; starting from the beginning", run_id);
-    } else if ((*cp)->finished) {
-      log::info(kC, "run {} already finished ({} rows delivered); nothing to do", run_id, (*cp)->delivered);
-      std::cout << nlohmann::json{{"run_id", run_id},
-                                  {"rows_delivered", 0},
-                                  {"rows_rejected", 0},
-                                  {"total_delivered", (*cp)->delivered},
-                                  {"already_finished", true}}
-                       .dump()
-                << std::endl;
-      return 0;
-    } else {
-      if ((*cp)->source != source->describe())
-        log::warn(kC, "checkpoint of run {} was written for {}, now reading {}", run_id, (*cp)->source,
-                  source->describe());
-      if (auto st = source->skip_to((*cp)->position); !st.ok()) {
-        log::error(kC, "resume: {}", st.error().message);
-        return 1;
-      }
-      resumed_from = (*cp)->position;
-      t.delivered = (*cp)->delivered;
-      t.rejected = (*cp)->rejected;
-      log::info(kC, "resuming run {} at position {} ({} rows delivered before)", run_id, resumed_from,
-                t.delivered);
-    }
-  } else if (o.resume) {
+  Totals totals;
+};
+
+// --resume: moves the source to the run's checkpoint. An exit code instead when the run stops here: the
+// checkpoint could not be read or reached (1), or the run finished before (0, nothing to do).
+std::variant<Start, int> resume_from_checkpoint(const GenerateOptions& o, PgSink* pg, Source& source,
+                                                const std::string& run_id) {
+  Start start;
+  if (!o.resume) return start;
+  if (!pg) {
     log::warn(kC, "--resume needs the postgres or kafka sink (the checkpoint is in the webapp database)");
+    return start;
   }
+  auto cp = pg->load_checkpoint(run_id);
+  if (!cp.ok()) {
+    log::error(kC, "{}", cp.error().message);
+    return 1;
+  }
+  if (!*cp) {
+    log::info(kC, "no checkpoint for run {}; starting from the beginning", run_id);
+    return start;
+  }
+  const Checkpoint& c = **cp;
+  if (c.finished) {
+    log::info(kC, "run {} already finished ({} rows delivered); nothing to do", run_id, c.delivered);
+    std::cout << nlohmann::json{{"run_id", run_id},
+                                {"rows_delivered", 0},
+                                {"rows_rejected", 0},
+                                {"total_delivered", c.delivered},
+                                {"already_finished", true}}
+                     .dump()
+              << std::endl;
+    return 0;
+  }
+  if (c.source != source.describe())
+    log::warn(kC, "checkpoint of run {} was written for {}, now reading {}", run_id, c.source,
+              source.describe());
+  if (auto st = source.skip_to(c.position); !st.ok()) {
+    log::error(kC, "resume: {}", st.error().message);
+    return 1;
+  }
+  start.resumed_from = c.position;
+  start.totals.delivered = c.delivered;
+  start.totals.rejected = c.rejected;
+  log::info(kC, "resuming run {} at position {} ({} rows delivered before)", run_id, start.resumed_from,
+            start.totals.delivered);
+  return start;
+}
 
-  // ---- reader thread ----
-  BatchQueue queue(2);
-  std::optional<Error> reader_error;
-  std::atomic<bool> source_ended{false};
-  const Batch::Formats formats{.copy = o.sink_postgres, .json = o.sink_kafka, .csv = csv_out != nullptr};
-  std::thread reader([&] {
-    Pacer pacer(o.pacing);
-    const auto start = Pacer::Clock::now();
-    std::set<int32_t> seen;
-    Batch cur;
-    cur.end_position = source->position();
-    Pacer::Clock::time_point batch_started{};
-    uint64_t index = 0, rejected_seen = 0;
-    Measurement m;
-    std::string reason;
-    auto hand_off = [&] {
-      const uint64_t pos = cur.end_position;
-      bool ok = queue.push(std::move(cur));
-      cur = Batch{};
-      cur.end_position = pos;
-      return ok;
-    };
-    bool stopped = false;
-    while (!shutdown::requested()) {
-      auto n = source->next(m, reason);
-      if (!n.ok()) {
-        reader_error = std::move(n).error();
-        break;
-      }
-      if (*n == Source::Next::kEnd) {
-        source_ended = true;
-        break;
-      }
-      if (*n == Source::Next::kRejected) {
-        report_rejection(source->position(), reason, ++rejected_seen, csv_source);
-        ++cur.rejected;
-        cur.end_position = source->position();
-        continue;
-      }
-      if (auto due = pacer.due(index, m.measurement_time)) {
-        const auto target = start + *due;
-        if (target > Pacer::Clock::now()) {
-          // Don't hold rows already in hand while waiting longer than the latency allows.
-          if (cur.rows > 0 && target - batch_started >= o.max_latency && !hand_off()) {
-            stopped = true;
-            break;
-          }
-          if (!wait_until(target))
-            break;  // shutdown: this row is not in the checkpoint, a resume reads it again
-        }
-      }
-      if (seen.insert(m.vehicle_id).second) {
-        Vehicle v = vehicle_for(m.vehicle_id);
-        v.fuel_capacity = m.fuel_capacity;  // the input's values win over the derived ones
-        v.color = m.color;
-        cur.new_vehicles.push_back(std::move(v));
-      }
-      if (cur.rows == 0) batch_started = Pacer::Clock::now();
-      cur.add(m, formats);
-      cur.end_position = source->position();
-      ++index;
-      if (cur.rows >= o.batch_rows && !hand_off()) {
-        stopped = true;
-        break;
-      }
-    }
-    if (!stopped && (cur.rows > 0 || cur.rejected > 0)) hand_off();
-    queue.close();
-  });
-
-  // ---- writer (this thread) ----
-  Progress progress(o.progress_tty);
-  const auto started = std::chrono::steady_clock::now();
-  std::optional<Error> writer_error;
-  auto write_batch = [&](const Batch& b, bool finished) -> Status {
-    Checkpoint cp{run_id,  source->describe(), b.end_position, t.delivered + b.rows, t.rejected + b.rejected,
-                  finished};
-    if (kafka) FP_CHECK(kafka->produce(b), "kafka");
-    bool kafka_flushed = !kafka;
-    auto pg_part = [&]() -> Result<PgWrite> {
-      auto w = pg->stage(b, cp, o.sink_postgres);
-      if (!w.ok()) {
-        pg->rollback();
-        return w;
-      }
-      if (!kafka_flushed) {
-        // Delivery reports for the whole batch before the checkpoint may move past it.
-        if (auto s = kafka->flush(); !s.ok()) {
-          pg->rollback();
-          return Error{s.error().message, Error::Kind::kPermanent};
-        }
-        kafka_flushed = true;
-      }
-      FP_CHECK(pg->commit(), "commit");
-      return w;
-    };
-    if (pg) {
-      auto w = retry<PgWrite>(fmt::format("write batch to {}", pg->endpoint()),
-                              Backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(5000), 6},
-                              pg_part);
-      if (!w.ok()) return std::move(w).error();
-      t.pg_inserted += w->inserted;
-      t.pg_duplicates += w->duplicates;
-    }
-    if (csv_out && !b.csv.empty()) {
-      if (std::fwrite(b.csv.data(), 1, b.csv.size(), csv_out) != b.csv.size() || std::fflush(csv_out) != 0)
-        return make_error("write {}: {}", o.csv_out, std::strerror(errno));
-    }
-    t.delivered += b.rows;
-    t.rejected += b.rejected;
-    t.delivered_now += b.rows;
-    t.rejected_now += b.rejected;
-    if (kafka) t.kafka_delivered = kafka->delivered();
-    return ok_status();
-  };
-
+// Writes the batches the reader hands off until it closes the queue; on a failed write the queue is
+// stopped (the reader then stops too) and the error returned.
+std::optional<Error> write_batches(BatchQueue& queue, BatchWriter& writer, Progress& progress,
+                                   const Source& source) {
   while (auto b = queue.pop()) {
-    if (auto s = write_batch(*b, false); !s.ok()) {
-      writer_error = std::move(s).error();
+    if (auto s = writer.write(*b, false); !s.ok()) {
       queue.stop();
-      break;
+      return std::move(s).error();
     }
-    progress.update(t.delivered_now, t.rejected_now, source->done_fraction());
+    progress.update(writer.totals().delivered_now, writer.totals().rejected_now, source.done_fraction());
   }
-  // Unblock the reader if the writer stopped early, then wait for it.
-  queue.stop();
-  reader.join();
-  progress.finish();
+  return std::nullopt;
+}
 
-  const bool interrupted = shutdown::requested();
-  if (!writer_error && !reader_error && source_ended && pg) {
+// After the last batch: a source read to its end marks the checkpoint finished (with an empty batch), then
+// Kafka's producer closes (the last delivery reports) and the CSV file closes. The first error is kept.
+void finish_sinks(Sinks& sinks, BatchWriter& writer, const BatchReader& reader, const Source& source,
+                  std::optional<Error>& writer_error) {
+  if (!writer_error && !reader.error() && reader.source_ended() && sinks.pg) {
     Batch empty;
-    empty.end_position = source->position();
-    if (auto s = write_batch(empty, true); !s.ok()) writer_error = std::move(s).error();
+    empty.end_position = source.position();
+    if (auto s = writer.write(empty, true); !s.ok()) writer_error = std::move(s).error();
   }
-  if (kafka) {
-    if (auto s = kafka->close(); !s.ok() && !writer_error) writer_error = std::move(s).error();
+  if (sinks.kafka) {
+    if (auto s = sinks.kafka->close(); !s.ok() && !writer_error) writer_error = std::move(s).error();
   }
-  close_csv();
+  sinks.close_csv();
+}
 
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+// How the run ended: what the summary reports and the exit code says.
+struct Outcome {
+  std::string run_id;
+  uint64_t resumed_from = 0;
+  Totals t;
+  double secs = 0;
+  bool interrupted = false;
+  bool source_ended = false;
+  bool kafka = false;
+  std::optional<Error> writer_error, reader_error;
+};
+
+// The summary: one JSON line on stdout, a sentence on a terminal, or a log line when stdout carries the
+// CSV rows.
+void print_summary(const GenerateOptions& o, const Outcome& r) {
+  const Totals& t = r.t;
   nlohmann::json summary = {
-      {"run_id", run_id},
+      {"run_id", r.run_id},
       {"rows_delivered", t.delivered_now},
       {"rows_rejected", t.rejected_now},
       {"total_delivered", t.delivered},
       {"total_rejected", t.rejected},
-      {"resumed_from", resumed_from},
-      {"seconds", std::round(secs * 1000) / 1000},
-      {"rows_per_second", secs > 0 ? std::round(static_cast<double>(t.delivered_now) / secs) : 0.0},
-      {"interrupted", interrupted},
-      {"finished", source_ended.load() && !writer_error && !reader_error},
+      {"resumed_from", r.resumed_from},
+      {"seconds", std::round(r.secs * 1000) / 1000},
+      {"rows_per_second", r.secs > 0 ? std::round(static_cast<double>(t.delivered_now) / r.secs) : 0.0},
+      {"interrupted", r.interrupted},
+      {"finished", r.source_ended && !r.writer_error && !r.reader_error},
   };
   if (o.sink_postgres) {
     summary["postgres_inserted"] = t.pg_inserted;
     summary["postgres_duplicates"] = t.pg_duplicates;
   }
-  if (kafka) summary["kafka_delivered"] = t.kafka_delivered;
-  if (writer_error) summary["error"] = writer_error->message;
-  if (reader_error) summary["error"] = reader_error->message;
-  if (o.csv_out != "-") {
-    if (o.progress_tty) {
-      std::cout << fmt::format(
-          "{} rows delivered, {} rejected in {:.1f} s ({:.0f} rows/s){}{}\n", t.delivered_now, t.rejected_now,
-          secs, summary["rows_per_second"].get<double>(),
-          o.sink_postgres ? fmt::format("; postgres: {} new, {} duplicates", t.pg_inserted, t.pg_duplicates)
-                          : "",
-          kafka ? fmt::format("; kafka: {} delivered", t.kafka_delivered) : "");
-    } else {
-      std::cout << summary.dump() << std::endl;
-    }
-  } else {
+  if (r.kafka) summary["kafka_delivered"] = t.kafka_delivered;
+  if (r.writer_error) summary["error"] = r.writer_error->message;
+  if (r.reader_error) summary["error"] = r.reader_error->message;
+  if (o.csv_out == "-") {
     log::emit(log::Level::kInfo, kC, "summary", summary);
+  } else if (o.progress_tty) {
+    std::cout << fmt::format(
+        "{} rows delivered, {} rejected in {:.1f} s ({:.0f} rows/s){}{}\n", t.delivered_now, t.rejected_now,
+        r.secs, summary["rows_per_second"].get<double>(),
+        o.sink_postgres ? fmt::format("; postgres: {} new, {} duplicates", t.pg_inserted, t.pg_duplicates)
+                        : "",
+        r.kafka ? fmt::format("; kafka: {} delivered", t.kafka_delivered) : "");
+  } else {
+    std::cout << summary.dump() << std::endl;
   }
-  if (writer_error) {
-    log::error(kC, "{}", writer_error->message);
+}
+
+int exit_code(const Outcome& r) {
+  if (r.writer_error) {
+    log::error(kC, "{}", r.writer_error->message);
     return 1;
   }
-  if (reader_error) {
-    log::error(kC, "{}", reader_error->message);
+  if (r.reader_error) {
+    log::error(kC, "{}", r.reader_error->message);
     return 1;
   }
-  return interrupted ? 130 : 0;
+  return r.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+int run_generate(const GenerateOptions& o, const Config& config) {
+  if (!o.simulate && o.strict) {
+    if (int rc = strict_precheck(o.csv_path); rc != 0) return rc;
+  }
+  auto source = open_source(o);
+  if (!source.ok()) {
+    log::error(kC, "{}", source.error().message);
+    return 1;
+  }
+  const std::string run_id = o.run_id.empty() ? (*source)->describe() : o.run_id;
+  auto sinks = open_sinks(o, config);
+  if (!sinks.ok()) {
+    log::error(kC, "{}", sinks.error().message);
+    return 1;
+  }
+  auto start = resume_from_checkpoint(o, sinks->pg.get(), **source, run_id);
+  if (const int* rc = std::get_if<int>(&start)) return *rc;
+  const Start& from = std::get<Start>(start);
+
+  BatchQueue queue(2);
+  BatchReader reader(o, {.copy = o.sink_postgres, .json = o.sink_kafka, .csv = sinks->csv_out != nullptr},
+                     **source, queue);
+  std::thread reader_thread([&] { reader.run(); });
+
+  Progress progress(o.progress_tty);
+  const auto started = std::chrono::steady_clock::now();
+  BatchWriter writer(o, *sinks, **source, run_id, from.totals);
+  std::optional<Error> writer_error = write_batches(queue, writer, progress, **source);
+  // Unblock the reader if the writer stopped early, then wait for it.
+  queue.stop();
+  reader_thread.join();
+  progress.finish();
+
+  const bool interrupted = shutdown::requested();
+  finish_sinks(*sinks, writer, reader, **source, writer_error);
+  const Outcome outcome{
+      .run_id = run_id,
+      .resumed_from = from.resumed_from,
+      .t = writer.totals(),
+      .secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+      .interrupted = interrupted,
+      .source_ended = reader.source_ended(),
+      .kafka = sinks->kafka != nullptr,
+      .writer_error = std::move(writer_error),
+      .reader_error = reader.error(),
+  };
+  print_summary(o, outcome);
+  return exit_code(outcome);
 }
 
 }  // namespace fp::gen

@@ -1,6 +1,8 @@
 // `fleetpipe generate`: a reader thread pulls rows from the source, paces them, validates and formats them
 // into batches; the calling thread writes each batch to the sinks and counts it delivered only once every
 // sink confirmed it (Kafka delivery reports, then the PostgreSQL commit that also moves the checkpoint).
+// The reader is generator/batch_reader.h, the writer (and that order) generator/batch_writer.h; runner.cpp
+// opens the source and the sinks, resumes from the checkpoint, runs the two and prints the summary.
 #pragma once
 
 #include <chrono>

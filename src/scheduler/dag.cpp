@@ -50,103 +50,171 @@ Status validate_dag(const std::vector<StepDef>& steps) {
   return ok_status();
 }
 
-DagResult run_dag(const std::vector<StepDef>& steps, StepRecorder& recorder, const DagOptions& opts) {
-  DagResult out;
-  if (auto st = validate_dag(steps); !st) {
-    out.error = st.error().message;
-    return out;
+namespace {
+
+constexpr const char* kInterrupted = "run interrupted by shutdown";
+
+// One run of the DAG: the steps' outcomes so far, the jitter's random source and the result being built.
+class DagRun {
+ public:
+  DagRun(StepRecorder& recorder, const DagOptions& opts)
+      : recorder_(recorder),
+        opts_(opts),
+        sleep_(opts.sleep ? opts.sleep : [](std::chrono::milliseconds d) { return interruptible_sleep(d); }),
+        stop_(opts.stop_requested ? opts.stop_requested : [] { return shutdown::requested(); }),
+        rng_(opts.seed) {}
+
+  void run(const std::vector<StepDef>& steps) {
+    for (const auto& step : steps) {
+      const std::string blocked_by = first_unsuccessful_dependency(step);
+      if (!blocked_by.empty() || out_.interrupted) {
+        skip(step, blocked_by);
+        continue;
+      }
+      StepSummary sum = run_attempts(step);
+      if (stop_()) out_.interrupted = true;
+      outcome_[step.name] = sum.outcome;
+      if (sum.outcome == StepOutcome::kFailed && out_.error.empty())
+        out_.error = fmt::format("{}: {}", step.name, sum.error.empty() ? "interrupted" : sum.error);
+      out_.steps.push_back(std::move(sum));
+    }
   }
-  auto sleep = opts.sleep ? opts.sleep : [](std::chrono::milliseconds d) { return interruptible_sleep(d); };
-  auto stop = opts.stop_requested ? opts.stop_requested : [] { return shutdown::requested(); };
-  std::mt19937_64 rng(opts.seed);
-  auto record = [&](const Status& st, const std::string& what) {
-    if (st) return;
-    log::error("scheduler", "recording {}: {}", what, st.error().message);
-    out.record_errors.push_back(fmt::format("{}: {}", what, st.error().message));
+
+  DagResult finish() && {
+    out_.ok = !out_.interrupted && out_.error.empty();
+    for (const auto& s : out_.steps)
+      if (s.outcome != StepOutcome::kSuccess) out_.ok = false;
+    if (out_.interrupted && out_.error.empty()) out_.error = "interrupted by shutdown";
+    return std::move(out_);
+  }
+
+ private:
+  struct Attempt {
+    StepResult result;
+    std::chrono::milliseconds took;
   };
 
-  std::map<std::string, StepOutcome> outcome;
-  for (const auto& step : steps) {
+  // A recording error does not stop the pipeline: it is logged and kept in the result.
+  void record(const Status& st, const std::string& what) {
+    if (st) return;
+    log::error("scheduler", "recording {}: {}", what, st.error().message);
+    out_.record_errors.push_back(fmt::format("{}: {}", what, st.error().message));
+  }
+
+  // The first dependency that failed or was skipped; empty when all succeeded.
+  std::string first_unsuccessful_dependency(const StepDef& step) {
+    for (const auto& d : step.depends_on)
+      if (outcome_[d] != StepOutcome::kSuccess) return d;
+    return "";
+  }
+
+  // Upstream failed or skipped (naming the first one), or the run was interrupted: the step is skipped.
+  void skip(const StepDef& step, const std::string& blocked_by) {
+    const std::string reason =
+        out_.interrupted ? kInterrupted
+                         : fmt::format("upstream step {} {}", blocked_by, to_string(outcome_[blocked_by]));
+    record(recorder_.skipped(step.name, reason), step.name + " skipped");
     StepSummary sum;
     sum.name = step.name;
-    // Upstream failed or skipped: skip, naming the first one.
-    std::string blocked_by;
-    for (const auto& d : step.depends_on)
-      if (outcome[d] != StepOutcome::kSuccess) {
-        blocked_by = d;
-        break;
-      }
-    if (!blocked_by.empty() || out.interrupted) {
-      const std::string reason =
-          out.interrupted ? "run interrupted by shutdown"
-                          : fmt::format("upstream step {} {}", blocked_by, to_string(outcome[blocked_by]));
-      record(recorder.skipped(step.name, reason), step.name + " skipped");
-      sum.outcome = StepOutcome::kSkipped;
-      sum.error = reason;
-      outcome[step.name] = StepOutcome::kSkipped;
-      out.steps.push_back(std::move(sum));
-      continue;
-    }
+    sum.outcome = StepOutcome::kSkipped;
+    sum.error = reason;
+    outcome_[step.name] = StepOutcome::kSkipped;
+    out_.steps.push_back(std::move(sum));
+  }
 
-    StepResult last;
+  // Attempts until one succeeds, the failure is final, or a stop request or an interrupted backoff ends
+  // the run.
+  StepSummary run_attempts(const StepDef& step) {
+    StepSummary sum;
+    sum.name = step.name;
     for (int attempt = 1;; ++attempt) {
-      if (stop()) {
-        out.interrupted = true;
-        if (attempt == 1) {
-          // Never started: skipped like the rest.
-          record(recorder.skipped(step.name, "run interrupted by shutdown"), step.name + " skipped");
-          sum.outcome = StepOutcome::kSkipped;
-          sum.error = "run interrupted by shutdown";
-        } else {
-          sum.outcome = StepOutcome::kFailed;
-        }
+      if (stop_()) {
+        stopped_before(step, attempt, sum);
         break;
       }
-      record(recorder.attempt_started(step.name, attempt),
-             fmt::format("{} attempt {} start", step.name, attempt));
-      const auto t0 = std::chrono::steady_clock::now();
-      last = step.run(attempt);
-      const auto took =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-      sum.duration += took;
-      sum.attempts = attempt;
-      record(recorder.attempt_finished(step.name, attempt, last),
-             fmt::format("{} attempt {} end", step.name, attempt));
-      if (opts.on_attempt) opts.on_attempt(step.name, last, took);
-      if (last.ok) {
+      const Attempt a = attempt_once(step, attempt, sum);
+      if (a.result.ok) {
         sum.outcome = StepOutcome::kSuccess;
-        sum.rows = last.rows;
+        sum.rows = a.result.rows;
         sum.error.clear();
-        log::info("scheduler", "step {} succeeded (attempt {}, {} ms{})", step.name, attempt, took.count(),
-                  last.rows ? fmt::format(", {} rows", *last.rows) : "");
+        log::info("scheduler", "step {} succeeded (attempt {}, {} ms{})", step.name, attempt, a.took.count(),
+                  a.result.rows ? fmt::format(", {} rows", *a.result.rows) : "");
         break;
       }
       sum.outcome = StepOutcome::kFailed;
-      sum.error = last.error;
-      if (!last.retryable || attempt >= opts.retry.max_attempts) {
-        log::error("scheduler", "step {} failed (attempt {}/{}{}): {}", step.name, attempt,
-                   opts.retry.max_attempts, last.retryable ? "" : ", not retryable", last.error);
-        break;
-      }
-      const auto d = opts.retry.delay(attempt - 1, rng);
-      log::warn("scheduler", "step {} failed (attempt {}/{}): {}; retrying in {} ms", step.name, attempt,
-                opts.retry.max_attempts, last.error, d.count());
-      if (!sleep(d)) {
-        out.interrupted = true;
-        break;
-      }
+      sum.error = a.result.error;
+      if (!back_off(step, attempt, a.result)) break;
     }
-    if (stop()) out.interrupted = true;
-    outcome[step.name] = sum.outcome;
-    if (sum.outcome == StepOutcome::kFailed && out.error.empty())
-      out.error = fmt::format("{}: {}", step.name, sum.error.empty() ? "interrupted" : sum.error);
-    out.steps.push_back(std::move(sum));
+    return sum;
   }
-  out.ok = !out.interrupted && out.error.empty();
-  for (const auto& s : out.steps)
-    if (s.outcome != StepOutcome::kSuccess) out.ok = false;
-  if (out.interrupted && out.error.empty()) out.error = "interrupted by shutdown";
-  return out;
+
+  // A stop request before an attempt: a step never started is skipped like the rest; one that already
+  // failed an attempt stays failed.
+  void stopped_before(const StepDef& step, int attempt, StepSummary& sum) {
+    out_.interrupted = true;
+    if (attempt == 1) {
+      record(recorder_.skipped(step.name, kInterrupted), step.name + " skipped");
+      sum.outcome = StepOutcome::kSkipped;
+      sum.error = kInterrupted;
+    } else {
+      sum.outcome = StepOutcome::kFailed;
+    }
+  }
+
+  // Runs and records one attempt, adding its time to the step's.
+  Attempt attempt_once(const StepDef& step, int attempt, StepSummary& sum) {
+    record(recorder_.attempt_started(step.name, attempt),
+           fmt::format("{} attempt {} start", step.name, attempt));
+    const auto t0 = std::chrono::steady_clock::now();
+    StepResult result = step.run(attempt);
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    sum.duration += took;
+    sum.attempts = attempt;
+    record(recorder_.attempt_finished(step.name, attempt, result),
+           fmt::format("{} attempt {} end", step.name, attempt));
+    if (opts_.on_attempt) opts_.on_attempt(step.name, result, took);
+    return {std::move(result), took};
+  }
+
+  // After a failed attempt: true once the backoff delay has passed and another attempt may start; false
+  // when the failure is final or the wait was interrupted (which ends the run).
+  bool back_off(const StepDef& step, int attempt, const StepResult& last) {
+    if (!last.retryable || attempt >= opts_.retry.max_attempts) {
+      log::error("scheduler", "step {} failed (attempt {}/{}{}): {}", step.name, attempt,
+                 opts_.retry.max_attempts, last.retryable ? "" : ", not retryable", last.error);
+      return false;
+    }
+    const auto d = opts_.retry.delay(attempt - 1, rng_);
+    log::warn("scheduler", "step {} failed (attempt {}/{}): {}; retrying in {} ms", step.name, attempt,
+              opts_.retry.max_attempts, last.error, d.count());
+    if (!sleep_(d)) {
+      out_.interrupted = true;
+      return false;
+    }
+    return true;
+  }
+
+  StepRecorder& recorder_;
+  const DagOptions& opts_;
+  const std::function<bool(std::chrono::milliseconds)> sleep_;
+  const std::function<bool()> stop_;
+  std::mt19937_64 rng_;
+  std::map<std::string, StepOutcome> outcome_;
+  DagResult out_;
+};
+
+}  // namespace
+
+DagResult run_dag(const std::vector<StepDef>& steps, StepRecorder& recorder, const DagOptions& opts) {
+  if (auto st = validate_dag(steps); !st) {
+    DagResult out;
+    out.error = st.error().message;
+    return out;
+  }
+  DagRun run(recorder, opts);
+  run.run(steps);
+  return std::move(run).finish();
 }
 
 }  // namespace fp::sched
