@@ -1,6 +1,5 @@
 #include "console/app.h"
 
-#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -12,6 +11,9 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "console/html.h"
+#include "console/pages/dbt.h"
+#include "console/queries.h"
+#include "console/replies.h"
 #include "console/token.h"
 #include "console/views.h"
 
@@ -20,21 +22,8 @@ namespace fp::console {
 namespace {
 
 constexpr const char* kComponent = "console";
-constexpr const char* kHtml = "text/html; charset=utf-8";
 // Cookies are shared by every port of a host, so the console's CSRF cookie has its own name.
 constexpr std::string_view kCsrfCookie = "fp_console_csrf";
-// dbt's generated index.html is one page of inline script and style; it gets its own, looser policy.
-constexpr const char* kDbtCsp =
-    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri "
-    "'none'";
-
-std::optional<int64_t> parse_int(std::string_view s, int64_t min, int64_t max) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < min || v > max) return std::nullopt;
-  return v;
-}
 
 bool is_form(const httpd::Request& req) {
   const std::string* ct = req.header("content-type");
@@ -43,27 +32,6 @@ bool is_form(const httpd::Request& req) {
   while (!v.empty() && v.back() == ' ') v.pop_back();
   for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return v == "application/x-www-form-urlencoded";
-}
-
-httpd::Response problem(int status, std::string_view title, std::string_view detail) {
-  auto r = httpd::Response::json(status, {{"title", title}, {"status", status}, {"detail", detail}});
-  r.content_type = "application/problem+json";
-  return r;
-}
-
-httpd::Response html_response(int status, std::string body) {
-  httpd::Response r;
-  r.status = status;
-  r.content_type = kHtml;
-  r.body = std::move(body);
-  r.header("Cache-Control", "no-store");
-  return r;
-}
-
-httpd::Response api(const nlohmann::json& j) {
-  auto r = httpd::Response::json(200, j);
-  r.header("Cache-Control", "no-store");
-  return r;
 }
 
 }  // namespace
@@ -165,50 +133,6 @@ struct Console::Impl {
     return r;
   }
 
-  httpd::Response bad_query(const httpd::Request& req, std::string_view field, std::string_view reason) {
-    const std::string detail = fmt::format("{}: {}", field, reason);
-    if (req.path.rfind("/api/", 0) == 0) return problem(400, "Invalid query", detail);
-    return html_response(400, html::message("Invalid query", detail, "/"));
-  }
-
-  struct TopicQuery {
-    std::optional<int32_t> partition;
-    int n = 20;
-  };
-  std::variant<TopicQuery, httpd::Response> topic_query(const httpd::Request& req) {
-    TopicQuery q;
-    if (const std::string* p = req.query_value("partition")) {
-      auto v = parse_int(*p, 0, 1 << 20);
-      if (!v) return bad_query(req, "partition", "must be a partition number, 0 or more");
-      q.partition = static_cast<int32_t>(*v);
-    }
-    if (const std::string* n = req.query_value("n")) {
-      auto v = parse_int(*n, 1, 200);
-      if (!v) return bad_query(req, "n", "must be between 1 and 200");
-      q.n = static_cast<int>(*v);
-    }
-    return q;
-  }
-
-  struct RunsQuery {
-    std::optional<int64_t> before;
-    int limit = 20;
-  };
-  std::variant<RunsQuery, httpd::Response> runs_query(const httpd::Request& req) {
-    RunsQuery q;
-    if (const std::string* b = req.query_value("before")) {
-      auto v = parse_int(*b, 1, INT64_MAX);
-      if (!v) return bad_query(req, "before", "must be a run id");
-      q.before = *v;
-    }
-    if (const std::string* l = req.query_value("limit")) {
-      auto v = parse_int(*l, 1, 100);
-      if (!v) return bad_query(req, "limit", "must be between 1 and 100");
-      q.limit = static_cast<int>(*v);
-    }
-    return q;
-  }
-
   // ---- actions ----
 
   // nullopt when the form's CSRF token and operator token are both good; else the refusal page.
@@ -282,26 +206,25 @@ struct Console::Impl {
     return redirect;
   }
 
-  // ---- dbt docs ----
+  // ---- routes, grouped by page (registered in this order) ----
 
-  httpd::Response dbt(const httpd::Request& req) {
-    const auto root = options.dbt_target;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(root / "index.html", ec))
-      return html_response(404, html::dbt_missing(root.string()));
-    auto canonical = std::filesystem::canonical(root, ec);
-    if (ec) return html_response(404, html::dbt_missing(root.string()));
-    auto it = req.params.find("path");
-    auto r =
-        httpd::serve_file(canonical, it == req.params.end() ? "" : it->second, req, httpd::StaticOptions{});
-    r.header("Content-Security-Policy", kDbtCsp);
-    return r;
+  // A GET route whose handler is given this Impl (the handlers are captureless lambdas).
+  template <typename F>
+  Status get(const char* path, F fn) {
+    return server.get(path, [this, fn](const httpd::Request& r) { return fn(this, r); });
   }
 
   Status install_routes() {
-    auto get = [&](const char* path, auto fn) {
-      return server.get(path, [this, fn](const httpd::Request& r) { return fn(this, r); });
-    };
+    for (auto group : {&Impl::overview_routes, &Impl::topic_routes, &Impl::group_routes, &Impl::cdc_routes,
+                       &Impl::batch_routes, &Impl::dbt_routes}) {
+      if (auto st = (this->*group)(); !st) return st;
+    }
+    auto dir = options.static_dir.empty() ? default_static_dir() : options.static_dir;
+    FP_CHECK(server.serve_static("/static", dir), "static files");
+    return ok_status();
+  }
+
+  Status overview_routes() {
     FP_CHECK(get("/",
                  [](Impl* s, const httpd::Request&) {
                    return html_response(200, html::overview(*s->current_overview()));
@@ -320,6 +243,10 @@ struct Console::Impl {
                    });
                  }),
              "route");
+    return ok_status();
+  }
+
+  Status topic_routes() {
     FP_CHECK(get("/topics",
                  [](Impl* s, const httpd::Request& r) {
                    const bool internal = r.query_value("internal") != nullptr;
@@ -333,7 +260,7 @@ struct Console::Impl {
              "route");
     auto topic_route = [](bool as_api) {
       return [as_api](Impl* s, const httpd::Request& r) {
-        auto q = s->topic_query(r);
+        auto q = topic_query(r);
         if (auto* bad = std::get_if<httpd::Response>(&q)) return std::move(*bad);
         const auto& tq = std::get<TopicQuery>(q);
         auto d = topic_detail(s->src, r.params.at("name"), tq.partition, tq.n);
@@ -348,11 +275,19 @@ struct Console::Impl {
     };
     FP_CHECK(get("/topics/{name}", topic_route(false)), "route");
     FP_CHECK(get("/api/topics/{name}", topic_route(true)), "route");
+    return ok_status();
+  }
+
+  Status group_routes() {
     FP_CHECK(
         get("/groups",
             [](Impl* s, const httpd::Request&) { return html_response(200, html::groups(groups(s->src))); }),
         "route");
     FP_CHECK(get("/api/groups", [](Impl* s, const httpd::Request&) { return api(groups(s->src)); }), "route");
+    return ok_status();
+  }
+
+  Status cdc_routes() {
     FP_CHECK(get("/cdc",
                  [](Impl* s, const httpd::Request& r) {
                    const std::string* restarted = r.query_value("restarted");
@@ -370,9 +305,13 @@ struct Console::Impl {
     FP_CHECK(server.post("/api/cdc/connectors/{name}/restart",
                          [this](const httpd::Request& r) { return restart(r, true); }),
              "route");
+    return ok_status();
+  }
+
+  Status batch_routes() {
     FP_CHECK(get("/batch",
                  [](Impl* s, const httpd::Request& r) {
-                   auto q = s->runs_query(r);
+                   auto q = runs_query(r);
                    if (auto* bad = std::get_if<httpd::Response>(&q)) return std::move(*bad);
                    const auto& rq = std::get<RunsQuery>(q);
                    std::string notice;
@@ -387,7 +326,7 @@ struct Console::Impl {
     FP_CHECK(get("/api/batch", [](Impl* s, const httpd::Request&) { return api(batch(s->src)); }), "route");
     FP_CHECK(get("/api/runs",
                  [](Impl* s, const httpd::Request& r) {
-                   auto q = s->runs_query(r);
+                   auto q = runs_query(r);
                    if (auto* bad = std::get_if<httpd::Response>(&q)) return std::move(*bad);
                    const auto& rq = std::get<RunsQuery>(q);
                    return api(runs(s->src, rq.before, rq.limit));
@@ -396,6 +335,10 @@ struct Console::Impl {
     FP_CHECK(server.post("/batch/run-now", [this](const httpd::Request& r) { return run_now(r, false); }),
              "route");
     FP_CHECK(server.post("/api/runs", [this](const httpd::Request& r) { return run_now(r, true); }), "route");
+    return ok_status();
+  }
+
+  Status dbt_routes() {
     FP_CHECK(get("/dbt",
                  [](Impl*, const httpd::Request&) {
                    httpd::Response r;
@@ -404,9 +347,9 @@ struct Console::Impl {
                    return r;
                  }),
              "route");
-    FP_CHECK(get("/dbt/{path*}", [](Impl* s, const httpd::Request& r) { return s->dbt(r); }), "route");
-    auto dir = options.static_dir.empty() ? default_static_dir() : options.static_dir;
-    FP_CHECK(server.serve_static("/static", dir), "static files");
+    FP_CHECK(get("/dbt/{path*}",
+                 [](Impl* s, const httpd::Request& r) { return dbt_docs(s->options.dbt_target, r); }),
+             "route");
     return ok_status();
   }
 };

@@ -1,6 +1,7 @@
 // The console's views as data: each returns the JSON its /api/ route serves and its HTML page renders. A
 // panel whose source fails carries {"error": "..."} instead of its data, so one part being down degrades
-// only that panel.
+// only that panel. Each view is implemented in console/pages/<page>.cpp beside the HTML that renders it
+// (console/pages/markup.h says why).
 #pragma once
 
 #include <cstdint>

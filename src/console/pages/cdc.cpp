@@ -1,7 +1,12 @@
-// CDC: Kafka Connect's REST API (connectors, tasks, restart) and the webapp database's replication slots.
+// The CDC page (/cdc, /api/cdc, and the connector restart action): Kafka Connect's REST API (connectors,
+// tasks, restart) and the webapp database's replication slots. The view and its HTML;
+// console/pages/markup.h says why the two share a file.
 #include <algorithm>
 
 #include "common/http/client.h"
+#include "console/format.h"
+#include "console/html.h"
+#include "console/pages/markup.h"
 #include "console/views.h"
 
 namespace fp::console {
@@ -120,3 +125,82 @@ Result<nlohmann::json> restart_connector(Sources& src, const std::string& name) 
 }
 
 }  // namespace fp::console
+
+namespace fp::console::html {
+
+using nlohmann::json;
+
+std::string cdc(const json& c, std::string_view csrf_token, std::string_view notice) {
+  std::string body = "<h1>Change data capture</h1>\n";
+  body += notice_box(notice);
+  const json connect = c.value("connect", json::object());
+  body +=
+      fmt::format("<section class=\"card\"><h2>Connectors</h2><p class=\"muted\">Kafka Connect at {}</p>\n",
+                  e(text_of(connect, "connect_url")));
+  body += error_box(connect);
+  if (!failed(connect)) {
+    const auto& list = connect.value("connectors", json::array());
+    if (list.empty())
+      body +=
+          "<p class=\"empty\">No connectors. <code>fleetpipe connectors apply</code> "
+          "creates the ones in config/connectors/.</p>\n";
+    for (const auto& k : list) {
+      const std::string name = text_of(k, "name");
+      body += fmt::format(
+          "<div class=\"connector\" data-connector=\"{0}\"><h3>{0} {1}</h3><p class=\"meta\">{2} · {3} · "
+          "worker {4}</p>{5}\n",
+          e(name), badge(text_of(k, "state")), e(text_of(k, "type")), e(text_of(k, "class")),
+          e(text_of(k, "worker_id")), trace_details(text_of(k, "trace")));
+      body += table_open({{"Task", true}, {"State", false}, {"Worker", false}, {"Trace", false}});
+      for (const auto& t : k.value("tasks", json::array())) {
+        body += fmt::format(
+            "<tr data-task=\"{0}\"><td class=\"num\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td>"
+            "</tr>\n",
+            int_of(t, "id"), badge(text_of(t, "state")), e(text_of(t, "worker_id")),
+            trace_details(text_of(t, "trace")));
+      }
+      body += kTableClose;
+      body += action_form("/cdc/connectors/" + http_path_segment(name) + "/restart", csrf_token,
+                          "Restart connector and tasks", name);
+      body += "</div>\n";
+    }
+  }
+  body += "</section>\n";
+  const json slots = c.value("slots", json::object());
+  body +=
+      "<section class=\"card\"><h2>Replication slots</h2><p class=\"muted\">WAL the webapp database keeps "
+      "for each slot's consumer; lag is the distance from the current WAL position to what the consumer "
+      "confirmed.</p>\n";
+  body += error_box(slots);
+  if (!failed(slots)) {
+    const auto& list = slots.value("slots", json::array());
+    if (list.empty())
+      body += "<p class=\"empty\">No replication slots in the webapp database.</p>\n";
+    else {
+      body += table_open({{"Slot", false},
+                          {"Plugin", false},
+                          {"Active", false},
+                          {"Lag", true},
+                          {"Lag (bytes)", true},
+                          {"WAL retained", true},
+                          {"WAL status", false}});
+      for (const auto& s : list) {
+        const bool has_lag = s.contains("lag_bytes") && s["lag_bytes"].is_number_integer();
+        const int64_t lag = has_lag ? s["lag_bytes"].get<int64_t>() : 0;
+        const int64_t kept = int_of(s, "retained_bytes", 0);
+        body += fmt::format(
+            "<tr data-slot=\"{0}\"><th scope=\"row\">{0}</th><td>{1}</td><td>{2}</td><td "
+            "class=\"num\">{3}</td>"
+            "<td class=\"num slot-lag\">{4}</td><td class=\"num\">{5}</td><td>{6}</td></tr>\n",
+            e(text_of(s, "slot_name")), e(text_of(s, "plugin")),
+            badge(s.value("active", false) ? "active" : "inactive"), has_lag ? human_bytes(lag) : "-",
+            has_lag ? grouped(lag) : "-", human_bytes(kept), e(text_of(s, "wal_status")));
+      }
+      body += kTableClose;
+    }
+  }
+  body += "</section>\n";
+  return page("CDC", "/cdc", body);
+}
+
+}  // namespace fp::console::html

@@ -1,16 +1,19 @@
-// Batch lane and warehouse: the export watermark (kept with the data in the bucket, read through the
-// exporter's own layout code), the source rows it has not reached yet, the last load, and the scheduler's
-// run history in the warehouse's ops schema (sql/warehouse/004_pipeline_runs.sql).
+// The batch page (/batch, /api/batch, and the run-now action): the export watermark (kept with the data in
+// the bucket, read through the exporter's own layout code), the source rows it has not reached yet, the
+// last load, the last dbt build and verify from the scheduler's steps in the warehouse's ops schema
+// (sql/warehouse/004_pipeline_runs.sql), and the open run requests. The page's run history is
+// pages/runs.cpp. The view and its HTML; console/pages/markup.h says why the two share a file.
 #include "common/batch/layout.h"
 #include "common/pg/connection.h"
+#include "console/format.h"
+#include "console/html.h"
+#include "console/pages/markup.h"
+#include "console/pages/warehouse_sql.h"
 #include "console/views.h"
 
 namespace fp::console {
 
 namespace {
-
-// Timestamps as text in UTC, the same whatever the server's settings.
-#define FP_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')"
 
 // Counting pending rows stops here: the number is for a human, the index scan must stay short.
 constexpr int64_t kPendingCap = 1000000;
@@ -193,47 +196,6 @@ nlohmann::json batch(Sources& src) {
   return out;
 }
 
-nlohmann::json runs(Sources& src, std::optional<int64_t> before, int limit) {
-  auto db = src.warehouse_db();
-  if (!db) return failed_panel("runs", db.error());
-  auto rows = db->query(
-      "SELECT r.run_id, r.scheduler, r.trigger, " FP_TS("r.started_at") ", coalesce(" FP_TS(
-          "r.finished_at") ", ''), r.outcome, coalesce(r.error, ''), "
-                           "extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at)::float8, "
-                           "coalesce((SELECT json_agg(json_build_object('step', s.step, 'attempt', s.attempt, "
-                           "'outcome', s.outcome, 'rows', s.rows, 'error', s.error, 'detail', s.detail, "
-                           "'seconds', extract(epoch FROM coalesce(s.finished_at, now()) - s.started_at)) "
-                           "ORDER BY s.started_at, s.attempt) FROM ops.pipeline_steps s "
-                           "WHERE s.run_id = r.run_id), '[]')::text "
-                           "FROM ops.pipeline_runs r WHERE $1::bigint IS NULL OR r.run_id < $1 "
-                           "ORDER BY r.run_id DESC LIMIT $2",
-      before, limit + 1);
-  if (!rows) return failed_panel("runs", rows.error());
-  nlohmann::json arr = nlohmann::json::array();
-  auto read = [&](int i) -> Result<nlohmann::json> {
-    nlohmann::json r = {{"run_id", FP_TRY(rows->get<int64_t>(i, 0), "run")},
-                        {"scheduler", FP_TRY(rows->get<std::string>(i, 1), "run")},
-                        {"trigger", FP_TRY(rows->get<std::string>(i, 2), "run")},
-                        {"started_at", FP_TRY(rows->get<std::string>(i, 3), "run")},
-                        {"finished_at", FP_TRY(rows->get<std::string>(i, 4), "run")},
-                        {"outcome", FP_TRY(rows->get<std::string>(i, 5), "run")},
-                        {"error", FP_TRY(rows->get<std::string>(i, 6), "run")},
-                        {"seconds", FP_TRY(rows->get<double>(i, 7), "run")}};
-    auto steps = nlohmann::json::parse(FP_TRY(rows->get<std::string>(i, 8), "run"), nullptr, false);
-    r["steps"] = steps.is_discarded() ? nlohmann::json::array() : steps;
-    return r;
-  };
-  const int n = std::min(rows->size(), limit);
-  for (int i = 0; i < n; ++i) {
-    auto r = read(i);
-    if (!r) return failed_panel("runs", r.error());
-    arr.push_back(std::move(*r));
-  }
-  nlohmann::json out = {{"runs", std::move(arr)}, {"limit", limit}};
-  out["next_before"] = rows->size() > limit ? nlohmann::json(out["runs"].back()["run_id"]) : nullptr;
-  return out;
-}
-
 Result<nlohmann::json> request_run(Sources& src, const std::string& requested_by) {
   auto db = FP_TRY(src.warehouse_db(), "warehouse database");
   // One statement: the request and its notification commit together or not at all.
@@ -251,3 +213,149 @@ Result<nlohmann::json> request_run(Sources& src, const std::string& requested_by
 }
 
 }  // namespace fp::console
+
+namespace fp::console::html {
+
+using nlohmann::json;
+
+namespace {
+
+// The export watermark: the last committed run, an unfinished one, and what the next export will carry.
+std::string export_section(const json& ex) {
+  std::string body;
+  body += "<section class=\"card half\" id=\"export\"><h2>Export watermark</h2>\n";
+  body += error_box(ex);
+  if (!failed(ex)) {
+    body += "<dl class=\"facts\">";
+    if (ex.contains("last_run")) {
+      const json& lr = ex["last_run"];
+      body +=
+          fmt::format("<dt>Last export</dt><dd>run {} · {} object(s), {} rows · {}</dd>", int_of(lr, "run"),
+                      int_of(lr, "objects"), grouped(int_of(lr, "rows")), e(text_of(lr, "committed_at")));
+      body +=
+          fmt::format("<dt>Watermark (xid)</dt><dd data-watermark>{}</dd>", e(text_of(ex, "watermark_xid")));
+    } else {
+      body += "<dt>Last export</dt><dd>none yet (<code>fleetpipe export</code>)</dd>";
+    }
+    if (ex.contains("pending_intent"))
+      body += fmt::format(
+          "<dt>Unfinished run</dt><dd>run {} has an intent but no manifest; the next export "
+          "redoes it</dd>",
+          int_of(ex, "pending_intent"));
+    body += fmt::format("<dt>Source position (xid)</dt><dd>{}</dd>", e(text_of(ex, "source_xmin")));
+    if (ex.contains("source_newest_trip")) {
+      const json& t = ex["source_newest_trip"];
+      body += fmt::format("<dt>Newest source trip</dt><dd>id {} · {} · {}</dd>", int_of(t, "id"),
+                          e(text_of(t, "measurement_time")),
+                          t.value("exported", false) ? "exported" : "not exported yet");
+    }
+    const int64_t cap = int_of(ex, "pending_cap", 0);
+    body += "<dt>Rows waiting for the next export</dt><dd><ul class=\"plain\">";
+    // A named copy: items() of a temporary would outlive it.
+    const json pending = ex.value("pending_rows", json::object());
+    for (const auto& [table, n] : pending.items()) {
+      const int64_t v = n.get<int64_t>();
+      body += fmt::format("<li data-pending=\"{}\">{}: {}</li>", e(table), e(table),
+                          v > cap ? "more than " + grouped(cap) : grouped(v));
+    }
+    body += "</ul></dd></dl>\n";
+  }
+  body += "</section>\n";
+  return body;
+}
+
+std::string load_section(const json& load) {
+  std::string body;
+  body += "<section class=\"card half\" id=\"load\"><h2>Last load</h2>\n";
+  body += error_box(load);
+  if (!failed(load)) {
+    body += "<dl class=\"facts\">";
+    if (load.contains("last")) {
+      const json& l = load["last"];
+      body += fmt::format(
+          "<dt>Object</dt><dd><code>{}</code></dd><dt>Table</dt><dd>{}</dd><dt>Rows</dt><dd>{}"
+          "</dd><dt>Loaded</dt><dd>{}</dd>",
+          e(text_of(l, "object_key")), e(text_of(l, "table")), grouped(int_of(l, "rows")),
+          e(text_of(l, "loaded_at")));
+    } else {
+      body += "<dt>Object</dt><dd>nothing loaded yet (<code>fleetpipe load</code>)</dd>";
+    }
+    body += fmt::format("<dt>All loads</dt><dd>{} object(s), {} rows</dd></dl>\n",
+                        grouped(int_of(load, "objects")), grouped(int_of(load, "rows")));
+  }
+  body += "</section>\n";
+  return body;
+}
+
+// The last attempt of a scheduler step, with dbt's test counts or verify's stages from its detail.
+std::string step_box(const char* title, const json& step, bool dbt) {
+  std::string out = fmt::format("<section class=\"card half\"><h2>{}</h2>\n", title);
+  out += error_box(step);
+  if (failed(step)) return out + "</section>\n";
+  if (step.is_null()) {
+    return out +
+           "<p class=\"empty\">No run recorded yet. <code>fleetpipe scheduler</code> records each step "
+           "in the warehouse's ops schema.</p></section>\n";
+  }
+  out += fmt::format(
+      "<p class=\"meta\">{} run {} · attempt {} · started {}{}</p>\n", badge(text_of(step, "outcome")),
+      int_of(step, "run_id"), int_of(step, "attempt"), e(text_of(step, "started_at")),
+      text_of(step, "finished_at").empty() ? "" : ", finished " + e(text_of(step, "finished_at")));
+  if (!text_of(step, "step_error").empty())
+    out += "<div class=\"panel-error\">" + e(text_of(step, "step_error")) + "</div>\n";
+  if (step.contains("detail_error"))
+    out += "<div class=\"panel-error\">detail: " + e(text_of(step, "detail_error")) + "</div>\n";
+  const json detail = step.value("detail", json::object());
+  if (dbt && !detail.empty()) {
+    out += "<dl class=\"counts\">";
+    for (const char* k : {"pass", "fail", "error", "skip", "warn"})
+      out += fmt::format("<div class=\"count-{0}\"><dt>{0}</dt><dd data-count=\"{0}\">{1}</dd></div>", k,
+                         int_of(detail, k));
+    out += "</dl>\n";
+  }
+  if (!dbt && detail.contains("stages")) {
+    out += table_open({{"Stage", false}, {"Table", false}, {"Result", false}, {"Detail", false}});
+    for (const auto& s : detail["stages"]) {
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"detail\">{}</td></tr>\n",
+                         e(text_of(s, "check")), e(text_of(s, "table")), badge(text_of(s, "result")),
+                         e(text_of(s, "detail")));
+    }
+    out += kTableClose;
+  }
+  return out + "</section>\n";
+}
+
+// The run-now action, with the requests the scheduler has not picked up yet.
+std::string run_now_section(const json& req, std::string_view csrf_token) {
+  std::string body;
+  body +=
+      "<section class=\"card\" id=\"run-now\"><h2>Run now</h2>\n<p>Asks the scheduler for a run of "
+      "export → load → dbt build → verify at once (a row in <code>ops.run_requests</code> and a "
+      "notification); the scheduler picks it up within seconds.</p>\n";
+  body += error_box(req);
+  if (!failed(req))
+    body += fmt::format(
+        "<p class=\"meta\" data-open-requests=\"{0}\">{0} request(s) waiting{1}.</p>\n", int_of(req, "open"),
+        text_of(req, "oldest").empty() ? "" : ", the oldest from " + e(text_of(req, "oldest")));
+  body += action_form("/batch/run-now", csrf_token, "Run the pipeline now", "run-now");
+  body += "</section>\n";
+  return body;
+}
+
+}  // namespace
+
+std::string batch(const json& b, const json& r, std::string_view csrf_token, std::string_view notice) {
+  std::string body = "<h1>Batch lane and warehouse</h1>\n";
+  body += notice_box(notice);
+  body += "<div class=\"cols\">\n";
+  body += export_section(b.value("export", json::object()));
+  body += load_section(b.value("load", json::object()));
+  body += step_box("Last dbt build", b.value("dbt", json(nullptr)), true);
+  body += step_box("Last verify", b.value("verify", json(nullptr)), false);
+  body += "</div>\n";
+  body += run_now_section(b.value("requests", json::object()), csrf_token);
+  body += run_history(r);
+  return page("Batch & warehouse", "/batch", body);
+}
+
+}  // namespace fp::console::html

@@ -1,0 +1,32 @@
+#include "console/replies.h"
+
+namespace fp::console {
+
+namespace {
+
+constexpr const char* kHtml = "text/html; charset=utf-8";
+
+}  // namespace
+
+httpd::Response problem(int status, std::string_view title, std::string_view detail) {
+  auto r = httpd::Response::json(status, {{"title", title}, {"status", status}, {"detail", detail}});
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+httpd::Response html_response(int status, std::string body) {
+  httpd::Response r;
+  r.status = status;
+  r.content_type = kHtml;
+  r.body = std::move(body);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+httpd::Response api(const nlohmann::json& j) {
+  auto r = httpd::Response::json(200, j);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace fp::console
