@@ -90,7 +90,7 @@ int strict_precheck(const std::string& path) {
     log::error(kC, "{}", src.error().message);
     return 1;
   }
-  Measurement m;
+  trip::Measurement m;
   std::string reason;
   uint64_t bad = 0, good = 0;
   for (;;) {
@@ -185,7 +185,7 @@ int run_generate(const GenerateOptions& o, const Config& config) {
       log::error(kC, "open {}: {}", o.csv_out, std::strerror(errno));
       return 1;
     }
-    std::fprintf(csv_out, "%.*s\n", static_cast<int>(kCsvHeader.size()), kCsvHeader.data());
+    std::fprintf(csv_out, "%.*s\n", static_cast<int>(trip::kCsvHeader.size()), trip::kCsvHeader.data());
   }
   auto close_csv = [&] {
     if (csv_out && csv_out != stdout) std::fclose(csv_out);
@@ -243,7 +243,7 @@ int run_generate(const GenerateOptions& o, const Config& config) {
     cur.end_position = source->position();
     Pacer::Clock::time_point batch_started{};
     uint64_t index = 0, rejected_seen = 0;
-    Measurement m;
+    trip::Measurement m;
     std::string reason;
     auto hand_off = [&] {
       const uint64_t pos = cur.end_position;

@@ -18,6 +18,7 @@
 #include "common/pg/client.h"
 #include "common/retry.h"
 #include "common/shutdown.h"
+#include "common/trip/sql.h"
 #include "realtime/delta_batch.h"
 #include "realtime/fanout.h"
 #include "realtime/state.h"
@@ -242,17 +243,14 @@ struct RealtimeService::Impl {
     co.statement_timeout = std::chrono::milliseconds(30000);
     co.settings = {{"search_path", options.schema}};
     auto client = FP_TRY(pg::Client::connect(config.webapp, co), "webapp database");
+    static const std::string kSql = fmt::format(
+        "SELECT t.id, {} "
+        "FROM vehicles v CROSS JOIN LATERAL ("
+        "  SELECT * FROM trips WHERE trips.vehicle_id = v.id "
+        "  ORDER BY measurement_time DESC, trip_id DESC, measurement_sequence DESC LIMIT $1) t",
+        trip::select_list("t.", "(extract(epoch FROM {}) * 1000)::bigint"));
     auto rows =
-        FP_TRY(client.query(
-                   "SELECT t.id, t.vehicle_id, t.trip_id, t.measurement_sequence, "
-                   "(extract(epoch FROM t.measurement_time) * 1000)::bigint, t.latitude, t.longitude, "
-                   "t.fuel_capacity, t.distance_traveled, t.fuel_remaining_percent, t.fuel_remaining_gallon, "
-                   "t.color "
-                   "FROM vehicles v CROSS JOIN LATERAL ("
-                   "  SELECT * FROM trips WHERE trips.vehicle_id = v.id "
-                   "  ORDER BY measurement_time DESC, trip_id DESC, measurement_sequence DESC LIMIT $1) t",
-                   static_cast<int64_t>(options.track_limit)),
-               "latest points per vehicle");
+        FP_TRY(client.query(kSql, static_cast<int64_t>(options.track_limit)), "latest points per vehicle");
     std::lock_guard lock(mu);
     for (int i = 0; i < rows.size(); ++i) {
       ChangeEvent ev;
@@ -260,17 +258,9 @@ struct RealtimeService::Impl {
       ev.op = Op::kRead;
       TripRow t;
       t.row_id = FP_TRY(rows.get<int64_t>(i, 0), "id");
-      t.vehicle_id = FP_TRY(rows.get<int64_t>(i, 1), "vehicle_id");
-      t.trip_id = FP_TRY(rows.get<int64_t>(i, 2), "trip_id");
-      t.measurement_sequence = FP_TRY(rows.get<int64_t>(i, 3), "measurement_sequence");
-      t.measurement_time_ms = FP_TRY(rows.get<int64_t>(i, 4), "measurement_time");
-      t.latitude = FP_TRY(rows.get<double>(i, 5), "latitude");
-      t.longitude = FP_TRY(rows.get<double>(i, 6), "longitude");
-      t.fuel_capacity = FP_TRY(rows.get<double>(i, 7), "fuel_capacity");
-      t.distance_traveled = FP_TRY(rows.get<double>(i, 8), "distance_traveled");
-      t.fuel_remaining_percent = FP_TRY(rows.get<double>(i, 9), "fuel_remaining_percent");
-      t.fuel_remaining_gallon = FP_TRY(rows.get<double>(i, 10), "fuel_remaining_gallon");
-      t.color = FP_TRY(rows.get<std::string>(i, 11), "color");
+      int64_t time_ms = 0;
+      if (auto st = trip::read_row(rows, i, 1, t.m, time_ms); !st.ok()) return std::move(st).error();
+      t.set_time_ms(time_ms);
       ev.trip = std::move(t);
       state.apply(ev);
     }
