@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/trip/text.h"
 #include "generator/fleet.h"
-#include "generator/measurement.h"
 
 namespace fp::gen {
 
@@ -26,15 +26,15 @@ struct Batch {
   struct Formats {
     bool copy = false, json = false, csv = false;
   };
-  void add(const Measurement& m, const Formats& f) {
+  void add(const trip::Measurement& m, const Formats& f) {
     ++rows;
-    if (f.copy) append_copy_text(copy_text, m);
+    if (f.copy) trip::append_copy_text(copy_text, m);
     if (f.json) {
-      append_json(json, m);
+      trip::append_json(json, m);
       json_end.push_back(static_cast<uint32_t>(json.size()));
       keys.push_back(m.vehicle_id);
     }
-    if (f.csv) append_csv(csv, m);
+    if (f.csv) trip::append_csv(csv, m);
   }
   std::string_view json_at(size_t i) const {
     const uint32_t begin = i == 0 ? 0 : json_end[i - 1];

@@ -78,7 +78,7 @@ class BatchReader {
   std::set<int32_t> seen_;  // vehicles already sent in this run
   Batch cur_;
   uint64_t index_ = 0, rejected_seen_ = 0;
-  Measurement m_;
+  trip::Measurement m_;
   std::string reason_;
   std::optional<Error> error_;
   std::atomic<bool> source_ended_{false};

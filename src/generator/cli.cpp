@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/trip/text.h"
 #include "generator/runner.h"
 
 namespace fp::gen {
@@ -33,7 +34,7 @@ int run(Args& a) {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
   } else {
-    auto t = parse_time(a.start_time);
+    auto t = trip::parse_time(a.start_time);
     if (!t.ok()) {
       log::error("generate", "--start-time: {}", t.error().message);
       return 2;

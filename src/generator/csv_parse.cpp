@@ -8,32 +8,47 @@ namespace fp::gen {
 
 namespace {
 
-constexpr std::array<std::string_view, kCsvColumns> kNames = {
-    "vehicle_id", "trip_id",       "measurement_sequence", "measurement_time",       "latitude",
-    "longitude",  "fuel_capacity", "distance_traveled",    "fuel_remaining_percent", "fuel_remaining_gallon",
-    "color"};
+using trip::kColumnCount;
+using trip::kColumnNames;
 
 std::string_view strip_cr(std::string_view s) {
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
   return s;
 }
 
-Status parse_int(std::string_view text, int col, int32_t& out) {
+Status parse_int(std::string_view text, size_t col, int32_t& out) {
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, out);
   if (ec == std::errc::result_out_of_range)
-    return invalid_input("{} '{}' is out of range", kNames[col], text);
+    return invalid_input("{} '{}' is out of range", kColumnNames[col], text);
   if (ec != std::errc() || p != end || text.empty())
-    return invalid_input("{} '{}' is not an integer", kNames[col], text);
+    return invalid_input("{} '{}' is not an integer", kColumnNames[col], text);
   return ok_status();
 }
 
-Status parse_double(std::string_view text, int col, double& out) {
+Status parse_double(std::string_view text, size_t col, double& out) {
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, out, std::chars_format::general);
   if (ec != std::errc() || p != end || text.empty())
-    return invalid_input("{} '{}' is not a number", kNames[col], text);
-  if (!std::isfinite(out)) return invalid_input("{} '{}' is not a finite number", kNames[col], text);
+    return invalid_input("{} '{}' is not a number", kColumnNames[col], text);
+  if (!std::isfinite(out)) return invalid_input("{} '{}' is not a finite number", kColumnNames[col], text);
+  return ok_status();
+}
+
+// One field's text into its member, by the column's kind.
+template <typename F>
+Status parse_field(std::string_view text, size_t col, const F& f, trip::Measurement& m) {
+  if constexpr (trip::kIsText<F>) {
+    (m.*f.member).assign(text);
+  } else if constexpr (trip::kIsTime<F>) {
+    auto t = trip::parse_time(text);
+    if (!t.ok()) return invalid_input("{}: {}", kColumnNames[col], t.error().message);
+    m.*f.member = *t;
+  } else if constexpr (std::is_same_v<F, trip::Field<int32_t>>) {
+    return parse_int(text, col, m.*f.member);
+  } else {
+    return parse_double(text, col, m.*f.member);
+  }
   return ok_status();
 }
 
@@ -42,13 +57,13 @@ Status parse_double(std::string_view text, int col, double& out) {
 Status check_csv_header(std::string_view line) {
   line = strip_cr(line);
   if (line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM
-  if (line != kCsvHeader) return invalid_input("header is '{}', expected '{}'", line, kCsvHeader);
+  if (line != trip::kCsvHeader) return invalid_input("header is '{}', expected '{}'", line, trip::kCsvHeader);
   return ok_status();
 }
 
-Status parse_csv_line(std::string_view line, Measurement& m) {
+Status parse_csv_line(std::string_view line, trip::Measurement& m) {
   line = strip_cr(line);
-  std::array<std::string_view, kCsvColumns> f;
+  std::array<std::string_view, kColumnCount> f;
   size_t count = 0, start = 0;
   for (;;) {
     const size_t comma = line.find(',', start);
@@ -59,26 +74,18 @@ Status parse_csv_line(std::string_view line, Measurement& m) {
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
-  if (count != kCsvColumns) return invalid_input("expected {} columns, found {}", kCsvColumns, count);
-  if (auto st = parse_int(f[0], 0, m.vehicle_id); !st.ok()) return st;
-  if (auto st = parse_int(f[1], 1, m.trip_id); !st.ok()) return st;
-  if (auto st = parse_int(f[2], 2, m.measurement_sequence); !st.ok()) return st;
-  auto t = parse_time(f[3]);
-  if (!t.ok()) return invalid_input("measurement_time: {}", t.error().message);
-  m.measurement_time = *t;
-  double* doubles[] = {&m.latitude,
-                       &m.longitude,
-                       &m.fuel_capacity,
-                       &m.distance_traveled,
-                       &m.fuel_remaining_percent,
-                       &m.fuel_remaining_gallon};
-  for (int i = 0; i < 6; ++i)
-    if (auto st = parse_double(f[4 + i], 4 + i, *doubles[i]); !st.ok()) return st;
-  m.color.assign(f[10]);
+  if (count != kColumnCount) return invalid_input("expected {} columns, found {}", kColumnCount, count);
+  Status st = ok_status();
+  size_t col = 0;
+  trip::for_each_field([&](const auto& field) {
+    if (st.ok()) st = parse_field(f[col], col, field, m);
+    ++col;
+  });
+  if (!st.ok()) return st;
   return validate(m);
 }
 
-Status validate(const Measurement& m) {
+Status validate(const trip::Measurement& m) {
   if (m.vehicle_id < 1) return invalid_input("vehicle_id {} must be at least 1", m.vehicle_id);
   if (m.trip_id < 1) return invalid_input("trip_id {} must be at least 1", m.trip_id);
   if (m.measurement_sequence < 1)

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "generator/measurement.h"
+#include "common/trip/text.h"
 
 namespace fp::gen {
 
@@ -17,10 +17,10 @@ Status check_csv_header(std::string_view line);
 
 // Parses one data line (without its '\n'; a trailing '\r' is tolerated) into m. On failure the error is
 // kInvalidInput with the reason (no line number; the caller adds it). m is unspecified on failure.
-Status parse_csv_line(std::string_view line, Measurement& m);
+Status parse_csv_line(std::string_view line, trip::Measurement& m);
 
 // The value rules shared by every source (the CSV reader and, as a safety net, the simulator): ranges,
 // fuel within capacity, ids positive, colour a lowercase word. The same rules the database's CHECKs enforce.
-Status validate(const Measurement& m);
+Status validate(const trip::Measurement& m);
 
 }  // namespace fp::gen

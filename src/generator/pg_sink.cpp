@@ -3,14 +3,11 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/trip/sql.h"
 
 namespace fp::gen {
 
 namespace {
-constexpr std::string_view kColumns =
-    "vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, fuel_capacity, "
-    "distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color";
-
 bool is_unique_violation(const Error& e) {
   return e.message.find("23505") != std::string::npos;
 }
@@ -84,7 +81,7 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
     w = PgWrite{};
     if (rows_too && batch.rows > 0) {
       if (!staged_mode_) {
-        auto st = copy_rows(fmt::format("COPY trips ({}) FROM STDIN", kColumns), batch.copy_text);
+        auto st = copy_rows(fmt::format("COPY trips ({}) FROM STDIN", trip::kSqlColumns), batch.copy_text);
         if (!st.ok() && is_unique_violation(st.error())) {
           // Rows of this input are already there (a re-run): from now on, skip duplicates row by row.
           log::info("generate",
@@ -99,14 +96,15 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
         FP_CHECK(
             conn_->exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS trips_stage AS SELECT {} FROM trips "
                                     "WITH NO DATA",
-                                    kColumns)),
+                                    trip::kSqlColumns)),
             "create staging table");
         FP_CHECK(conn_->exec("TRUNCATE trips_stage"), "clear staging table");
-        FP_CHECK(copy_rows(fmt::format("COPY trips_stage ({}) FROM STDIN", kColumns), batch.copy_text),
-                 "load rows into staging table");
+        FP_CHECK(
+            copy_rows(fmt::format("COPY trips_stage ({}) FROM STDIN", trip::kSqlColumns), batch.copy_text),
+            "load rows into staging table");
         auto r = FP_TRY(conn_->query(fmt::format("INSERT INTO trips ({0}) SELECT {0} FROM trips_stage "
                                                  "ON CONFLICT ON CONSTRAINT trips_natural_key DO NOTHING",
-                                                 kColumns)),
+                                                 trip::kSqlColumns)),
                         "insert staged rows");
         w.inserted = static_cast<uint64_t>(r.affected());
       }

@@ -33,7 +33,7 @@ int strict_precheck(const std::string& path) {
     log::error(kC, "{}", src.error().message);
     return 1;
   }
-  Measurement m;
+  trip::Measurement m;
   std::string reason;
   uint64_t bad = 0, good = 0;
   for (;;) {
@@ -107,7 +107,7 @@ Result<Sinks> open_sinks(const GenerateOptions& o, const Config& config) {
   if (!o.csv_out.empty()) {
     s.csv_out = o.csv_out == "-" ? stdout : std::fopen(o.csv_out.c_str(), "wb");
     if (!s.csv_out) return make_error("open {}: {}", o.csv_out, std::strerror(errno));
-    std::fprintf(s.csv_out, "%.*s\n", static_cast<int>(kCsvHeader.size()), kCsvHeader.data());
+    std::fprintf(s.csv_out, "%.*s\n", static_cast<int>(trip::kCsvHeader.size()), trip::kCsvHeader.data());
   }
   return s;
 }

@@ -58,7 +58,7 @@ void Simulator::start_trip(State& s) {
   if (s.gallons < 0.25 * s.vehicle.fuel_capacity) s.gallons = s.vehicle.fuel_capacity;
 }
 
-void Simulator::next(Measurement& m) {
+void Simulator::next(trip::Measurement& m) {
   const size_t i = queue_.top().second;
   queue_.pop();
   State& s = states_[i];

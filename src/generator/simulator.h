@@ -8,8 +8,8 @@
 #include <queue>
 #include <vector>
 
+#include "common/trip/measurement.h"
 #include "generator/fleet.h"
-#include "generator/measurement.h"
 #include "generator/routes.h"
 
 namespace fp::gen {
@@ -27,7 +27,7 @@ class Simulator {
   explicit Simulator(SimOptions options);
 
   // The next measurement in time order (ties broken by vehicle id).
-  void next(Measurement& out);
+  void next(trip::Measurement& out);
   const std::vector<Vehicle>& vehicles() const { return vehicles_; }
 
   // Below this share of the tank a vehicle stops at the next station and fills up.

@@ -39,13 +39,13 @@ class CsvSource final : public Source {
     std::setvbuf(s->file_, nullptr, _IOFBF, 1 << 20);
     auto header = s->read_line();
     if (!header.ok()) return std::move(header).error().context(path);
-    if (!*header) return invalid_input("{}: empty file (expected the header '{}')", path, kCsvHeader);
+    if (!*header) return invalid_input("{}: empty file (expected the header '{}')", path, trip::kCsvHeader);
     if (auto st = check_csv_header(s->view()); !st.ok())
       return std::move(st).error().context(fmt::format("{}: line 1", path));
     return std::unique_ptr<Source>(std::move(s));
   }
 
-  Result<Next> next(Measurement& m, std::string& reason) override {
+  Result<Next> next(trip::Measurement& m, std::string& reason) override {
     for (;;) {
       auto got = read_line();
       if (!got.ok()) return std::move(got).error();
@@ -108,7 +108,7 @@ class SimSource final : public Source {
  public:
   SimSource(const SimOptions& o, uint64_t count) : options_(o), sim_(o), count_(count) {}
 
-  Result<Next> next(Measurement& m, std::string& reason) override {
+  Result<Next> next(trip::Measurement& m, std::string& reason) override {
     if (count_ > 0 && made_ >= count_) return Next::kEnd;
     sim_.next(m);
     ++made_;
@@ -121,7 +121,7 @@ class SimSource final : public Source {
   }
   uint64_t position() const override { return made_; }
   Status skip_to(uint64_t pos) override {
-    Measurement m;
+    trip::Measurement m;
     while (made_ < pos) {
       sim_.next(m);
       ++made_;
@@ -134,7 +134,7 @@ class SimSource final : public Source {
   }
   std::string describe() const override {
     return fmt::format("sim:seed={},vehicles={},first_vehicle_id={},start={},step={}", options_.seed,
-                       options_.vehicles, options_.first_vehicle_id, format_time(options_.start_time),
+                       options_.vehicles, options_.first_vehicle_id, trip::format_time(options_.start_time),
                        options_.step_seconds);
   }
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "generator/measurement.h"
+#include "common/trip/measurement.h"
 #include "generator/simulator.h"
 
 namespace fp::gen {
@@ -19,7 +19,7 @@ class Source {
   enum class Next { kRow, kRejected, kEnd };
   virtual ~Source() = default;
   // The next row, or a rejected line (reason set, without the line number), or the end.
-  virtual Result<Next> next(Measurement& m, std::string& reason) = 0;
+  virtual Result<Next> next(trip::Measurement& m, std::string& reason) = 0;
   virtual uint64_t position() const = 0;
   // Skips input until position() == pos (resume).
   virtual Status skip_to(uint64_t pos) = 0;

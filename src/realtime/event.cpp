@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace fp::realtime {
@@ -27,33 +28,52 @@ Result<int64_t> integer_field(const json& row, const char* name) {
 }
 
 // measurement_time: microseconds since the epoch from Debezium (MicroTimestamp), or the seed's text form.
-Result<int64_t> time_field(const json& row) {
-  auto it = row.find("measurement_time");
-  if (it == row.end()) return invalid_input("field measurement_time: missing");
+Result<int64_t> time_ms_field(const json& row, const char* name) {
+  auto it = row.find(name);
+  if (it == row.end()) return invalid_input("field {}: missing", name);
   if (it->is_number_integer()) return it->get<int64_t>() / 1000;
   if (it->is_string()) {
     if (auto ms = parse_timestamp_ms(it->get_ref<const std::string&>())) return *ms;
   }
-  return invalid_input("field measurement_time: not a timestamp");
+  return invalid_input("field {}: not a timestamp", name);
+}
+
+// The integer columns are PostgreSQL integers: a value beyond int32 is no row of the table.
+Result<int32_t> int32_field(const json& row, const char* name) {
+  auto v = integer_field(row, name);
+  if (!v.ok()) return std::move(v).error();
+  if (*v < std::numeric_limits<int32_t>::min() || *v > std::numeric_limits<int32_t>::max())
+    return invalid_input("field {}: out of range", name);
+  return static_cast<int32_t>(*v);
+}
+
+// One column of a trips row into t: integers, the time and numbers are required, the colour is not.
+template <typename F>
+Status read_column(const json& row, const F& f, TripRow& t) {
+  const std::string name(f.name);
+  if constexpr (trip::kIsText<F>) {
+    if (auto it = row.find(name); it != row.end() && it->is_string()) t.m.*f.member = it->get<std::string>();
+  } else if constexpr (trip::kIsTime<F>) {
+    t.set_time_ms(FP_TRY(time_ms_field(row, name.c_str()), "trip"));
+  } else if constexpr (std::is_same_v<F, trip::Field<int32_t>>) {
+    t.m.*f.member = FP_TRY(int32_field(row, name.c_str()), "trip");
+  } else {
+    t.m.*f.member = FP_TRY(number_field(row, name.c_str()), "trip");
+  }
+  return ok_status();
 }
 
 Result<TripRow> trip_from_json(const json& row) {
   if (!row.is_object()) return invalid_input("trip row: not an object");
   TripRow t;
   if (auto it = row.find("id"); it != row.end() && it->is_number_integer()) t.row_id = it->get<int64_t>();
-  t.vehicle_id = FP_TRY(integer_field(row, "vehicle_id"), "trip");
-  t.trip_id = FP_TRY(integer_field(row, "trip_id"), "trip");
-  t.measurement_sequence = FP_TRY(integer_field(row, "measurement_sequence"), "trip");
-  t.measurement_time_ms = FP_TRY(time_field(row), "trip");
-  t.latitude = FP_TRY(number_field(row, "latitude"), "trip");
-  t.longitude = FP_TRY(number_field(row, "longitude"), "trip");
-  t.fuel_capacity = FP_TRY(number_field(row, "fuel_capacity"), "trip");
-  t.distance_traveled = FP_TRY(number_field(row, "distance_traveled"), "trip");
-  t.fuel_remaining_percent = FP_TRY(number_field(row, "fuel_remaining_percent"), "trip");
-  t.fuel_remaining_gallon = FP_TRY(number_field(row, "fuel_remaining_gallon"), "trip");
-  if (t.latitude < -90 || t.latitude > 90) return invalid_input("field latitude: out of range");
-  if (t.longitude < -180 || t.longitude > 180) return invalid_input("field longitude: out of range");
-  if (auto it = row.find("color"); it != row.end() && it->is_string()) t.color = it->get<std::string>();
+  Status st = ok_status();
+  trip::for_each_field([&](const auto& f) {
+    if (st.ok()) st = read_column(row, f, t);
+  });
+  if (!st.ok()) return std::move(st).error();
+  if (t.m.latitude < -90 || t.m.latitude > 90) return invalid_input("field latitude: out of range");
+  if (t.m.longitude < -180 || t.m.longitude > 180) return invalid_input("field longitude: out of range");
   return t;
 }
 
@@ -79,6 +99,11 @@ Result<Op> parse_op(const json& payload) {
 }
 
 }  // namespace
+
+void TripRow::set_time_ms(int64_t ms) {
+  time_ms = ms;
+  m.measurement_time = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+}
 
 Table table_of_topic(std::string_view topic) {
   if (topic.ends_with(".trips")) return Table::kTrips;

@@ -10,23 +10,18 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/trip/measurement.h"
 
 namespace fp::realtime {
 
-// One measurement row of the trips table (or of the direct topic).
+// One measurement row of the trips table (or of the direct topic): the record, its row id, and its time to
+// the millisecond (Debezium sends microseconds; the record keeps whole seconds).
 struct TripRow {
-  int64_t row_id = 0;  // trips.id; 0 on the direct topic (it has none)
-  int64_t vehicle_id = 0;
-  int64_t trip_id = 0;
-  int64_t measurement_sequence = 0;
-  int64_t measurement_time_ms = 0;  // since the epoch (the column is a timestamp without time zone: UTC)
-  double latitude = 0;
-  double longitude = 0;
-  double fuel_capacity = 0;
-  double distance_traveled = 0;
-  double fuel_remaining_percent = 0;
-  double fuel_remaining_gallon = 0;
-  std::string color;
+  int64_t row_id = 0;   // trips.id; 0 on the direct topic (it has none)
+  trip::Measurement m;  // m.measurement_time: time_ms in whole seconds, rounded down (set_time_ms)
+  int64_t time_ms = 0;  // since the epoch (the column is a timestamp without time zone: UTC)
+
+  void set_time_ms(int64_t ms);
 };
 
 struct VehicleRow {

@@ -33,14 +33,14 @@ bool earlier(const TrackPoint& a, const TrackPoint& b) {
 TrackPoint point_of(const TripRow& r) {
   TrackPoint p;
   p.row_id = r.row_id;
-  p.trip_id = r.trip_id;
-  p.sequence = r.measurement_sequence;
-  p.time_ms = r.measurement_time_ms;
-  p.latitude = r.latitude;
-  p.longitude = r.longitude;
-  p.fuel_percent = r.fuel_remaining_percent;
-  p.fuel_gallons = r.fuel_remaining_gallon;
-  p.distance = r.distance_traveled;
+  p.trip_id = r.m.trip_id;
+  p.sequence = r.m.measurement_sequence;
+  p.time_ms = r.time_ms;
+  p.latitude = r.m.latitude;
+  p.longitude = r.m.longitude;
+  p.fuel_percent = r.m.fuel_remaining_percent;
+  p.fuel_gallons = r.m.fuel_remaining_gallon;
+  p.distance = r.m.distance_traveled;
   return p;
 }
 
@@ -73,18 +73,18 @@ std::vector<FleetState::Change> FleetState::apply_change(const ChangeEvent& ev) 
     return {{row.id, ChangeKind::kReplaced}};
   }
   if (ev.table != Table::kTrips || !ev.trip) return {};
-  const TripRow& row = *ev.trip;
+  const trip::Measurement& row = ev.trip->m;
   if (ev.op == Op::kDelete) return remove(row.vehicle_id, row.trip_id, row.measurement_sequence);
   std::vector<Change> out;
   if (ev.trip_before) {
-    const TripRow& b = *ev.trip_before;
+    const trip::Measurement& b = ev.trip_before->m;
     // The update moved the row to another vehicle or key: take the old point away first.
     if (b.vehicle_id != row.vehicle_id || b.trip_id != row.trip_id ||
         b.measurement_sequence != row.measurement_sequence) {
       out = remove(b.vehicle_id, b.trip_id, b.measurement_sequence);
     }
   }
-  auto up = upsert(row);
+  auto up = upsert(*ev.trip);
   for (auto& c : up) {
     // One change per vehicle: a removal then an upsert of the same vehicle is a redraw.
     auto same =
@@ -98,7 +98,8 @@ std::vector<FleetState::Change> FleetState::apply_change(const ChangeEvent& ev) 
   return out;
 }
 
-std::vector<FleetState::Change> FleetState::upsert(const TripRow& row) {
+std::vector<FleetState::Change> FleetState::upsert(const TripRow& r) {
+  const trip::Measurement& row = r.m;
   auto [it, created] = vehicles_.try_emplace(row.vehicle_id);
   VehicleTrack& v = it->second;
   v.id = row.vehicle_id;
@@ -107,7 +108,7 @@ std::vector<FleetState::Change> FleetState::upsert(const TripRow& row) {
   } else if (created) {
     if (auto c = colors_.find(row.vehicle_id); c != colors_.end()) v.color = c->second;
   }
-  TrackPoint p = point_of(row);
+  TrackPoint p = point_of(r);
   auto same = std::find_if(v.points.begin(), v.points.end(), [&](const TrackPoint& q) {
     return q.trip_id == p.trip_id && q.sequence == p.sequence;
   });

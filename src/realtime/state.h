@@ -21,6 +21,8 @@ inline constexpr double kLowFuelPercent = 15.0;
 // Great-circle distance in miles (the seed's distances and gallons are US units).
 double haversine_miles(double lat1, double lon1, double lat2, double lon2);
 
+// One point of a vehicle's track: what the map draws of a TripRow (point_of in state.cpp), and the speed. A
+// projection rather than the whole row: a track keeps up to track_limit points of every vehicle.
 struct TrackPoint {
   int64_t row_id = 0;
   int64_t trip_id = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/http/markup.h"
+#include "common/trip/text.h"
 
 namespace fp::webapp::html {
 
@@ -16,7 +17,7 @@ struct InputSpec {
 };
 
 InputSpec spec_for(std::string_view f) {
-  if (f == "vehicle_id" || f == "trip_id" || f == "measurement_sequence") {
+  if (trip::column_index(f) < trip::kColumnCount && trip::kind_of(f) == trip::Kind::kInt32) {
     return {"text", "numeric", "", "A whole number, 1 or more."};
   }
   if (f == "measurement_time") return {"text", "text", "2024-04-15 17:55:03", "YYYY-MM-DD HH:MM:SS"};
@@ -61,29 +62,39 @@ std::string number(double v) {
   return fmt::format("{}", v);
 }
 
+namespace {
+// One cell of the latest-trips table: numbers right-aligned, the time in <time>, the colour with its swatch.
+template <typename F>
+void append_cell(std::string& out, const trip::Measurement& m, const F& f) {
+  auto to = std::back_inserter(out);
+  if constexpr (trip::kIsText<F>) {
+    const std::string color = escape(m.*f.member);
+    fmt::format_to(to, "<td><span class=\"swatch c-{}\"></span>{}</td>", color, color);
+  } else if constexpr (trip::kIsTime<F>) {
+    fmt::format_to(to, "<td><time>{}</time></td>", escape(trip::format_time(m.*f.member)));
+  } else if constexpr (std::is_same_v<F, trip::Field<double>>) {
+    fmt::format_to(to, "<td class=\"num\">{}</td>", number(m.*f.member));
+  } else {
+    fmt::format_to(to, "<td class=\"num\">{}</td>", m.*f.member);
+  }
+}
+}  // namespace
+
 std::string latest_table(const std::vector<TripRow>& rows) {
   if (rows.empty()) return "<p class=\"empty\">No trips recorded yet. Add the first one below.</p>\n";
   std::string out;
   out.reserve(256 + rows.size() * 400);
   out += "<div class=\"table-wrap\"><table>\n<thead><tr>";
   for (const auto& f : trip_field_names()) {
-    const bool numeric = f != "measurement_time" && f != "color";
+    const bool numeric = trip::kind_of(f) == trip::Kind::kInt32 || trip::kind_of(f) == trip::Kind::kFloat64;
     out += fmt::format("<th scope=\"col\"{}>{}</th>", numeric ? " class=\"num\"" : "",
                        escape(trip_field_label(f)));
   }
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& r : rows) {
-    const auto& t = r.trip;
-    const std::string color = escape(t.color);
-    fmt::format_to(std::back_inserter(out),
-                   "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                   "<td><time>{}</time></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                   "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                   "<td class=\"num\">{}</td><td><span class=\"swatch c-{}\"></span>{}</td></tr>\n",
-                   t.vehicle_id, t.trip_id, t.measurement_sequence, escape(t.measurement_time),
-                   number(t.latitude), number(t.longitude), number(t.fuel_capacity),
-                   number(t.distance_traveled), number(t.fuel_remaining_percent),
-                   number(t.fuel_remaining_gallon), color, color);
+    out += "<tr>";
+    trip::for_each_field([&](const auto& f) { append_cell(out, r.trip, f); });
+    out += "</tr>\n";
   }
   out += "</tbody>\n</table></div>\n";
   return out;
@@ -155,19 +166,15 @@ std::string message_page(std::string_view title, std::string_view message) {
 namespace fp::webapp {
 
 nlohmann::json to_json(const TripRow& row) {
-  const auto& t = row.trip;
-  return {{"id", row.id},
-          {"vehicle_id", t.vehicle_id},
-          {"trip_id", t.trip_id},
-          {"measurement_sequence", t.measurement_sequence},
-          {"measurement_time", t.measurement_time},
-          {"latitude", t.latitude},
-          {"longitude", t.longitude},
-          {"fuel_capacity", t.fuel_capacity},
-          {"distance_traveled", t.distance_traveled},
-          {"fuel_remaining_percent", t.fuel_remaining_percent},
-          {"fuel_remaining_gallon", t.fuel_remaining_gallon},
-          {"color", t.color}};
+  nlohmann::json out = {{"id", row.id}};
+  trip::for_each_field([&](const auto& f) {
+    if constexpr (trip::kIsTime<decltype(f)>) {
+      out[std::string(f.name)] = trip::format_time(row.trip.*f.member);
+    } else {
+      out[std::string(f.name)] = row.trip.*f.member;
+    }
+  });
+  return out;
 }
 
 }  // namespace fp::webapp

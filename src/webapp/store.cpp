@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trip/sql.h"
 
 namespace fp::webapp {
 
@@ -14,10 +15,12 @@ namespace {
 
 constexpr const char* kComponent = "webapp";
 
-constexpr const char* kColumns =
-    "id, vehicle_id, trip_id, measurement_sequence, "
-    "to_char(measurement_time, 'YYYY-MM-DD HH24:MI:SS') AS measurement_time, latitude, longitude, "
-    "fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color";
+// What the pages and the API read of a trip: its id and the record, the time in whole seconds as the record
+// keeps it (the seconds a to_char(..., 'HH24:MI:SS') shows).
+const std::string& returned_columns() {
+  static const std::string kColumns = "id, " + trip::select_list("", "floor(extract(epoch FROM {}))::bigint");
+  return kColumns;
+}
 
 // The statements, prepared on every (re)connect.
 const std::vector<std::pair<std::string, std::string>>& statements() {
@@ -25,70 +28,50 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
       {"health", "SELECT 1"},
       {"latest_per_vehicle",
        fmt::format("SELECT {} FROM vehicle_latest_locations ORDER BY measurement_time DESC, vehicle_id",
-                   kColumns)},
+                   returned_columns())},
       // One statement, so one transaction: the row goes in only if the vehicle exists and its tank holds the
       // gallons; the outer SELECT always returns one row saying which (vehicle_capacity NULL: no vehicle;
       // id NULL: over capacity). A duplicate natural key fails the whole statement with 23505.
-      {"insert_trip",
-       fmt::format("WITH v AS (SELECT fuel_capacity FROM vehicles WHERE id = $1), "
-                   "ins AS (INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
-                   "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
-                   "fuel_remaining_gallon, color) "
-                   "SELECT $1, $2, $3, $4::timestamp, $5, $6, $7, $8, $9, $10, $11 FROM v "
-                   "WHERE $10::float8 <= v.fuel_capacity RETURNING {}) "
-                   "SELECT (SELECT fuel_capacity FROM v) AS vehicle_capacity, ins.* "
-                   "FROM (SELECT 1) AS one LEFT JOIN ins ON true",
-                   kColumns)},
+      {"insert_trip", fmt::format("WITH v AS (SELECT fuel_capacity FROM vehicles WHERE id = ${}), "
+                                  "ins AS (INSERT INTO trips ({}) SELECT {} FROM v "
+                                  "WHERE ${}::float8 <= v.fuel_capacity RETURNING {}) "
+                                  "SELECT (SELECT fuel_capacity FROM v) AS vehicle_capacity, ins.* "
+                                  "FROM (SELECT 1) AS one LEFT JOIN ins ON true",
+                                  trip::param_number("vehicle_id"), trip::kSqlColumns, trip::placeholders(),
+                                  trip::param_number("fuel_remaining_gallon"), returned_columns())},
       // The group-commit form of insert_trip: rows arrive as parallel arrays, row n of the answer belongs to
       // input n. Rows whose vehicle is missing or whose gallons exceed its tank are not inserted; a natural
       // key that exists already (or earlier in the same batch) is skipped by ON CONFLICT, and only the first
       // input row of a key in the batch is matched to the inserted row, so the others read as duplicates.
       {"insert_batch",
        fmt::format(
-           "WITH input AS (SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamp[], "
-           "$5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], "
-           "$11::text[]) WITH ORDINALITY AS i(vehicle_id, trip_id, seq, mtime, lat, lon, cap, dist, "
-           "pct, gal, color, n)), "
+           "WITH input AS (SELECT * FROM unnest({0}) WITH ORDINALITY AS i({1}, n)), "
            "checked AS (SELECT i.*, v.fuel_capacity AS vehicle_capacity, row_number() OVER "
-           "(PARTITION BY i.vehicle_id, i.trip_id, i.seq ORDER BY i.n) = 1 AS first "
+           "(PARTITION BY i.vehicle_id, i.trip_id, i.measurement_sequence ORDER BY i.n) = 1 AS first "
            "FROM input i LEFT JOIN vehicles v ON v.id = i.vehicle_id), "
-           "ins AS (INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
-           "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
-           "fuel_remaining_gallon, color) "
-           "SELECT vehicle_id, trip_id, seq, mtime, lat, lon, cap, dist, pct, gal, color FROM checked "
-           "WHERE vehicle_capacity IS NOT NULL AND gal <= vehicle_capacity ORDER BY n "
-           "ON CONFLICT (vehicle_id, trip_id, measurement_sequence) DO NOTHING RETURNING {}) "
+           "ins AS (INSERT INTO trips ({1}) SELECT {1} FROM checked "
+           "WHERE vehicle_capacity IS NOT NULL AND fuel_remaining_gallon <= vehicle_capacity ORDER BY n "
+           "ON CONFLICT (vehicle_id, trip_id, measurement_sequence) DO NOTHING RETURNING {2}) "
            "SELECT c.vehicle_capacity, ins.* FROM checked c LEFT JOIN ins ON c.first AND "
            "ins.vehicle_id = c.vehicle_id AND ins.trip_id = c.trip_id AND "
-           "ins.measurement_sequence = c.seq ORDER BY c.n",
-           kColumns)},
+           "ins.measurement_sequence = c.measurement_sequence ORDER BY c.n",
+           trip::array_placeholders(), trip::kSqlColumns, returned_columns())},
       {"vehicle_exists", "SELECT 1 FROM vehicles WHERE id = $1"},
       // Keyset pagination on the natural key: a backward scan of trips_natural_key, whatever the table size.
       {"vehicle_trips",
        fmt::format(
            "SELECT {} FROM trips WHERE vehicle_id = $1 AND (trip_id, measurement_sequence) < ($2, $3) "
            "ORDER BY trip_id DESC, measurement_sequence DESC LIMIT $4",
-           kColumns)},
+           returned_columns())},
   };
   return kStatements;
 }
 
 Result<TripRow> read_row(const pg::Rows& rows, int r, int first_col) {
   TripRow row;
-  int c = first_col;
-  row.id = FP_TRY(rows.get<int64_t>(r, c++), "id");
-  auto& t = row.trip;
-  t.vehicle_id = FP_TRY(rows.get<int32_t>(r, c++), "vehicle_id");
-  t.trip_id = FP_TRY(rows.get<int32_t>(r, c++), "trip_id");
-  t.measurement_sequence = FP_TRY(rows.get<int32_t>(r, c++), "measurement_sequence");
-  t.measurement_time = FP_TRY(rows.get<std::string>(r, c++), "measurement_time");
-  t.latitude = FP_TRY(rows.get<double>(r, c++), "latitude");
-  t.longitude = FP_TRY(rows.get<double>(r, c++), "longitude");
-  t.fuel_capacity = FP_TRY(rows.get<double>(r, c++), "fuel_capacity");
-  t.distance_traveled = FP_TRY(rows.get<double>(r, c++), "distance_traveled");
-  t.fuel_remaining_percent = FP_TRY(rows.get<double>(r, c++), "fuel_remaining_percent");
-  t.fuel_remaining_gallon = FP_TRY(rows.get<double>(r, c++), "fuel_remaining_gallon");
-  t.color = FP_TRY(rows.get<std::string>(r, c++), "color");
+  row.id = FP_TRY(rows.get<int64_t>(r, first_col), "id");
+  auto st = trip::read_row(rows, r, first_col + 1, row.trip, row.trip.measurement_time);
+  if (!st.ok()) return std::move(st).error();
   return row;
 }
 
@@ -100,7 +83,7 @@ Result<std::vector<TripRow>> read_rows(const pg::Rows& rows) {
 }
 
 // Row r of insert_trip / insert_batch: (vehicle_capacity, trip columns...) with NULLs saying what failed.
-InsertOutcome decode_insert(const pg::Rows& rows, int r, const TripInput& t) {
+InsertOutcome decode_insert(const pg::Rows& rows, int r, const trip::Measurement& t) {
   InsertOutcome out;
   auto capacity = rows.get<std::optional<double>>(r, 0);
   auto id = rows.get<std::optional<int64_t>>(r, 1);
@@ -132,23 +115,6 @@ InsertOutcome decode_failure(const Error& e) {
   } else {
     out.failure = e;
   }
-  return out;
-}
-
-// A PostgreSQL array literal of quoted elements ({"a","b"}); the values are validated, quoting is for safety.
-template <typename T, typename F>
-std::string array_literal(const std::vector<const TripInput*>& trips, F field) {
-  std::string out = "{";
-  for (size_t i = 0; i < trips.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : fmt::format("{}", field(*trips[i]))) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
   return out;
 }
 
@@ -234,7 +200,7 @@ class Store::BatchWriter {
     for (auto& t : threads_) t.join();
   }
 
-  InsertOutcome insert(const TripInput& trip) {
+  InsertOutcome insert(const trip::Measurement& trip) {
     Pending p{&trip, {}};
     auto done = p.done.get_future();
     {
@@ -252,7 +218,7 @@ class Store::BatchWriter {
 
  private:
   struct Pending {
-    const TripInput* trip;
+    const trip::Measurement* trip;
     std::promise<InsertOutcome> done;
   };
 
@@ -290,36 +256,22 @@ class Store::BatchWriter {
       }
       client.emplace(std::move(*c));
     }
-    std::vector<const TripInput*> trips;
+    std::vector<const trip::Measurement*> trips;
     for (auto* p : batch) trips.push_back(p->trip);
     store_.registry_
         .histogram("webapp_insert_batch_rows", "Trips stored per group-commit statement.", {},
                    metrics::exponential_buckets(1, 2, 10))
         .observe(static_cast<double>(trips.size()));
-    auto rows = client->exec_prepared(
-        "insert_batch", array_literal<int>(trips, [](const TripInput& t) { return t.vehicle_id; }),
-        array_literal<int>(trips, [](const TripInput& t) { return t.trip_id; }),
-        array_literal<int>(trips, [](const TripInput& t) { return t.measurement_sequence; }),
-        array_literal<std::string>(trips, [](const TripInput& t) { return t.measurement_time; }),
-        array_literal<double>(trips, [](const TripInput& t) { return t.latitude; }),
-        array_literal<double>(trips, [](const TripInput& t) { return t.longitude; }),
-        array_literal<double>(trips, [](const TripInput& t) { return t.fuel_capacity; }),
-        array_literal<double>(trips, [](const TripInput& t) { return t.distance_traveled; }),
-        array_literal<double>(trips, [](const TripInput& t) { return t.fuel_remaining_percent; }),
-        array_literal<double>(trips, [](const TripInput& t) { return t.fuel_remaining_gallon; }),
-        array_literal<std::string>(trips, [](const TripInput& t) { return t.color; }));
+    auto rows = client->exec_prepared_params("insert_batch", trip::to_array_params(trips));
     store_.observe("insert_batch", started, rows.ok());
     if (!rows) {
       if (rows.error().kind != Error::Kind::kInvalidInput || batch.size() == 1) return fail_all(rows.error());
       // One row broke a constraint the validation does not know: store the others one by one, so only the
       // bad row fails.
       for (size_t i = 0; i < batch.size(); ++i) {
-        const TripInput& t = *batch[i]->trip;
+        const trip::Measurement& t = *batch[i]->trip;
         const auto one_started = std::chrono::steady_clock::now();
-        auto one = client->exec_prepared("insert_trip", t.vehicle_id, t.trip_id, t.measurement_sequence,
-                                         t.measurement_time, t.latitude, t.longitude, t.fuel_capacity,
-                                         t.distance_traveled, t.fuel_remaining_percent,
-                                         t.fuel_remaining_gallon, t.color);
+        auto one = client->exec_prepared_params("insert_trip", trip::to_params(t));
         store_.observe("insert_trip", one_started, one.ok());
         out[i] = one ? decode_insert(*one, 0, t) : decode_failure(one.error());
       }
@@ -383,7 +335,7 @@ Result<std::vector<TripRow>> Store::latest_per_vehicle() {
   return read_rows(rows);
 }
 
-InsertOutcome Store::insert(const TripInput& t) {
+InsertOutcome Store::insert(const trip::Measurement& t) {
   return writer_->insert(t);
 }
 

@@ -30,7 +30,7 @@ namespace fp::webapp {
 // A stored trip row, as read back.
 struct TripRow {
   int64_t id = 0;
-  TripInput trip;
+  trip::Measurement trip;
 };
 
 struct StoreOptions {
@@ -77,7 +77,7 @@ class Store {
   Result<std::vector<TripRow>> latest_per_vehicle();
   // Inserts one trip in one statement (one transaction): the vehicle check, its capacity check and the
   // insert.
-  InsertOutcome insert(const TripInput& trip);
+  InsertOutcome insert(const trip::Measurement& trip);
   // Up to `limit` trips of a vehicle before the cursor; a not-found error when the vehicle does not exist.
   Result<TripPage> vehicle_trips(int vehicle_id, int limit, std::optional<Cursor> before);
   // SELECT 1 on a pooled connection.

@@ -7,37 +7,24 @@
 #include <limits>
 #include <set>
 
+#include "common/trip/text.h"
+
 namespace fp::webapp {
 
 namespace {
 
-const std::vector<std::pair<std::string, std::string>>& fields_and_labels() {
-  static const std::vector<std::pair<std::string, std::string>> kFields = {
-      {"vehicle_id", "Vehicle ID"},
-      {"trip_id", "Trip ID"},
-      {"measurement_sequence", "Measurement Sequence"},
-      {"measurement_time", "Measurement Time"},
-      {"latitude", "Latitude"},
-      {"longitude", "Longitude"},
-      {"fuel_capacity", "Fuel Capacity"},
-      {"distance_traveled", "Distance Traveled"},
-      {"fuel_remaining_percent", "Fuel Remaining (%)"},
-      {"fuel_remaining_gallon", "Fuel Remaining (gallon)"},
-      {"color", "Color"},
-  };
-  return kFields;
-}
+// The form's label of each column, in column order.
+constexpr std::array<std::string_view, trip::kColumnCount> kLabels = {
+    "Vehicle ID", "Trip ID",       "Measurement Sequence", "Measurement Time",   "Latitude",
+    "Longitude",  "Fuel Capacity", "Distance Traveled",    "Fuel Remaining (%)", "Fuel Remaining (gallon)",
+    "Color",
+};
 
-bool is_int_field(std::string_view f) {
-  return f == "vehicle_id" || f == "trip_id" || f == "measurement_sequence";
-}
-
-// Values parsed from either source, before range checks.
+// Values parsed from either source, before range checks: texts holds the time (normalised) and the colour.
 struct Raw {
   std::map<std::string, long long, std::less<>> ints;
   std::map<std::string, double, std::less<>> doubles;
-  std::optional<std::string> time;
-  std::optional<std::string> color;
+  std::map<std::string, std::string, std::less<>> texts;
 };
 
 std::string trim(std::string_view s) {
@@ -73,7 +60,7 @@ bool valid_color(std::string_view c) {
 
 // Range checks shared by both sources; `errors` already holds the parse failures, and a field with a parse
 // error is not range-checked again.
-Validation finish(Raw raw, std::vector<FieldError> errors) {
+void check_ranges(Raw& raw, std::vector<FieldError>& errors) {
   auto failed = [&](std::string_view f) {
     for (const auto& e : errors) {
       if (e.field == f) return true;
@@ -84,11 +71,9 @@ Validation finish(Raw raw, std::vector<FieldError> errors) {
     if (!failed(f)) errors.push_back({std::move(f), std::move(reason)});
   };
   constexpr long long kIntMax = std::numeric_limits<int32_t>::max();
-  for (const char* f : {"vehicle_id", "trip_id", "measurement_sequence"}) {
-    auto it = raw.ints.find(f);
-    if (it == raw.ints.end()) continue;
-    if (it->second < 1) add(f, "must be at least 1");
-    if (it->second > kIntMax) add(f, fmt::format("must be at most {}", kIntMax));
+  for (const auto& [f, v] : raw.ints) {
+    if (v < 1) add(f, "must be at least 1");
+    if (v > kIntMax) add(f, fmt::format("must be at most {}", kIntMax));
   }
   auto range = [&](const char* f, double lo, double hi, std::string_view what) {
     auto it = raw.doubles.find(f);
@@ -108,38 +93,59 @@ Validation finish(Raw raw, std::vector<FieldError> errors) {
       add("fuel_remaining_gallon", fmt::format("must not exceed the fuel capacity ({})", cap->second));
     }
   }
-  if (raw.color && !valid_color(*raw.color))
+  if (auto c = raw.texts.find("color"); c != raw.texts.end() && !valid_color(c->second))
     add("color", "must be one lowercase word of 1 to 20 letters a-z");
+}
 
-  // Report in form order.
+// The errors in form order, then those of fields that are not columns (unknown JSON keys).
+std::vector<FieldError> in_form_order(const std::vector<FieldError>& errors) {
   std::vector<FieldError> ordered;
-  for (const auto& [name, label] : fields_and_labels()) {
-    for (auto& e : errors) {
+  for (const auto& name : trip_field_names()) {
+    for (const auto& e : errors) {
       if (e.field == name) ordered.push_back(e);
     }
   }
-  for (auto& e : errors) {
-    bool known = false;
-    for (const auto& [name, label] : fields_and_labels()) known = known || e.field == name;
-    if (!known) ordered.push_back(e);
+  for (const auto& e : errors) {
+    if (trip::column_index(e.field) == trip::kColumnCount) ordered.push_back(e);
   }
+  return ordered;
+}
+
+// The record from values that passed every check.
+trip::Measurement record_of(const Raw& raw) {
+  trip::Measurement t;
+  trip::for_each_field([&](const auto& f) {
+    const std::string name(f.name);
+    if constexpr (trip::kIsText<decltype(f)>) {
+      t.*f.member = raw.texts.at(name);
+    } else if constexpr (trip::kIsTime<decltype(f)>) {
+      t.*f.member = *trip::parse_time(raw.texts.at(name));  // normalised by parse_measurement_time
+    } else if constexpr (std::is_same_v<std::remove_cvref_t<decltype(f)>, trip::Field<int32_t>>) {
+      t.*f.member = static_cast<int32_t>(raw.ints.at(name));
+    } else {
+      t.*f.member = raw.doubles.at(name);
+    }
+  });
+  return t;
+}
+
+Validation finish(Raw raw, std::vector<FieldError> errors) {
+  check_ranges(raw, errors);
   Validation v;
-  v.errors = std::move(ordered);
-  if (!v.errors.empty()) return v;
-  TripInput t;
-  t.vehicle_id = static_cast<int>(raw.ints["vehicle_id"]);
-  t.trip_id = static_cast<int>(raw.ints["trip_id"]);
-  t.measurement_sequence = static_cast<int>(raw.ints["measurement_sequence"]);
-  t.measurement_time = *raw.time;
-  t.latitude = raw.doubles["latitude"];
-  t.longitude = raw.doubles["longitude"];
-  t.fuel_capacity = raw.doubles["fuel_capacity"];
-  t.distance_traveled = raw.doubles["distance_traveled"];
-  t.fuel_remaining_percent = raw.doubles["fuel_remaining_percent"];
-  t.fuel_remaining_gallon = raw.doubles["fuel_remaining_gallon"];
-  t.color = *raw.color;
-  v.trip = std::move(t);
+  v.errors = in_form_order(errors);
+  if (v.errors.empty()) v.trip = record_of(raw);
   return v;
+}
+
+// A string value of the time or a text column into raw (the time normalised), or its error.
+void take_string(const std::string& name, std::string_view s, Raw& raw, std::vector<FieldError>& errors) {
+  if (trip::kind_of(name) == trip::Kind::kText) {
+    raw.texts[name] = s;
+  } else if (auto t = parse_measurement_time(s)) {
+    raw.texts[name] = *t;
+  } else {
+    errors.push_back({name, "must be a date and time like 2024-04-15 17:55:03"});
+  }
 }
 
 bool digits(std::string_view s, size_t pos, size_t n, int* out) {
@@ -156,19 +162,13 @@ bool digits(std::string_view s, size_t pos, size_t n, int* out) {
 }  // namespace
 
 const std::vector<std::string>& trip_field_names() {
-  static const std::vector<std::string> kNames = [] {
-    std::vector<std::string> out;
-    for (const auto& [name, label] : fields_and_labels()) out.push_back(name);
-    return out;
-  }();
+  static const std::vector<std::string> kNames(trip::kColumnNames.begin(), trip::kColumnNames.end());
   return kNames;
 }
 
 std::string_view trip_field_label(std::string_view field) {
-  for (const auto& [name, label] : fields_and_labels()) {
-    if (name == field) return label;
-  }
-  return field;
+  const size_t i = trip::column_index(field);
+  return i < kLabels.size() ? kLabels[i] : field;
 }
 
 std::optional<std::string> parse_measurement_time(std::string_view s) {
@@ -210,20 +210,14 @@ Validation validate_form(const std::multimap<std::string, std::string>& fields) 
       errors.push_back({name, "is required"});
       continue;
     }
-    if (is_int_field(name)) {
+    if (trip::kind_of(name) == trip::Kind::kInt32) {
       if (auto v = parse_int(value)) {
         raw.ints[name] = *v;
       } else {
         errors.push_back({name, "must be a whole number"});
       }
-    } else if (name == "measurement_time") {
-      if (auto t = parse_measurement_time(value)) {
-        raw.time = *t;
-      } else {
-        errors.push_back({name, "must be a date and time like 2024-04-15 17:55:03"});
-      }
-    } else if (name == "color") {
-      raw.color = value;
+    } else if (trip::kind_of(name) == trip::Kind::kTimestamp || trip::kind_of(name) == trip::Kind::kText) {
+      take_string(name, value, raw, errors);
     } else if (auto v = parse_double(value)) {
       raw.doubles[name] = *v;
     } else {
@@ -251,7 +245,7 @@ Validation validate_json(const nlohmann::json& body) {
       continue;
     }
     const auto& v = *it;
-    if (is_int_field(name)) {
+    if (trip::kind_of(name) == trip::Kind::kInt32) {
       if (v.is_number_integer()) {
         // Unsigned values beyond int64 are caught by the range check as too large.
         raw.ints[name] = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)
@@ -260,7 +254,7 @@ Validation validate_json(const nlohmann::json& body) {
       } else {
         errors.push_back({name, "must be an integer"});
       }
-    } else if (name == "measurement_time" || name == "color") {
+    } else if (trip::kind_of(name) == trip::Kind::kTimestamp || trip::kind_of(name) == trip::Kind::kText) {
       if (!v.is_string()) {
         errors.push_back({name, "must be a string"});
         continue;
@@ -268,12 +262,8 @@ Validation validate_json(const nlohmann::json& body) {
       const auto& s = v.get_ref<const std::string&>();
       if (s.size() > kMaxFieldChars) {
         errors.push_back({name, fmt::format("is too long (at most {} characters)", kMaxFieldChars)});
-      } else if (name == "color") {
-        raw.color = s;
-      } else if (auto t = parse_measurement_time(s)) {
-        raw.time = *t;
       } else {
-        errors.push_back({name, "must be a date and time like 2024-04-15 17:55:03"});
+        take_string(name, s, raw, errors);
       }
     } else if (v.is_number()) {
       const double d = v.get<double>();

@@ -1,7 +1,8 @@
-// A trip measurement as the web app accepts it, and the validation both the HTML form and the JSON API go
-// through. Validation is pure (no database): it checks types, ranges and formats and reports every bad field
-// with a reason, so the caller can show all of them at once. What needs the database (the vehicle exists,
-// the gallons fit its tank, the natural key is new) is checked by the insert itself (see store.h).
+// The validation both the HTML form and the JSON API go through, into the one trip record
+// (common/trip/measurement.h). Validation is pure (no database): it checks types, ranges and formats and
+// reports every bad field with a reason, so the caller can show all of them at once. What needs the database
+// (the vehicle exists, the gallons fit its tank, the natural key is new) is checked by the insert itself (see
+// store.h).
 #pragma once
 
 #include <map>
@@ -11,21 +12,9 @@
 #include <string_view>
 #include <vector>
 
-namespace fp::webapp {
+#include "common/trip/measurement.h"
 
-struct TripInput {
-  int vehicle_id = 0;
-  int trip_id = 0;
-  int measurement_sequence = 0;
-  std::string measurement_time;  // normalised "YYYY-MM-DD HH:MM:SS"
-  double latitude = 0;
-  double longitude = 0;
-  double fuel_capacity = 0;
-  double distance_traveled = 0;
-  double fuel_remaining_percent = 0;
-  double fuel_remaining_gallon = 0;
-  std::string color;
-};
+namespace fp::webapp {
 
 struct FieldError {
   std::string field;
@@ -33,11 +22,11 @@ struct FieldError {
 };
 
 struct Validation {
-  std::optional<TripInput> trip;  // set when errors is empty
+  std::optional<trip::Measurement> trip;  // set when errors is empty
   std::vector<FieldError> errors;
 };
 
-// The form/JSON field names, in display order.
+// The form/JSON field names, in display order (the trip's column order).
 const std::vector<std::string>& trip_field_names();
 // Human labels for the fields ("Fuel Remaining (%)").
 std::string_view trip_field_label(std::string_view field);

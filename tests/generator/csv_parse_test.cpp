@@ -8,6 +8,11 @@
 namespace fp::gen {
 namespace {
 
+using trip::format_time;
+using trip::kCsvHeader;
+using trip::Measurement;
+using trip::parse_time;
+
 constexpr const char* kGood = "4,1,86,2024-04-15 17:55:03,49.72224,-97.1384,30,1075,64,19.2,yellow";
 
 std::string reject(const std::string& line) {
@@ -46,6 +51,18 @@ TEST(CsvParse, ParsesTheSeedsRow) {
   Measurement crlf;
   ASSERT_TRUE(parse_csv_line(std::string(kGood) + "\r", crlf).ok());
   EXPECT_EQ(crlf, m);
+}
+
+TEST(CsvParse, ReadsBackWhatTheWriterWrote) {
+  Measurement m;
+  ASSERT_TRUE(parse_csv_line(kGood, m).ok());
+  std::string line;
+  trip::append_csv(line, m);
+  EXPECT_EQ(line, "4,1,86,2024-04-15 17:55:03,49.72224,-97.1384,30.0,1075.0,64.0,19.2,yellow\n");
+  Measurement back;
+  line.pop_back();
+  ASSERT_TRUE(parse_csv_line(line, back).ok());
+  EXPECT_EQ(back, m);
 }
 
 TEST(CsvParse, Header) {

@@ -13,6 +13,9 @@
 namespace fp::gen {
 namespace {
 
+using trip::Measurement;
+using trip::parse_time;
+
 std::vector<Measurement> run(SimOptions o, int n) {
   Simulator s(o);
   std::vector<Measurement> out(static_cast<size_t>(n));

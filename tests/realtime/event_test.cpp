@@ -27,16 +27,17 @@ TEST(RealtimeEvent, CreateParsesEveryField) {
   EXPECT_EQ(ev->source_ts_ms, 1700000000123);
   ASSERT_TRUE(ev->trip.has_value());
   EXPECT_EQ(ev->trip->row_id, 42);
-  EXPECT_EQ(ev->trip->vehicle_id, 7);
-  EXPECT_EQ(ev->trip->trip_id, 3);
-  EXPECT_EQ(ev->trip->measurement_sequence, 11);
-  EXPECT_EQ(ev->trip->measurement_time_ms, 1700000000500);  // microseconds -> milliseconds
-  EXPECT_DOUBLE_EQ(ev->trip->latitude, 49.5);
-  EXPECT_DOUBLE_EQ(ev->trip->longitude, -123.25);
-  EXPECT_DOUBLE_EQ(ev->trip->fuel_remaining_percent, 80.0);
-  EXPECT_DOUBLE_EQ(ev->trip->fuel_remaining_gallon, 16.0);
-  EXPECT_DOUBLE_EQ(ev->trip->distance_traveled, 12.5);
-  EXPECT_EQ(ev->trip->color, "blue");
+  EXPECT_EQ(ev->trip->m.vehicle_id, 7);
+  EXPECT_EQ(ev->trip->m.trip_id, 3);
+  EXPECT_EQ(ev->trip->m.measurement_sequence, 11);
+  EXPECT_EQ(ev->trip->time_ms, 1700000000500);          // microseconds -> milliseconds
+  EXPECT_EQ(ev->trip->m.measurement_time, 1700000000);  // the record's whole seconds
+  EXPECT_DOUBLE_EQ(ev->trip->m.latitude, 49.5);
+  EXPECT_DOUBLE_EQ(ev->trip->m.longitude, -123.25);
+  EXPECT_DOUBLE_EQ(ev->trip->m.fuel_remaining_percent, 80.0);
+  EXPECT_DOUBLE_EQ(ev->trip->m.fuel_remaining_gallon, 16.0);
+  EXPECT_DOUBLE_EQ(ev->trip->m.distance_traveled, 12.5);
+  EXPECT_EQ(ev->trip->m.color, "blue");
 }
 
 TEST(RealtimeEvent, SnapshotReadUpdateAndDelete) {
@@ -48,21 +49,21 @@ TEST(RealtimeEvent, SnapshotReadUpdateAndDelete) {
   ASSERT_TRUE(u.ok()) << u.error().message;
   EXPECT_EQ(u->op, Op::kUpdate);
   ASSERT_TRUE(u->trip_before.has_value());
-  EXPECT_EQ(u->trip_before->measurement_sequence, 11);
+  EXPECT_EQ(u->trip_before->m.measurement_sequence, 11);
 
   // A delete carries the old row in "before" and null "after".
   auto d = parse_cdc_event("webapp.public.trips", trips_change("d", kRow, "null"));
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->op, Op::kDelete);
   ASSERT_TRUE(d->trip.has_value());
-  EXPECT_EQ(d->trip->vehicle_id, 7);
+  EXPECT_EQ(d->trip->m.vehicle_id, 7);
 }
 
 TEST(RealtimeEvent, WithoutSchemaWrapper) {
   std::string v = std::string(R"({"before":null,"after":)") + kRow + R"(,"op":"c","source":{"ts_ms":5}})";
   auto ev = parse_cdc_event("webapp.public.trips", v);
   ASSERT_TRUE(ev.ok()) << ev.error().message;
-  EXPECT_EQ(ev->trip->vehicle_id, 7);
+  EXPECT_EQ(ev->trip->m.vehicle_id, 7);
   EXPECT_EQ(ev->source_ts_ms, 5);
 }
 
@@ -101,6 +102,7 @@ TEST(RealtimeEvent, MalformedEventsAreErrorsWithAReason) {
       {R"({"payload":{"op":"c","after":null}})", "after"},
       {R"({"payload":{"op":"d","before":null,"after":null}})", "before"},
       {R"({"payload":{"op":"c","after":{"vehicle_id":"seven"}}})", "vehicle_id"},
+      {R"({"payload":{"op":"c","after":{"vehicle_id":5000000000}}})", "vehicle_id: out of range"},
       {trips_change("c", "null",
                     R"({"vehicle_id":1,"trip_id":1,"measurement_sequence":1,)"
                     R"("measurement_time":"yesterday","latitude":1,"longitude":1,)"
@@ -127,8 +129,8 @@ TEST(RealtimeEvent, DirectTopicSeedObject) {
       R"("fuel_remaining_percent":10,"fuel_remaining_gallon":1.5,"color":"green"})");
   ASSERT_TRUE(ev.ok()) << ev.error().message;
   EXPECT_EQ(ev->op, Op::kCreate);
-  EXPECT_EQ(ev->trip->measurement_time_ms, 1704164645000);
-  EXPECT_EQ(ev->trip->color, "green");
+  EXPECT_EQ(ev->trip->time_ms, 1704164645000);
+  EXPECT_EQ(ev->trip->m.color, "green");
   EXPECT_FALSE(parse_direct_trip(std::string("{}")).ok());
 }
 
@@ -138,6 +140,17 @@ TEST(RealtimeEvent, Timestamps) {
   EXPECT_FALSE(parse_timestamp_ms("1970-13-01 00:00:01").has_value());
   EXPECT_FALSE(parse_timestamp_ms("1970-01-01").has_value());
   EXPECT_FALSE(parse_timestamp_ms("1970-01-01 00:00:01x").has_value());
+}
+
+TEST(RealtimeEvent, RowTimeKeepsMillisecondsAndTheRecordWholeSeconds) {
+  TripRow t;
+  t.set_time_ms(1250);
+  EXPECT_EQ(t.time_ms, 1250);
+  EXPECT_EQ(t.m.measurement_time, 1);
+  t.set_time_ms(-1);  // before the epoch: rounded down, not toward zero
+  EXPECT_EQ(t.m.measurement_time, -1);
+  t.set_time_ms(-1000);
+  EXPECT_EQ(t.m.measurement_time, -1);
 }
 
 }  // namespace

@@ -114,7 +114,7 @@ TEST(RealtimeState, VehicleColourFromTheVehiclesTable) {
   ev.vehicle = VehicleRow{.id = 9, .color = "orange", .fuel_capacity = 20};
   EXPECT_TRUE(s.apply(ev).empty());  // no points yet: nothing to draw
   auto t = trip_event(Op::kCreate, 9, 1, 0, 0, 0);
-  t.trip->color.clear();
+  t.trip->m.color.clear();
   s.apply(t);
   EXPECT_EQ(s.find(9)->color, "orange");
   ev.op = Op::kUpdate;

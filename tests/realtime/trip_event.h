@@ -15,16 +15,16 @@ inline ChangeEvent trip_event(Op op, int64_t vehicle, int64_t seq, int64_t time_
   ev.op = op;
   TripRow t;
   t.row_id = seq;
-  t.vehicle_id = vehicle;
-  t.trip_id = 1;
-  t.measurement_sequence = seq;
-  t.measurement_time_ms = time_ms;
-  t.latitude = lat;
-  t.longitude = lon;
-  t.fuel_remaining_percent = fuel;
-  t.fuel_remaining_gallon = fuel / 5;
-  t.distance_traveled = static_cast<double>(seq);
-  t.color = "blue";
+  t.m.vehicle_id = static_cast<int32_t>(vehicle);
+  t.m.trip_id = 1;
+  t.m.measurement_sequence = static_cast<int32_t>(seq);
+  t.set_time_ms(time_ms);
+  t.m.latitude = lat;
+  t.m.longitude = lon;
+  t.m.fuel_remaining_percent = fuel;
+  t.m.fuel_remaining_gallon = fuel / 5;
+  t.m.distance_traveled = static_cast<double>(seq);
+  t.m.color = "blue";
   ev.trip = t;
   return ev;
 }

@@ -48,8 +48,8 @@ TEST(RealtimeWire, EmptyStateIsAnEmptyList) {
 TEST(RealtimeWire, NonFiniteNumbersBecomeNull) {
   FleetState s;
   auto ev = trip_event(Op::kCreate, 7, 1, 1000, 49.0, -123.0, 50);
-  ev.trip->fuel_remaining_gallon = std::numeric_limits<double>::quiet_NaN();
-  ev.trip->distance_traveled = std::numeric_limits<double>::infinity();
+  ev.trip->m.fuel_remaining_gallon = std::numeric_limits<double>::quiet_NaN();
+  ev.trip->m.distance_traveled = std::numeric_limits<double>::infinity();
   s.apply(ev);
   const auto t = json::parse(wire::snapshot(s))["vehicles"][0]["track"];
   EXPECT_TRUE(t["gal"][0].is_null());
@@ -59,7 +59,7 @@ TEST(RealtimeWire, NonFiniteNumbersBecomeNull) {
 TEST(RealtimeWire, ColourIsEscapedAndInvalidUtf8Replaced) {
   FleetState s;
   auto ev = trip_event(Op::kCreate, 7, 1, 1000, 49.0, -123.0, 50);
-  ev.trip->color = "we\"ird\\\n\xff";
+  ev.trip->m.color = "we\"ird\\\n\xff";
   s.apply(ev);
   const auto j = json::parse(wire::snapshot(s));
   EXPECT_EQ(j["vehicles"][0]["color"], "we\"ird\\\n\xEF\xBF\xBD");

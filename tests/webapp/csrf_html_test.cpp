@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/http/csrf.h"
+#include "common/trip/text.h"
 #include "webapp/html.h"
 
 namespace fp::webapp {
@@ -56,14 +57,34 @@ TEST(WebappHtml, EscapesMarkupEverywhere) {
 TEST(WebappHtml, TableShowsEveryColumnAndUnicodeSurvives) {
   TripRow row;
   row.id = 1;
-  row.trip = TripInput{7, 2, 3, "2024-04-15 23:20:00", 56.9268048001, -136.5, 50, 2000, 86, 43.3, "r<d"};
+  row.trip = trip::Measurement{
+      7, 2, 3, *trip::parse_time("2024-04-15 23:20:00"), 56.9268048001, -136.5, 50, 2000, 86, 43.3, "r<d"};
   const std::string t = html::latest_table({row});
   EXPECT_NE(t.find("<td class=\"num\">56.9268048001</td>"), std::string::npos);
   EXPECT_NE(t.find("<td class=\"num\">-136.5</td>"), std::string::npos);
   EXPECT_NE(t.find("r&lt;d"), std::string::npos);
+  EXPECT_NE(t.find("<tr><td class=\"num\">7</td><td class=\"num\">2</td><td class=\"num\">3</td>"
+                   "<td><time>2024-04-15 23:20:00</time></td><td class=\"num\">56.9268048001</td>"
+                   "<td class=\"num\">-136.5</td><td class=\"num\">50</td><td class=\"num\">2000</td>"
+                   "<td class=\"num\">86</td><td class=\"num\">43.3</td>"
+                   "<td><span class=\"swatch c-r&lt;d\"></span>r&lt;d</td></tr>\n"),
+            std::string::npos)
+      << t;
   EXPECT_NE(t.find("Fuel Remaining (gallon)"), std::string::npos);
   EXPECT_NE(html::latest_table({}).find("No trips"), std::string::npos);
   EXPECT_EQ(html::escape("Zürich 🚚"), "Zürich 🚚");
+}
+
+TEST(WebappJson, TripRowIsTheApisObject) {
+  TripRow row;
+  row.id = 9;
+  row.trip = trip::Measurement{
+      7, 2, 3, *trip::parse_time("2024-04-15 23:20:00"), 56.9268048001, -136.5, 50, 2000, 86, 43.3, "red"};
+  EXPECT_EQ(
+      to_json(row).dump(),
+      R"({"color":"red","distance_traveled":2000.0,"fuel_capacity":50.0,"fuel_remaining_gallon":43.3,)"
+      R"("fuel_remaining_percent":86.0,"id":9,"latitude":56.9268048001,"longitude":-136.5,)"
+      R"("measurement_sequence":3,"measurement_time":"2024-04-15 23:20:00","trip_id":2,"vehicle_id":7})");
 }
 
 }  // namespace

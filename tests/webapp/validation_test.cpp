@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/trip/text.h"
 #include "webapp/store.h"
 #include "webapp/trip.h"
 
@@ -55,7 +56,7 @@ TEST(WebappValidation, AcceptsTheSeedMeasurement) {
   ASSERT_TRUE(v.trip);
   EXPECT_EQ(v.trip->vehicle_id, 4);
   EXPECT_EQ(v.trip->measurement_sequence, 86);
-  EXPECT_EQ(v.trip->measurement_time, "2024-04-15 17:55:03");
+  EXPECT_EQ(trip::format_time(v.trip->measurement_time), "2024-04-15 17:55:03");
   EXPECT_DOUBLE_EQ(v.trip->latitude, 49.72224);
   EXPECT_DOUBLE_EQ(v.trip->fuel_remaining_gallon, 19.2);
   EXPECT_EQ(v.trip->color, "yellow");

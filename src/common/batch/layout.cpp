@@ -2,7 +2,32 @@
 
 #include <charconv>
 
+#include "common/trip/measurement.h"
+
 namespace fp::batch {
+
+namespace {
+ColumnKind kind_of(trip::Kind kind) {
+  switch (kind) {
+    case trip::Kind::kInt32:
+      return ColumnKind::kInt32;
+    case trip::Kind::kTimestamp:
+      return ColumnKind::kTimestamp;
+    case trip::Kind::kFloat64:
+      return ColumnKind::kFloat64;
+    case trip::Kind::kText:
+      return ColumnKind::kText;
+  }
+  return ColumnKind::kText;
+}
+
+// `id`, then the trip record's columns (common/trip/measurement.h), in column order.
+std::vector<Column> trip_columns() {
+  std::vector<Column> out = {{"id", ColumnKind::kInt64}};
+  trip::for_each_field([&](const auto& f) { out.push_back({f.name, kind_of(f.kind)}); });
+  return out;
+}
+}  // namespace
 
 const std::vector<TableSpec>& tables() {
   using K = ColumnKind;
@@ -19,20 +44,7 @@ const std::vector<TableSpec>& tables() {
         {"color", K::kText},
         {"created_at", K::kTimestampTz}},
        "created_at"},
-      {"trips",
-       {{"id", K::kInt64},
-        {"vehicle_id", K::kInt32},
-        {"trip_id", K::kInt32},
-        {"measurement_sequence", K::kInt32},
-        {"measurement_time", K::kTimestamp},
-        {"latitude", K::kFloat64},
-        {"longitude", K::kFloat64},
-        {"fuel_capacity", K::kFloat64},
-        {"distance_traveled", K::kFloat64},
-        {"fuel_remaining_percent", K::kFloat64},
-        {"fuel_remaining_gallon", K::kFloat64},
-        {"color", K::kText}},
-       "measurement_time"},
+      {"trips", trip_columns(), "measurement_time"},
   };
   return kTables;
 }

@@ -1,4 +1,5 @@
-#include "generator/measurement.h"
+// The trip record's text forms (text.h), written field by field through kFields.
+#include "common/trip/text.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +10,7 @@
 
 #include "common/json_text.h"
 
-namespace fp::gen {
+namespace fp::trip {
 
 namespace {
 
@@ -32,6 +33,34 @@ void append_int(std::string& out, int64_t v) {
 void append_2(std::string& out, unsigned v) {
   out.push_back(static_cast<char>('0' + v / 10));
   out.push_back(static_cast<char>('0' + v % 10));
+}
+
+// Appends one value the way the CSV, COPY and JSON writers share: integers and floats as numbers, the time
+// as "YYYY-MM-DD HH:MM:SS". Text is left to the caller (JSON quotes it, CSV and COPY do not).
+template <typename F>
+void append_value(std::string& out, const F& f, const Measurement& m) {
+  if constexpr (kIsTime<F>) {
+    append_time(out, m.*f.member);
+  } else if constexpr (std::is_same_v<F, Field<int32_t>>) {
+    append_int(out, m.*f.member);
+  } else {
+    append_float(out, m.*f.member);
+  }
+}
+
+template <char Sep>
+void append_delimited(std::string& out, const Measurement& m) {
+  bool first = true;
+  for_each_field([&](const auto& f) {
+    if (!first) out.push_back(Sep);
+    first = false;
+    if constexpr (kIsText<decltype(f)>) {
+      out += m.*f.member;  // validated: lowercase letters only, nothing to quote or escape
+    } else {
+      append_value(out, f, m);
+    }
+  });
+  out.push_back('\n');
 }
 
 }  // namespace
@@ -86,28 +115,24 @@ void append_float(std::string& out, double v) {
 }
 
 void append_json(std::string& out, const Measurement& m) {
-  out += "{\"vehicle_id\": ";
-  append_int(out, m.vehicle_id);
-  out += ", \"trip_id\": ";
-  append_int(out, m.trip_id);
-  out += ", \"measurement_sequence\": ";
-  append_int(out, m.measurement_sequence);
-  out += ", \"measurement_time\": \"";
-  append_time(out, m.measurement_time);
-  out += "\", \"latitude\": ";
-  append_float(out, m.latitude);
-  out += ", \"longitude\": ";
-  append_float(out, m.longitude);
-  out += ", \"fuel_capacity\": ";
-  append_float(out, m.fuel_capacity);
-  out += ", \"distance_traveled\": ";
-  append_float(out, m.distance_traveled);
-  out += ", \"fuel_remaining_percent\": ";
-  append_float(out, m.fuel_remaining_percent);
-  out += ", \"fuel_remaining_gallon\": ";
-  append_float(out, m.fuel_remaining_gallon);
-  out += ", \"color\": ";
-  append_json_string(out, m.color);
+  char open = '{';
+  for_each_field([&](const auto& f) {
+    out.push_back(open);
+    if (open == ',') out.push_back(' ');
+    open = ',';
+    out.push_back('"');
+    out += f.name;
+    out += "\": ";
+    if constexpr (kIsText<decltype(f)>) {
+      append_json_string(out, m.*f.member);
+    } else if constexpr (kIsTime<decltype(f)>) {
+      out.push_back('"');
+      append_value(out, f, m);
+      out.push_back('"');
+    } else {
+      append_value(out, f, m);
+    }
+  });
   out += "}";
 }
 
@@ -117,27 +142,6 @@ std::string to_json(const Measurement& m) {
   return s;
 }
 
-namespace {
-template <char Sep>
-void append_delimited(std::string& out, const Measurement& m) {
-  append_int(out, m.vehicle_id);
-  out.push_back(Sep);
-  append_int(out, m.trip_id);
-  out.push_back(Sep);
-  append_int(out, m.measurement_sequence);
-  out.push_back(Sep);
-  append_time(out, m.measurement_time);
-  for (double v : {m.latitude, m.longitude, m.fuel_capacity, m.distance_traveled, m.fuel_remaining_percent,
-                   m.fuel_remaining_gallon}) {
-    out.push_back(Sep);
-    append_float(out, v);
-  }
-  out.push_back(Sep);
-  out += m.color;  // validated: lowercase letters only, nothing to quote or escape
-  out.push_back('\n');
-}
-}  // namespace
-
 void append_csv(std::string& out, const Measurement& m) {
   append_delimited<','>(out, m);
 }
@@ -145,4 +149,4 @@ void append_copy_text(std::string& out, const Measurement& m) {
   append_delimited<'\t'>(out, m);
 }
 
-}  // namespace fp::gen
+}  // namespace fp::trip

@@ -1,14 +1,12 @@
-// The Kafka value is the seed's JSON object field for field and type for type; the CSV and COPY lines
-// round-trip.
-#include "generator/measurement.h"
+// The Kafka value is the seed's JSON object field for field and type for type; the CSV and COPY lines are
+// the seed's (generator/csv_parse_test.cpp reads the CSV line back).
+#include "common/trip/text.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "generator/csv_parse.h"
-
-namespace fp::gen {
+namespace fp::trip {
 namespace {
 
 Measurement sample() {
@@ -74,18 +72,36 @@ TEST(Json, EscapesStrings) {
   EXPECT_EQ(j["color"], "a\"b\\c\n");
 }
 
-TEST(Lines, CsvRoundTrip) {
+TEST(Lines, CsvAndCopyText) {
   std::string line;
   append_csv(line, sample());
   EXPECT_EQ(line, "4,1,86,2024-04-15 17:55:03,49.72224,-97.1384,30.0,1075.0,64.0,19.2,yellow\n");
-  Measurement back;
-  line.pop_back();
-  ASSERT_TRUE(parse_csv_line(line, back).ok());
-  EXPECT_EQ(back, sample());
   std::string copy;
   append_copy_text(copy, sample());
   EXPECT_EQ(copy, "4\t1\t86\t2024-04-15 17:55:03\t49.72224\t-97.1384\t30.0\t1075.0\t64.0\t19.2\tyellow\n");
 }
 
+TEST(Lines, CsvHeaderAndColumnNames) {
+  EXPECT_EQ(kCsvHeader,
+            "vehicle_id,trip_id,measurement_sequence,measurement_time,latitude,longitude,fuel_capacity,"
+            "distance_traveled,fuel_remaining_percent,fuel_remaining_gallon,color");
+  EXPECT_EQ(kColumnCount, 11u);
+  EXPECT_EQ(column_index("measurement_time"), 3u);
+  EXPECT_EQ(column_index("nope"), kColumnCount);
+  EXPECT_EQ(kind_of("trip_id"), Kind::kInt32);
+  EXPECT_EQ(kind_of("measurement_time"), Kind::kTimestamp);
+  EXPECT_EQ(kind_of("fuel_capacity"), Kind::kFloat64);
+  EXPECT_EQ(kind_of("color"), Kind::kText);
+}
+
+TEST(Time, ParseAndFormat) {
+  auto t = parse_time("2024-04-15 17:55:03");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, 1713203703);
+  EXPECT_EQ(format_time(*t), "2024-04-15 17:55:03");
+  EXPECT_EQ(format_time(-1), "1969-12-31 23:59:59");
+  EXPECT_FALSE(parse_time("2024-04-15T17:55:03").ok());
+}
+
 }  // namespace
-}  // namespace fp::gen
+}  // namespace fp::trip

