@@ -7,6 +7,7 @@
 #include <limits>
 #include <mutex>
 
+#include "common/escape.h"
 #include "common/log.h"
 #include "common/metrics_process.h"
 
@@ -118,24 +119,9 @@ std::vector<double> exponential_buckets(double start, double factor, int count) 
 }
 
 std::string escape_label_value(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  // The exposition format's three escapes in label values.
+  static constexpr EscapeTable kLabel{{'\\', "\\\\"}, {'"', "\\\""}, {'\n', "\\n"}};
+  return kLabel.escape(v);
 }
 
 std::string format_value(double v) {

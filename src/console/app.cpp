@@ -355,7 +355,7 @@ struct Console::Impl {
 };
 
 Console::Console(const Config& config, ConsoleOptions options)
-    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+    : Service("console"), impl_(std::make_unique<Impl>(config, std::move(options))) {}
 
 Console::~Console() {
   stop();
@@ -383,13 +383,6 @@ void Console::stop() {
   impl_->wake.notify_all();
   if (impl_->poller.joinable()) impl_->poller.join();
   impl_->server.stop();
-}
-
-Status Console::run_until_shutdown() {
-  FP_CHECK(start(), "console");
-  auto st = impl_->server.run_until_shutdown();
-  stop();
-  return st;
 }
 
 }  // namespace fp::console

@@ -26,6 +26,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/http/service.h"
 #include "console/sources.h"
 
 namespace fp::console {
@@ -43,14 +44,13 @@ struct ConsoleOptions {
   Timeouts timeouts;
 };
 
-class Console {
+class Console : public httpd::Service {
  public:
   Console(const Config& config, ConsoleOptions options);
-  ~Console();
-  Status start();
-  uint16_t port() const;
-  void stop();
-  Status run_until_shutdown();
+  ~Console() override;
+  Status start() override;
+  uint16_t port() const override;
+  void stop() override;
 
   struct Impl;
 

@@ -2,12 +2,6 @@
 
 namespace fp::console {
 
-namespace {
-
-constexpr const char* kHtml = "text/html; charset=utf-8";
-
-}  // namespace
-
 httpd::Response problem(int status, std::string_view title, std::string_view detail) {
   auto r = httpd::Response::json(status, {{"title", title}, {"status", status}, {"detail", detail}});
   r.content_type = "application/problem+json";
@@ -15,12 +9,7 @@ httpd::Response problem(int status, std::string_view title, std::string_view det
 }
 
 httpd::Response html_response(int status, std::string body) {
-  httpd::Response r;
-  r.status = status;
-  r.content_type = kHtml;
-  r.body = std::move(body);
-  r.header("Cache-Control", "no-store");
-  return r;
+  return httpd::Response::html_page(status, std::move(body));
 }
 
 httpd::Response api(const nlohmann::json& j) {

@@ -4,7 +4,6 @@
 #include "realtime/service.h"
 
 #include "common/log.h"
-#include "common/shutdown.h"
 #include "realtime/rebuild.h"
 #include "realtime/service_impl.h"
 
@@ -103,7 +102,7 @@ void RealtimeService::Impl::stop() {
 }
 
 RealtimeService::RealtimeService(const Config& config, RealtimeOptions options)
-    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+    : Service("realtime"), impl_(std::make_unique<Impl>(config, std::move(options))) {}
 
 RealtimeService::~RealtimeService() {
   stop();
@@ -119,15 +118,6 @@ uint16_t RealtimeService::port() const {
 
 void RealtimeService::stop() {
   impl_->stop();
-}
-
-Status RealtimeService::run_until_shutdown() {
-  FP_CHECK(start(), "realtime");
-  while (!shutdown::wait_for(std::chrono::milliseconds(500))) {
-  }
-  log::info(kComponent, "shutting down");
-  stop();
-  return ok_status();
 }
 
 }  // namespace fp::realtime

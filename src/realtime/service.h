@@ -18,6 +18,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/http/service.h"
 
 namespace fp::realtime {
 
@@ -52,14 +53,13 @@ struct RealtimeOptions {
   int kafka_queue_kbytes = 4096;
 };
 
-class RealtimeService {
+class RealtimeService : public httpd::Service {
  public:
   RealtimeService(const Config& config, RealtimeOptions options);
-  ~RealtimeService();
-  Status start();
-  uint16_t port() const;
-  void stop();
-  Status run_until_shutdown();
+  ~RealtimeService() override;
+  Status start() override;
+  uint16_t port() const override;
+  void stop() override;
 
   struct Impl;
 

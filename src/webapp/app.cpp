@@ -20,7 +20,6 @@ namespace fp::webapp {
 namespace {
 
 constexpr const char* kComponent = "webapp";
-constexpr const char* kHtml = "text/html; charset=utf-8";
 
 // The latest rows, rendered once for both "/" and the API.
 struct Snapshot {
@@ -155,14 +154,9 @@ struct WebApp::Impl {
     return token;
   }
 
+  // The page embeds a per-client token: never cache it in shared caches.
   httpd::Response html_response(int status, std::string body) {
-    httpd::Response r;
-    r.status = status;
-    r.content_type = kHtml;
-    r.body = std::move(body);
-    // The page embeds a per-client token: never cache it in shared caches.
-    r.header("Cache-Control", "no-store");
-    return r;
+    return httpd::Response::html_page(status, std::move(body));
   }
 
   httpd::Response unavailable(const Error& e) {
@@ -331,7 +325,7 @@ struct WebApp::Impl {
 };
 
 WebApp::WebApp(const Config& config, WebappOptions options)
-    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+    : Service("webapp"), impl_(std::make_unique<Impl>(config, std::move(options))) {}
 
 WebApp::~WebApp() {
   stop();
@@ -350,11 +344,6 @@ uint16_t WebApp::port() const {
 
 void WebApp::stop() {
   impl_->server.stop();
-}
-
-Status WebApp::run_until_shutdown() {
-  FP_CHECK(start(), "webapp");
-  return impl_->server.run_until_shutdown();
 }
 
 }  // namespace fp::webapp

@@ -20,6 +20,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/http/service.h"
 
 namespace fp::webapp {
 
@@ -38,15 +39,13 @@ struct WebappOptions {
   size_t max_body_bytes = 16 * 1024;  // a trip is a few hundred bytes
 };
 
-class WebApp {
+class WebApp : public httpd::Service {
  public:
   WebApp(const Config& config, WebappOptions options);
-  ~WebApp();
-  Status start();
-  uint16_t port() const;
-  void stop();
-  // start()s, then serves until SIGINT/SIGTERM.
-  Status run_until_shutdown();
+  ~WebApp() override;
+  Status start() override;
+  uint16_t port() const override;
+  void stop() override;
 
   struct Impl;
 

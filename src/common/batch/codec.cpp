@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/digest.h"
+#include "common/escape.h"
 #include "common/json_text.h"
 
 namespace fp::batch {
@@ -149,24 +150,9 @@ std::string copy_unescape(std::string_view f) {
 }
 
 void copy_escape_append(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
+  // COPY text's escapes for the bytes that would end a field or a row, and the escape character itself.
+  static constexpr EscapeTable kCopyText{{'\\', "\\\\"}, {'\t', "\\t"}, {'\n', "\\n"}, {'\r', "\\r"}};
+  kCopyText.append(out, v);
 }
 
 namespace {

@@ -24,6 +24,13 @@ Response Response::text(int status, std::string body) {
   return r;
 }
 
+Response Response::html_page(int status, std::string body) {
+  Response r = text(status, std::move(body));
+  r.content_type = "text/html; charset=utf-8";
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
 Response Response::json(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;

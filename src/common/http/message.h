@@ -45,6 +45,9 @@ struct Response {
 
   static Response text(int status, std::string body);
   static Response json(int status, const nlohmann::json& body);
+  // An HTML page that is never stored by a cache: every page fleetpipe renders shows live state or embeds a
+  // per-client token.
+  static Response html_page(int status, std::string body);
   // Takes the connection over as a text/event-stream. on_open runs on a worker thread once the stream
   // exists; keep the pointer to send() events later from any thread.
   static Response event_stream(std::function<void(std::shared_ptr<SseStream>)> on_open);
