@@ -7,6 +7,7 @@
 
 #include "common/batch/codec.h"
 #include "common/batch/layout.h"
+#include "common/batch/session.h"
 #include "common/digest.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
@@ -20,18 +21,6 @@ namespace {
 constexpr std::string_view kLog = "export";
 // pg_try_advisory_lock key: "fleetpipe export" (any constant works; this one is unlikely to collide).
 constexpr int64_t kExportLockKey = 0x666c6565747870;
-
-// Session settings that make the text of every value, hence every object's bytes, independent of the
-// server's and the client's defaults.
-pg::ConnectOptions export_connect_options() {
-  pg::ConnectOptions o;
-  o.statement_timeout = std::chrono::hours(2);
-  o.settings = {{"TimeZone", "UTC"},
-                {"DateStyle", "ISO, YMD"},
-                {"extra_float_digits", "1"},
-                {"application_name", "fleetpipe export"}};
-  return o;
-}
 
 // Cuts the ordered row stream of one table into objects (a new one per day and every max_rows rows),
 // compresses them and uploads them, at most one upload in flight behind the compression.
@@ -285,7 +274,9 @@ Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const Exp
 Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts) {
   s3::Client s3(cfg.s3);
   FP_CHECK(s3.create_bucket(), "create bucket");
-  auto conn = FP_TRY(pg::Connection::connect(cfg.webapp, export_connect_options()), "connect webapp");
+  auto conn = FP_TRY(
+      pg::Connection::connect(cfg.webapp, text_stable_session("fleetpipe export", std::chrono::hours(2))),
+      "connect webapp");
   auto locked = FP_TRY(conn.query("SELECT pg_try_advisory_lock($1)", kExportLockKey), "advisory lock");
   if (FP_TRY(locked.get<bool>(0, 0), "advisory lock") == false)
     return transient_error("another export is running against this database");

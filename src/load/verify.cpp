@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/batch/layout.h"
+#include "common/batch/session.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
 #include "common/s3/client.h"
@@ -37,16 +38,6 @@ Result<PerDay> per_day(pg::Connection& conn, const TableSpec& t, const std::stri
     out[FP_TRY(rows.get<std::string>(r, 0), "day")] = {FP_TRY(rows.get<int64_t>(r, 1), "count"),
                                                        FP_TRY(rows.get<std::string>(r, 2), "sum")};
   return out;
-}
-
-pg::ConnectOptions verify_options() {
-  pg::ConnectOptions o;
-  o.statement_timeout = std::chrono::minutes(30);
-  o.settings = {{"TimeZone", "UTC"},
-                {"DateStyle", "ISO, YMD"},
-                {"extra_float_digits", "1"},
-                {"application_name", "fleetpipe verify"}};
-  return o;
 }
 
 // What the committed manifests hold: the watermark (the newest run's xid_to), the rows per table and every
@@ -174,8 +165,9 @@ Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, 
 
 Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOptions& opts) {
   s3::Client s3(cfg.s3);
-  auto src = FP_TRY(pg::Connection::connect(cfg.webapp, verify_options()), "connect webapp");
-  auto dw = FP_TRY(pg::Connection::connect(cfg.warehouse, verify_options()), "connect warehouse");
+  const auto session = text_stable_session("fleetpipe verify", std::chrono::minutes(30));
+  auto src = FP_TRY(pg::Connection::connect(cfg.webapp, session), "connect webapp");
+  auto dw = FP_TRY(pg::Connection::connect(cfg.warehouse, session), "connect warehouse");
   auto committed = read_committed_runs(s3, opts.prefix);
   if (!committed) return std::move(committed).error();
   auto loaded_rows = loaded_objects(dw, opts.prefix);
