@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/pg/error.h"
 
 namespace fp::gen {
 
@@ -10,10 +11,6 @@ namespace {
 constexpr std::string_view kColumns =
     "vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, fuel_capacity, "
     "distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color";
-
-bool is_unique_violation(const Error& e) {
-  return e.message.find("23505") != std::string::npos;
-}
 }  // namespace
 
 std::string PgSink::endpoint() const {
@@ -85,7 +82,7 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
     if (rows_too && batch.rows > 0) {
       if (!staged_mode_) {
         auto st = copy_rows(fmt::format("COPY trips ({}) FROM STDIN", kColumns), batch.copy_text);
-        if (!st.ok() && is_unique_violation(st.error())) {
+        if (!st.ok() && pg::is_unique_violation(st.error())) {
           // Rows of this input are already there (a re-run): from now on, skip duplicates row by row.
           log::info("generate",
                     "rows already present in trips; switching to staged COPY with ON CONFLICT DO NOTHING");

@@ -8,6 +8,7 @@
 #include "common/batch/layout.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
+#include "common/pg/error.h"
 #include "common/progress.h"
 #include "common/retry.h"
 #include "common/s3/client.h"
@@ -37,14 +38,6 @@ struct ObjectError {
   Error error;
   bool malformed;
 };
-
-// A direct COPY met an id the table already holds (or one twice): the object goes the staged way instead.
-// The server's error arrives with its SQLSTATE at the end of the COPY, or mid-stream as libpq's message
-// (no SQLSTATE there; the stack's servers run with English messages).
-bool is_unique_violation(const Error& e) {
-  return e.message.find("23505") != std::string::npos ||
-         e.message.find("duplicate key value violates unique constraint") != std::string::npos;
-}
 
 class ObjectLoader {
  public:
@@ -141,7 +134,7 @@ class ObjectLoader {
       return !shutdown::requested();
     });
     if (sink_error) {
-      if (direct && is_unique_violation(*sink_error)) {
+      if (direct && pg::is_unique_violation(*sink_error)) {
         conflict = true;
         return *sink_error;
       }
@@ -167,7 +160,7 @@ class ObjectLoader {
       return copy.finish();
     }();
     if (!copied) {
-      if (direct && is_unique_violation(copied.error())) {
+      if (direct && pg::is_unique_violation(copied.error())) {
         conflict = true;
         return std::move(copied).error();
       }

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/pg/error.h"
 
 namespace fp::webapp {
 
@@ -124,7 +125,7 @@ InsertOutcome decode_insert(const pg::Rows& rows, int r, const TripInput& t) {
 // A failed statement's outcome for its row(s).
 InsertOutcome decode_failure(const Error& e) {
   InsertOutcome out;
-  if (e.message.find("23505") != std::string::npos) {
+  if (pg::is_unique_violation(e)) {
     out.conflict = true;
   } else if (e.kind == Error::Kind::kInvalidInput) {
     // A CHECK the validation missed (or a stricter one added later): the input's fault, said plainly.
