@@ -13,11 +13,11 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/retry.h"
 #include "common/shutdown.h"
 #include "generator/kafka_sink.h"
 #include "generator/pg_sink.h"
-#include "generator/progress.h"
 #include "generator/source.h"
 
 namespace fp::gen {
@@ -301,7 +301,9 @@ int run_generate(const GenerateOptions& o, const Config& config) {
   });
 
   // ---- writer (this thread) ----
-  Progress progress(o.progress_tty);
+  Progress progress(
+      "generate", "generate",
+      {.unit = "rows", .total = 0, .tty = o.progress_tty, .second_count = "rejected", .final_report = false});
   const auto started = std::chrono::steady_clock::now();
   std::optional<Error> writer_error;
   auto write_batch = [&](const Batch& b, bool finished) -> Status {

@@ -3,9 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "export/exporter.h"
 #include "load/loader.h"
@@ -13,28 +12,6 @@
 
 namespace fp::sched {
 namespace {
-
-Result<std::string> read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return make_error("cannot read {}", p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Status write_file_atomically(const std::filesystem::path& p, const std::string& text) {
-  const auto tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error("cannot write {}", tmp);
-    out << text;
-    if (!out.flush()) return make_error("cannot write {}", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, p, ec);
-  if (ec) return make_error("rename {} -> {}: {}", tmp, p.string(), ec.message());
-  return ok_status();
-}
 
 ChildOptions dbt_child(const Config& cfg, const DbtOptions& o, std::vector<std::string> args) {
   ChildOptions c;
@@ -72,7 +49,7 @@ StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
                               : docs->exit_code == 0 ? "generated"
                                                      : fmt::format("dbt docs generate exited {}: {}",
                                                                    docs->exit_code, docs->tail_text(3));
-    if (auto st = write_file_atomically(results_path, *text); !st) docs_status += "; " + st.error().message;
+    if (auto st = write_file_atomic(results_path, *text); !st) docs_status += "; " + st.error().message;
     if (docs_status != "generated") log::warn("scheduler", "dbt docs: {}", docs_status);
     if (step.detail.is_object()) step.detail["docs"] = docs_status;
   }
