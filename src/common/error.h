@@ -12,14 +12,31 @@
 namespace fp {
 
 struct Error {
-  std::string message;
   // Kinds let callers decide whether to retry without parsing messages.
-  enum class Kind { kPermanent, kTransient, kInvalidInput, kNotFound } kind = Kind::kPermanent;
+  enum class Kind { kPermanent, kTransient, kInvalidInput, kNotFound };
 
-  // Prefixes context: Error{"timeout"}.context("GET /x") -> "GET /x: timeout".
-  Error context(std::string_view what) const& { return Error{fmt::format("{}: {}", what, message), kind}; }
+  Error() = default;
+  explicit Error(std::string msg, Kind k = Kind::kPermanent, std::string c = {})
+      : message(std::move(msg)), kind(k), code(std::move(c)) {}
+
+  std::string message;
+  Kind kind = Kind::kPermanent;
+  // The source's machine-readable cause where it has one: the SQLSTATE of a PostgreSQL error ("23505"),
+  // empty otherwise. Context keeps it; callers match on it (pg::is_unique_violation), never on the message.
+  std::string code;
+
+  // Prefixes context: Error{"timeout"}.context("GET /x") -> "GET /x: timeout". Kind and code stay.
+  Error context(std::string_view what) const& {
+    return Error{fmt::format("{}: {}", what, message), kind, code};
+  }
   Error context(std::string_view what) && {
     message = fmt::format("{}: {}", what, message);
+    return std::move(*this);
+  }
+  // The same error (message and code) of another kind: a caller that knows better, e.g. that a retry
+  // cannot help.
+  Error as(Kind k) && {
+    kind = k;
     return std::move(*this);
   }
   bool transient() const { return kind == Kind::kTransient; }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -19,32 +20,29 @@ std::once_flag g_default_once;
 std::shared_ptr<spdlog::logger> g_logger;
 std::mutex g_init_mu;
 
+// Each level with spdlog's level and its name in JSON lines.
+struct LevelInfo {
+  Level level;
+  spdlog::level::level_enum spd;
+  const char* name;
+};
+constexpr std::array<LevelInfo, 4> kLevels = {{{Level::kDebug, spdlog::level::debug, "debug"},
+                                               {Level::kInfo, spdlog::level::info, "info"},
+                                               {Level::kWarn, spdlog::level::warn, "warn"},
+                                               {Level::kError, spdlog::level::err, "error"}}};
+
+const LevelInfo& level_info(Level l) {
+  for (const auto& i : kLevels)
+    if (i.level == l) return i;
+  return kLevels[1];
+}
+
 spdlog::level::level_enum to_spd(Level l) {
-  switch (l) {
-    case Level::kDebug:
-      return spdlog::level::debug;
-    case Level::kInfo:
-      return spdlog::level::info;
-    case Level::kWarn:
-      return spdlog::level::warn;
-    case Level::kError:
-      return spdlog::level::err;
-  }
-  return spdlog::level::info;
+  return level_info(l).spd;
 }
 
 const char* level_name(Level l) {
-  switch (l) {
-    case Level::kDebug:
-      return "debug";
-    case Level::kInfo:
-      return "info";
-    case Level::kWarn:
-      return "warn";
-    case Level::kError:
-      return "error";
-  }
-  return "info";
+  return level_info(l).name;
 }
 
 std::string iso_now() {

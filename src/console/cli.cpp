@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "common/config.h"
+#include "common/cli_support.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "console/app.h"
@@ -30,7 +30,7 @@ void add_commands(CLI::App& app, int& exit_code) {
     auto [host, port] = host_port(*listen, 0);
     if (host.empty() || port < 1 || port > 65535) {
       log::error("console", "--listen {:?}: expected host:port", *listen);
-      exit_code = 2;
+      exit_code = cli::kExitUsage;
       return;
     }
     opts->bind_address = host;
@@ -39,18 +39,7 @@ void add_commands(CLI::App& app, int& exit_code) {
     for (auto& s : opts->services) s.url = urls->at(s.name);
     // The CSRF secret is configuration, never a flag (flags show in `ps`).
     if (const char* s = std::getenv("FLEETPIPE_CONSOLE_SECRET")) opts->csrf_secret = s;
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("console", "configuration: {}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    Console console(*cfg, *opts);
-    auto st = console.run_until_shutdown();
-    if (!st) {
-      log::error("console", "{}", st.error().message);
-      exit_code = 1;
-    }
+    exit_code = cli::serve<Console>("console", *opts);
   });
 }
 

@@ -1,7 +1,6 @@
 #include "export/cli.h"
 
-#include "common/config.h"
-#include "common/log.h"
+#include "common/cli_support.h"
 #include "export/exporter.h"
 
 namespace fp::batch {
@@ -18,23 +17,16 @@ void add_export_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
   cmd->callback([opts, &exit_code] {
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("export", "{}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    auto r = run_export(*cfg, *opts);
-    if (!r) {
-      log::error("export", "{}", r.error().message);
-      exit_code = 1;
-      return;
-    }
-    if (r->run == 0)
-      fmt::print("export: up to date\n");
-    else
-      fmt::print("export: run {}{}: {} rows in {} objects ({} bytes), xid [{}, {})\n", r->run,
-                 r->resumed ? " (resumed)" : "", r->rows, r->objects, r->bytes, r->xid_from, r->xid_to);
+    exit_code = cli::with_config("export", [&](const Config& cfg) {
+      auto r = run_export(cfg, *opts);
+      if (!r) return cli::fail("export", r.error());
+      if (r->run == 0)
+        fmt::print("export: up to date\n");
+      else
+        fmt::print("export: run {}{}: {} rows in {} objects ({} bytes), xid [{}, {})\n", r->run,
+                   r->resumed ? " (resumed)" : "", r->rows, r->objects, r->bytes, r->xid_from, r->xid_to);
+      return 0;
+    });
   });
 }
 

@@ -45,7 +45,7 @@ Result<PgWrite> BatchWriter::stage_flush_commit(const Batch& b, const Checkpoint
     // Delivery reports for the whole batch before the checkpoint may move past it.
     if (auto s = sinks_.kafka->flush(); !s.ok()) {
       pg.rollback();
-      return Error{s.error().message, Error::Kind::kPermanent};
+      return std::move(s).error().as(Error::Kind::kPermanent);
     }
     kafka_flushed = true;
   }

@@ -6,7 +6,7 @@
 #include <memory>
 #include <sstream>
 
-#include "common/config.h"
+#include "common/cli_support.h"
 #include "common/log.h"
 #include "common/trip/text.h"
 #include "generator/runner.h"
@@ -76,16 +76,8 @@ int run(Args& a) {
     o.pacing.mode = Pacing::Mode::kInterval;
     o.pacing.interval_s = a.interval >= 0 ? a.interval : 1.0;
   }
-  if (o.pacing.mode != Pacing::Mode::kBulk && !o.simulate && o.count == 0) {
-    // nothing to adjust: the CSV ends by itself
-  }
   o.progress_tty = isatty(STDERR_FILENO) && o.csv_out != "-";
-  auto cfg = Config::load();
-  if (!cfg.ok()) {
-    log::error("generate", "config: {}", cfg.error().message);
-    return 2;
-  }
-  return run_generate(o, *cfg);
+  return cli::with_config("generate", [&](const Config& cfg) { return run_generate(o, cfg); });
 }
 
 }  // namespace

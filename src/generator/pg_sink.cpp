@@ -3,15 +3,12 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/pg/error.h"
 #include "common/trip/sql.h"
 
 namespace fp::gen {
 
-namespace {
-bool is_unique_violation(const Error& e) {
-  return e.message.find("23505") != std::string::npos;
-}
-}  // namespace
+namespace {}  // namespace
 
 std::string PgSink::endpoint() const {
   return fmt::format("postgresql://{}@{}:{}/{}", cfg_.user, cfg_.host, cfg_.port, cfg_.dbname);
@@ -82,7 +79,7 @@ Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool row
     if (rows_too && batch.rows > 0) {
       if (!staged_mode_) {
         auto st = copy_rows(fmt::format("COPY trips ({}) FROM STDIN", trip::kSqlColumns), batch.copy_text);
-        if (!st.ok() && is_unique_violation(st.error())) {
+        if (!st.ok() && pg::is_unique_violation(st.error())) {
           // Rows of this input are already there (a re-run): from now on, skip duplicates row by row.
           log::info("generate",
                     "rows already present in trips; switching to staged COPY with ON CONFLICT DO NOTHING");

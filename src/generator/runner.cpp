@@ -14,10 +14,10 @@
 #include <variant>
 
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/shutdown.h"
 #include "generator/batch_reader.h"
 #include "generator/batch_writer.h"
-#include "generator/progress.h"
 #include "generator/source.h"
 
 namespace fp::gen {
@@ -280,7 +280,9 @@ int run_generate(const GenerateOptions& o, const Config& config) {
                      **source, queue);
   std::thread reader_thread([&] { reader.run(); });
 
-  Progress progress(o.progress_tty);
+  Progress progress(
+      "generate", "generate",
+      {.unit = "rows", .total = 0, .tty = o.progress_tty, .second_count = "rejected", .final_report = false});
   const auto started = std::chrono::steady_clock::now();
   BatchWriter writer(o, *sinks, **source, run_id, from.totals);
   std::optional<Error> writer_error = write_batches(queue, writer, progress, **source);

@@ -1,7 +1,6 @@
 #include "load/cli.h"
 
-#include "common/config.h"
-#include "common/log.h"
+#include "common/cli_support.h"
 #include "load/loader.h"
 #include "load/verify.h"
 
@@ -15,22 +14,14 @@ void add_load_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
   load->callback([lopts, &exit_code] {
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("load", "{}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    auto r = run_load(*cfg, *lopts);
-    if (!r) {
-      log::error("load", "{}", r.error().message);
-      exit_code = 1;
-      return;
-    }
-    fmt::print("load: {} objects, {} rows loaded; {} quarantined; {} already loaded\n", r->objects_loaded,
-               r->rows, r->quarantined, r->already_loaded);
-    // A quarantined object is a data problem someone must look at: say so in the exit code too.
-    if (r->quarantined > 0) exit_code = 3;
+    exit_code = cli::with_config("load", [&](const Config& cfg) {
+      auto r = run_load(cfg, *lopts);
+      if (!r) return cli::fail("load", r.error());
+      fmt::print("load: {} objects, {} rows loaded; {} quarantined; {} already loaded\n", r->objects_loaded,
+                 r->rows, r->quarantined, r->already_loaded);
+      // A quarantined object is a data problem someone must look at: say so in the exit code too.
+      return r->quarantined > 0 ? 3 : 0;
+    });
   });
 
   auto* verify =
@@ -38,24 +29,17 @@ void add_load_commands(CLI::App& app, int& exit_code) {
   auto vopts = std::make_shared<VerifyOptions>();
   verify->add_option("--prefix", vopts->prefix, "Key prefix inside the bucket");
   verify->callback([vopts, &exit_code] {
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("verify", "{}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    auto r = run_verify(*cfg, *vopts);
-    if (!r) {
-      log::error("verify", "{}", r.error().message);
-      exit_code = 2;
-      return;
-    }
-    bool all = true;
-    for (const auto& l : *r) {
-      fmt::print("{} {:<18} {:<9} {}\n", l.pass ? "PASS" : "FAIL", l.stage, l.table, l.detail);
-      all = all && l.pass;
-    }
-    if (!all) exit_code = 1;
+    exit_code = cli::with_config("verify", [&](const Config& cfg) {
+      auto r = run_verify(cfg, *vopts);
+      // Exit 1 means a mismatch; a verify that could not run is 2.
+      if (!r) return cli::fail("verify", r.error(), cli::kExitUsage);
+      bool all = true;
+      for (const auto& l : *r) {
+        fmt::print("{} {:<18} {:<9} {}\n", l.pass ? "PASS" : "FAIL", l.stage, l.table, l.detail);
+        all = all && l.pass;
+      }
+      return all ? 0 : 1;
+    });
   });
 }
 

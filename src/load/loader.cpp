@@ -8,6 +8,7 @@
 #include "common/batch/layout.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
+#include "common/pg/error.h"
 #include "common/progress.h"
 #include "common/retry.h"
 #include "common/s3/client.h"
@@ -37,14 +38,6 @@ struct ObjectError {
   Error error;
   bool malformed;
 };
-
-// A direct COPY met an id the table already holds (or one twice): the object goes the staged way instead.
-// The server's error arrives with its SQLSTATE at the end of the COPY, or mid-stream as libpq's message
-// (no SQLSTATE there; the stack's servers run with English messages).
-bool is_unique_violation(const Error& e) {
-  return e.message.find("23505") != std::string::npos ||
-         e.message.find("duplicate key value violates unique constraint") != std::string::npos;
-}
 
 // Streams one object's bytes into its COPY: SHA-256 over the bytes as stored, gunzip, one COPY row per
 // NDJSON line (validated by NdjsonRowParser), the rows sent to the COPY in pieces of 256 KiB. In direct
@@ -167,7 +160,7 @@ class ObjectLoader {
       return e;
     };
     auto copy_failed = [&](Error e) -> Error {
-      if (direct && is_unique_violation(e)) {
+      if (direct && pg::is_unique_violation(e)) {
         conflict = true;
         return e;
       }
@@ -204,8 +197,8 @@ class ObjectLoader {
              "load manifest");
     if (!direct) {
       if (auto upsert = upsert_staged(t, p.key); !upsert) {
-        // 21000: the same id twice in one object ("cannot affect row a second time").
-        const bool dup = upsert.error().message.find("21000") != std::string::npos;
+        // The same id twice in one object ("cannot affect row a second time").
+        const bool dup = pg::is_cardinality_violation(upsert.error());
         if (upsert.error().kind == Error::Kind::kInvalidInput || dup) return malformed(upsert.error());
         return std::move(upsert).error();
       }
@@ -382,9 +375,9 @@ void load_worker(const Config& cfg, const pg::ConnectOptions& co, const LoadOpti
       auto r = load_direct_or_staged(loader, p, failure, staged);
       if (!r && !failure && wconn.broken()) {
         if (auto st = reconnect(wconn, loader, cfg, co); !st) return std::move(st).error();
-        return transient_error("{}", r.error().message);
+        return std::move(r).error().as(Error::Kind::kTransient);
       }
-      if (!r && failure) return Error{r.error().message, Error::Kind::kPermanent};
+      if (!r && failure) return std::move(r).error().as(Error::Kind::kPermanent);
       return r;
     });
     if (!rows && failure && failure->malformed) {

@@ -4,8 +4,7 @@
 
 #include <cstdlib>
 
-#include "common/config.h"
-#include "common/log.h"
+#include "common/cli_support.h"
 #include "realtime/service.h"
 
 namespace fp::realtime {
@@ -45,18 +44,7 @@ void add_commands(CLI::App& app, int& exit_code) {
     // with the HTTP, worker and librdkafka threads that multiplies the peak RSS for no speed we need.
     // MALLOC_ARENA_MAX in the environment still wins.
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("realtime", "configuration: {}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    RealtimeService service(*cfg, *opts);
-    auto st = service.run_until_shutdown();
-    if (!st) {
-      log::error("realtime", "{}", st.error().message);
-      exit_code = 1;
-    }
+    exit_code = cli::serve<RealtimeService>("realtime", *opts);
   });
 }
 

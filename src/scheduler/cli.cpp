@@ -1,7 +1,6 @@
 #include "scheduler/cli.h"
 
-#include "common/config.h"
-#include "common/log.h"
+#include "common/cli_support.h"
 #include "scheduler/scheduler.h"
 
 namespace fp::sched {
@@ -22,111 +21,106 @@ Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& s) {
   return std::pair{s.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+struct Args {
+  std::string every, cron, docs_every = "1h", listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
+  bool once = false, no_http = false, no_docs = false;
+  int attempts = 3, dbt_timeout_s = 900;
+  double retry_base_s = 2, retry_cap_s = 30;
+};
+
+void add_schedule_options(CLI::App& cmd, Args& a) {
+  auto* every = cmd.add_option("--every", a.every, "Run at this interval: 60s, 5m, 1h");
+  auto* cron = cmd.add_option("--cron", a.cron, "Run on this 5-field cron expression, e.g. '*/1 * * * *'");
+  auto* once = cmd.add_flag("--once", a.once, "Run the pipeline once and exit (non-zero on failure)");
+  every->excludes(cron);
+  once->excludes(every)->excludes(cron);
+  cmd.add_option("--listen", a.listen, "HOST:PORT for /healthz and /metrics")->capture_default_str();
+  cmd.add_flag("--no-http", a.no_http, "Serve no /healthz and /metrics");
+}
+
+void add_step_options(CLI::App& cmd, Args& a) {
+  cmd.add_option("--prefix", a.prefix, "Bucket key prefix for export, load and verify");
+  cmd.add_option("--attempts", a.attempts, "Attempts per step (retries with backoff in between)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  cmd.add_option("--retry-base", a.retry_base_s, "First backoff delay, seconds (doubles, full jitter)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 600.0));
+  cmd.add_option("--retry-cap", a.retry_cap_s, "Longest backoff delay, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+}
+
+void add_dbt_options(CLI::App& cmd, Args& a) {
+  cmd.add_option("--dbt", a.dbt,
+                 "dbt executable (default: env FLEETPIPE_DBT, else the venv of scripts/python-venv.sh)");
+  cmd.add_option("--project-dir", a.project_dir, "dbt project (and profiles) directory")
+      ->capture_default_str();
+  cmd.add_option("--dbt-timeout", a.dbt_timeout_s, "Seconds before dbt's process group is killed")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 86400));
+  cmd.add_flag("--no-docs", a.no_docs, "Never run `dbt docs generate` after the build");
+  cmd.add_option("--docs-every", a.docs_every,
+                 "Regenerate dbt docs after a build at most this often (and whenever the project changed)")
+      ->capture_default_str();
+}
+
+// The schedule, the HTTP endpoint, retries and the bucket prefix: everything checked before the
+// configuration is loaded.
+Result<SchedulerOptions> scheduler_options(const Args& a) {
+  SchedulerOptions o;
+  o.once = a.once;
+  if (!a.once) {
+    if (!a.cron.empty())
+      o.schedule = Schedule::cron(FP_TRY(CronExpr::parse(a.cron), "--cron"));
+    else
+      o.schedule = Schedule::every(FP_TRY(parse_interval(a.every.empty() ? "60s" : a.every), "--every"));
+  }
+  auto listen = parse_listen(a.listen);
+  if (!listen) return std::move(listen).error();
+  std::tie(o.bind_address, o.port) = *listen;
+  o.serve_http = !a.no_http;
+  o.retry.max_attempts = a.attempts;
+  o.retry.base = std::chrono::milliseconds(static_cast<int64_t>(a.retry_base_s * 1000));
+  o.retry.cap = std::chrono::milliseconds(static_cast<int64_t>(a.retry_cap_s * 1000));
+  o.pipeline.prefix = a.prefix;
+  return o;
+}
+
+// dbt's executable (which may build its venv), project and docs settings.
+Status set_dbt_options(const Args& a, DbtOptions& dbt) {
+  dbt.executable = FP_TRY(resolve_dbt(a.dbt), "dbt");
+  dbt.project_dir = std::filesystem::absolute(a.project_dir);
+  dbt.timeout = std::chrono::seconds(a.dbt_timeout_s);
+  dbt.docs = !a.no_docs;
+  dbt.docs_every =
+      std::chrono::duration_cast<std::chrono::seconds>(FP_TRY(parse_interval(a.docs_every), "--docs-every"));
+  if (!std::filesystem::exists(dbt.project_dir / "dbt_project.yml"))
+    return invalid_input("--project-dir {}: no dbt_project.yml", dbt.project_dir.string());
+  return ok_status();
+}
+
 }  // namespace
 
 void add_commands(CLI::App& app, int& exit_code) {
   auto* cmd =
       app.add_subcommand("scheduler", "Run export -> load -> dbt build -> verify on a schedule (or once)");
-  struct Args {
-    std::string every, cron, docs_every = "1h", listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
-    bool once = false, no_http = false, no_docs = false;
-    int attempts = 3, dbt_timeout_s = 900;
-    double retry_base_s = 2, retry_cap_s = 30;
-  };
   auto a = std::make_shared<Args>();
-  auto* every = cmd->add_option("--every", a->every, "Run at this interval: 60s, 5m, 1h");
-  auto* cron = cmd->add_option("--cron", a->cron, "Run on this 5-field cron expression, e.g. '*/1 * * * *'");
-  auto* once = cmd->add_flag("--once", a->once, "Run the pipeline once and exit (non-zero on failure)");
-  every->excludes(cron);
-  once->excludes(every)->excludes(cron);
-  cmd->add_option("--listen", a->listen, "HOST:PORT for /healthz and /metrics")->capture_default_str();
-  cmd->add_flag("--no-http", a->no_http, "Serve no /healthz and /metrics");
-  cmd->add_option("--dbt", a->dbt,
-                  "dbt executable (default: env FLEETPIPE_DBT, else the venv of scripts/python-venv.sh)");
-  cmd->add_option("--project-dir", a->project_dir, "dbt project (and profiles) directory")
-      ->capture_default_str();
-  cmd->add_option("--dbt-timeout", a->dbt_timeout_s, "Seconds before dbt's process group is killed")
-      ->capture_default_str()
-      ->check(CLI::Range(10, 86400));
-  cmd->add_flag("--no-docs", a->no_docs, "Never run `dbt docs generate` after the build");
-  cmd->add_option("--docs-every", a->docs_every,
-                  "Regenerate dbt docs after a build at most this often (and whenever the project changed)")
-      ->capture_default_str();
-  cmd->add_option("--prefix", a->prefix, "Bucket key prefix for export, load and verify");
-  cmd->add_option("--attempts", a->attempts, "Attempts per step (retries with backoff in between)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 20));
-  cmd->add_option("--retry-base", a->retry_base_s, "First backoff delay, seconds (doubles, full jitter)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 600.0));
-  cmd->add_option("--retry-cap", a->retry_cap_s, "Longest backoff delay, seconds")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 3600.0));
+  add_schedule_options(*cmd, *a);
+  add_dbt_options(*cmd, *a);
+  add_step_options(*cmd, *a);
   cmd->callback([a, &exit_code] {
-    SchedulerOptions o;
-    o.once = a->once;
-    if (!a->once) {
-      if (!a->cron.empty()) {
-        auto c = CronExpr::parse(a->cron);
-        if (!c) {
-          log::error("scheduler", "--cron: {}", c.error().message);
-          exit_code = 2;
-          return;
-        }
-        o.schedule = Schedule::cron(std::move(*c));
-      } else {
-        auto d = parse_interval(a->every.empty() ? "60s" : a->every);
-        if (!d) {
-          log::error("scheduler", "--every: {}", d.error().message);
-          exit_code = 2;
-          return;
-        }
-        o.schedule = Schedule::every(*d);
-      }
-    }
-    auto listen = parse_listen(a->listen);
-    if (!listen) {
-      log::error("scheduler", "{}", listen.error().message);
-      exit_code = 2;
+    auto o = scheduler_options(*a);
+    if (!o) {
+      exit_code = cli::fail("scheduler", o.error(), cli::kExitUsage);
       return;
     }
-    o.bind_address = listen->first;
-    o.port = listen->second;
-    o.serve_http = !a->no_http;
-    o.retry.max_attempts = a->attempts;
-    o.retry.base = std::chrono::milliseconds(static_cast<int64_t>(a->retry_base_s * 1000));
-    o.retry.cap = std::chrono::milliseconds(static_cast<int64_t>(a->retry_cap_s * 1000));
-    o.pipeline.prefix = a->prefix;
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("scheduler", "configuration: {}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    auto dbt = resolve_dbt(a->dbt);
-    if (!dbt) {
-      log::error("scheduler", "dbt: {}", dbt.error().message);
-      exit_code = 2;
-      return;
-    }
-    o.pipeline.dbt.executable = *dbt;
-    o.pipeline.dbt.project_dir = std::filesystem::absolute(a->project_dir);
-    o.pipeline.dbt.timeout = std::chrono::seconds(a->dbt_timeout_s);
-    o.pipeline.dbt.docs = !a->no_docs;
-    auto docs_every = parse_interval(a->docs_every);
-    if (!docs_every) {
-      log::error("scheduler", "--docs-every: {}", docs_every.error().message);
-      exit_code = 2;
-      return;
-    }
-    o.pipeline.dbt.docs_every = std::chrono::duration_cast<std::chrono::seconds>(*docs_every);
-    if (!std::filesystem::exists(o.pipeline.dbt.project_dir / "dbt_project.yml")) {
-      log::error("scheduler", "--project-dir {}: no dbt_project.yml", o.pipeline.dbt.project_dir.string());
-      exit_code = 2;
-      return;
-    }
-    Scheduler s(std::move(*cfg), std::move(o));
-    exit_code = s.run();
+    exit_code = cli::with_config("scheduler", [&](Config& cfg) {
+      if (auto st = set_dbt_options(*a, o->pipeline.dbt); !st)
+        return cli::fail("scheduler", st.error(), cli::kExitUsage);
+      Scheduler s(std::move(cfg), std::move(*o));
+      return s.run();
+    });
   });
 }
 

@@ -3,9 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "export/exporter.h"
 #include "load/loader.h"
@@ -13,28 +12,6 @@
 
 namespace fp::sched {
 namespace {
-
-Result<std::string> read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return make_error("cannot read {}", p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Status write_file_atomically(const std::filesystem::path& p, const std::string& text) {
-  const auto tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error("cannot write {}", tmp);
-    out << text;
-    if (!out.flush()) return make_error("cannot write {}", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, p, ec);
-  if (ec) return make_error("rename {} -> {}: {}", tmp, p.string(), ec.message());
-  return ok_status();
-}
 
 ChildOptions dbt_child(const Config& cfg, const DbtOptions& o, std::vector<std::string> args) {
   ChildOptions c;
@@ -72,7 +49,7 @@ StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
                               : docs->exit_code == 0 ? "generated"
                                                      : fmt::format("dbt docs generate exited {}: {}",
                                                                    docs->exit_code, docs->tail_text(3));
-    if (auto st = write_file_atomically(results_path, *text); !st) docs_status += "; " + st.error().message;
+    if (auto st = write_file_atomic(results_path, *text); !st) docs_status += "; " + st.error().message;
     if (docs_status != "generated") log::warn("scheduler", "dbt docs: {}", docs_status);
     if (step.detail.is_object()) step.detail["docs"] = docs_status;
   }
@@ -168,38 +145,52 @@ StepResult verify_step_result(const std::vector<batch::VerifyLine>& lines) {
                              false, std::move(detail));
 }
 
+namespace {
+
+// The batch lane's options for a step: the pipeline's key prefix, and no progress output.
+template <typename Options>
+Options lane_options(const PipelineOptions& p) {
+  Options o;
+  o.prefix = p.prefix;
+  if constexpr (requires { o.progress; }) o.progress = false;
+  return o;
+}
+
+// A batch-lane step's outcome: its report as success, or its error as a failure that may be retried.
+template <typename Report, typename Success>
+StepResult lane_result(const Result<Report>& r, Success&& success) {
+  if (!r) return StepResult::failure(r.error().message, true);
+  return success(*r);
+}
+
+}  // namespace
+
 std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opts) {
   std::vector<StepDef> steps;
   steps.push_back({"export", {}, [cfg, opts](int) {
-                     batch::ExportOptions e;
-                     e.prefix = opts.prefix;
-                     e.progress = false;
-                     auto r = batch::run_export(cfg, e);
-                     if (!r) return StepResult::failure(r.error().message, true);
-                     return StepResult::success(r->rows, {{"export_run", r->run},
-                                                          {"objects", r->objects},
-                                                          {"bytes", r->bytes},
-                                                          {"xid_from", r->xid_from},
-                                                          {"xid_to", r->xid_to},
-                                                          {"resumed", r->resumed}});
+                     return lane_result(batch::run_export(cfg, lane_options<batch::ExportOptions>(opts)),
+                                        [](const batch::ExportReport& r) {
+                                          return StepResult::success(r.rows, {{"export_run", r.run},
+                                                                              {"objects", r.objects},
+                                                                              {"bytes", r.bytes},
+                                                                              {"xid_from", r.xid_from},
+                                                                              {"xid_to", r.xid_to},
+                                                                              {"resumed", r.resumed}});
+                                        });
                    }});
   steps.push_back({"load", {"export"}, [cfg, opts](int) {
-                     batch::LoadOptions l;
-                     l.prefix = opts.prefix;
-                     l.progress = false;
-                     auto r = batch::run_load(cfg, l);
-                     if (!r) return StepResult::failure(r.error().message, true);
-                     return StepResult::success(r->rows, {{"objects_loaded", r->objects_loaded},
-                                                          {"quarantined", r->quarantined},
-                                                          {"already_loaded", r->already_loaded}});
+                     return lane_result(batch::run_load(cfg, lane_options<batch::LoadOptions>(opts)),
+                                        [](const batch::LoadReport& r) {
+                                          return StepResult::success(r.rows,
+                                                                     {{"objects_loaded", r.objects_loaded},
+                                                                      {"quarantined", r.quarantined},
+                                                                      {"already_loaded", r.already_loaded}});
+                                        });
                    }});
   steps.push_back({"dbt_build", {"load"}, [cfg, opts](int) { return run_dbt_build(cfg, opts.dbt); }});
   steps.push_back({"verify", {"dbt_build"}, [cfg, opts](int) {
-                     batch::VerifyOptions v;
-                     v.prefix = opts.prefix;
-                     auto r = batch::run_verify(cfg, v);
-                     if (!r) return StepResult::failure(r.error().message, true);
-                     return verify_step_result(*r);
+                     return lane_result(batch::run_verify(cfg, lane_options<batch::VerifyOptions>(opts)),
+                                        verify_step_result);
                    }});
   return steps;
 }

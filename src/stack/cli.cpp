@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "common/cli_support.h"
 #include "common/log.h"
 #include "common/shutdown.h"
 #include "stack/provision.h"
@@ -14,8 +15,7 @@ namespace fp::stack {
 namespace {
 
 int fail(const Error& e) {
-  log::error("stack", "{}", e.message);
-  return 1;
+  return cli::fail("stack", e);
 }
 
 std::string human_bytes(long long b) {
@@ -60,127 +60,118 @@ void print_urls(const Context& ctx) {
   fmt::print("  Logs                  {}\n\n", (ctx.state() / "log").string());
 }
 
-template <typename F>
-int with_context(F&& f) {
-  auto ctx = Context::load();
-  if (!ctx) return fail(ctx.error());
-  return f(*ctx);
+// A flag whose value outlives add_commands: the callbacks read it after parsing.
+std::shared_ptr<bool> add_flag(CLI::App* cmd, const std::string& name, const std::string& description) {
+  auto value = std::make_shared<bool>(false);
+  cmd->add_flag(name, *value, description);
+  return value;
+}
+
+// When cmd is chosen: loads the context and runs body with it; body's result is the exit code.
+void on_context(CLI::App* cmd, int& exit_code, std::function<int(Context&)> body) {
+  cmd->callback([&exit_code, body = std::move(body)] {
+    auto ctx = Context::load();
+    exit_code = ctx ? body(*ctx) : fail(ctx.error());
+  });
+}
+
+// A subcommand that does one thing to the context: exit 0 when it succeeds, 1 (logged) when it fails.
+void add_action(CLI::App& parent, const std::string& name, const std::string& description, int& exit_code,
+                std::function<Status(Context&)> action) {
+  on_context(parent.add_subcommand(name, description), exit_code,
+             [action = std::move(action)](Context& ctx) { return cli::exit_code("stack", action(ctx)); });
+}
+
+void add_up_command(CLI::App& app, int& exit_code) {
+  auto* up_cmd = app.add_subcommand("up", "Bring the native stack up (idempotent) and provision it");
+  auto no_provision =
+      add_flag(up_cmd, "--no-provision", "Start the engines only: no migrations, topics, connectors");
+  auto with_services =
+      add_flag(up_cmd, "--with-services", "Also start fleetpipe's services (web app, live generator)");
+  auto with_pgadmin =
+      add_flag(up_cmd, "--with-pgadmin",
+               "Also start pgAdmin 4 (127.0.0.1:PGADMIN_PORT, default 5050) with both databases registered");
+  on_context(up_cmd, exit_code, [no_provision, with_services, with_pgadmin](Context& ctx) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto st = up(ctx, UpOptions{.provision = !*no_provision,
+                                .with_services = *with_services,
+                                .with_pgadmin = *with_pgadmin});
+    if (!st) return fail(st.error());
+    log::info(
+        "stack", "stack up in {} ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+    if (isatty(STDOUT_FILENO)) print_urls(ctx);
+    return 0;
+  });
+}
+
+void add_demo_command(CLI::App& app, int& exit_code) {
+  auto* demo =
+      app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
+  auto keep = add_flag(demo, "--keep-running", "Leave the stack running on exit");
+  on_context(demo, exit_code, [keep](Context& ctx) {
+    auto st = up(ctx, UpOptions{.provision = true, .with_services = true, .with_pgadmin = true});
+    if (!st) return fail(st.error());
+    print_urls(ctx);
+    print_status(status(ctx));
+    fmt::print("\nRunning; press Ctrl-C to stop.\n");
+    std::fflush(stdout);
+    while (!shutdown::wait_for(std::chrono::seconds(3600))) {
+    }
+    if (*keep) return 0;
+    fmt::print("\nStopping the stack...\n");
+    std::fflush(stdout);
+    return cli::exit_code("stack", down(ctx));
+  });
+}
+
+void add_status_command(CLI::App& app, int& exit_code) {
+  auto* status_cmd =
+      app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
+  auto as_json = add_flag(status_cmd, "--json", "Machine-readable output");
+  on_context(status_cmd, exit_code, [as_json](Context& ctx) {
+    const auto parts = status(ctx);
+    if (*as_json)
+      std::cout << to_json(parts).dump(2) << "\n";
+    else
+      print_status(parts);
+    return all_healthy(parts) ? 0 : 1;
+  });
+}
+
+// `<part> apply`: what `up` provisions, one part at a time; also for stacks fleetpipe did not start
+// (docker-compose.yml, managed services), as one-shot commands against the configured servers.
+void add_apply_commands(CLI::App& app, int& exit_code) {
+  auto* topics = app.add_subcommand("topics", "Kafka topics declared in config/topics.json");
+  topics->require_subcommand(1);
+  add_action(*topics, "apply", "Create missing topics; report drift", exit_code, apply_topics);
+
+  auto* connectors =
+      app.add_subcommand("connectors", "Kafka Connect connectors declared in config/connectors/");
+  connectors->require_subcommand(1);
+  add_action(*connectors, "apply", "Create or update connectors and wait until they run", exit_code,
+             apply_connectors);
+
+  auto* db = app.add_subcommand("db", "The webapp and warehouse databases named by the configuration");
+  db->require_subcommand(1);
+  add_action(*db, "apply", "Create the databases if missing, apply sql/ migrations, create the CDC role",
+             exit_code, [](Context& ctx) {
+               auto st = provision_database(ctx, "webapp", ctx.cfg.webapp);
+               return st ? provision_database(ctx, "warehouse", ctx.cfg.warehouse) : st;
+             });
+  auto* bucket = app.add_subcommand("bucket", "The landing bucket (S3_BUCKET_NAME)");
+  bucket->require_subcommand(1);
+  add_action(*bucket, "apply", "Create the bucket if missing", exit_code, ensure_bucket);
 }
 
 }  // namespace
 
 void add_commands(CLI::App& app, int& exit_code) {
-  auto* up_cmd = app.add_subcommand("up", "Bring the native stack up (idempotent) and provision it");
-  auto no_provision = std::make_shared<bool>(false);
-  up_cmd->add_flag("--no-provision", *no_provision,
-                   "Start the engines only: no migrations, topics, connectors");
-  auto with_services = std::make_shared<bool>(false);
-  up_cmd->add_flag("--with-services", *with_services,
-                   "Also start fleetpipe's services (web app, live generator)");
-  auto with_pgadmin = std::make_shared<bool>(false);
-  up_cmd->add_flag(
-      "--with-pgadmin", *with_pgadmin,
-      "Also start pgAdmin 4 (127.0.0.1:PGADMIN_PORT, default 5050) with both databases registered");
-  up_cmd->callback([&exit_code, no_provision, with_services, with_pgadmin] {
-    exit_code = with_context([&](Context& ctx) {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto st = up(ctx, UpOptions{.provision = !*no_provision,
-                                  .with_services = *with_services,
-                                  .with_pgadmin = *with_pgadmin});
-      if (!st) return fail(st.error());
-      log::info("stack", "stack up in {} ms",
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-                    .count());
-      if (isatty(STDOUT_FILENO)) print_urls(ctx);
-      return 0;
-    });
-  });
-
-  auto* down_cmd = app.add_subcommand("down", "Stop every part this state directory started");
-  down_cmd->callback([&exit_code] {
-    exit_code = with_context([](Context& ctx) {
-      auto st = down(ctx);
-      return st ? 0 : fail(st.error());
-    });
-  });
-
-  auto* status_cmd =
-      app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
-  auto as_json = std::make_shared<bool>(false);
-  status_cmd->add_flag("--json", *as_json, "Machine-readable output");
-  status_cmd->callback([&exit_code, as_json] {
-    exit_code = with_context([&](Context& ctx) {
-      const auto parts = status(ctx);
-      if (*as_json)
-        std::cout << to_json(parts).dump(2) << "\n";
-      else
-        print_status(parts);
-      return all_healthy(parts) ? 0 : 1;
-    });
-  });
-
-  auto* topics = app.add_subcommand("topics", "Kafka topics declared in config/topics.json");
-  topics->require_subcommand(1);
-  topics->add_subcommand("apply", "Create missing topics; report drift")->callback([&exit_code] {
-    exit_code = with_context([](Context& ctx) {
-      auto st = apply_topics(ctx);
-      return st ? 0 : fail(st.error());
-    });
-  });
-
-  auto* connectors =
-      app.add_subcommand("connectors", "Kafka Connect connectors declared in config/connectors/");
-  connectors->require_subcommand(1);
-  connectors->add_subcommand("apply", "Create or update connectors and wait until they run")
-      ->callback([&exit_code] {
-        exit_code = with_context([](Context& ctx) {
-          auto st = apply_connectors(ctx);
-          return st ? 0 : fail(st.error());
-        });
-      });
-
-  // For stacks fleetpipe did not start (docker-compose.yml, managed services): what `up` provisions, as
-  // one-shot commands against the configured servers.
-  auto* db = app.add_subcommand("db", "The webapp and warehouse databases named by the configuration");
-  db->require_subcommand(1);
-  db->add_subcommand("apply", "Create the databases if missing, apply sql/ migrations, create the CDC role")
-      ->callback([&exit_code] {
-        exit_code = with_context([](Context& ctx) {
-          auto st = provision_database(ctx, "webapp", ctx.cfg.webapp);
-          if (st) st = provision_database(ctx, "warehouse", ctx.cfg.warehouse);
-          return st ? 0 : fail(st.error());
-        });
-      });
-  auto* bucket = app.add_subcommand("bucket", "The landing bucket (S3_BUCKET_NAME)");
-  bucket->require_subcommand(1);
-  bucket->add_subcommand("apply", "Create the bucket if missing")->callback([&exit_code] {
-    exit_code = with_context([](Context& ctx) {
-      auto st = ensure_bucket(ctx);
-      return st ? 0 : fail(st.error());
-    });
-  });
-
-  auto* demo =
-      app.add_subcommand("demo", "Bring the stack up, run the live pipeline until Ctrl-C, then stop it all");
-  auto keep = std::make_shared<bool>(false);
-  demo->add_flag("--keep-running", *keep, "Leave the stack running on exit");
-  demo->callback([&exit_code, keep] {
-    exit_code = with_context([&](Context& ctx) {
-      auto st = up(ctx, UpOptions{.provision = true, .with_services = true, .with_pgadmin = true});
-      if (!st) return fail(st.error());
-      print_urls(ctx);
-      print_status(status(ctx));
-      fmt::print("\nRunning; press Ctrl-C to stop.\n");
-      std::fflush(stdout);
-      while (!shutdown::wait_for(std::chrono::seconds(3600))) {
-      }
-      if (*keep) return 0;
-      fmt::print("\nStopping the stack...\n");
-      std::fflush(stdout);
-      auto d = down(ctx);
-      return d ? 0 : fail(d.error());
-    });
-  });
+  add_up_command(app, exit_code);
+  add_action(app, "down", "Stop every part this state directory started", exit_code, down);
+  add_status_command(app, exit_code);
+  add_apply_commands(app, exit_code);
+  add_demo_command(app, exit_code);
 }
 
 }  // namespace fp::stack

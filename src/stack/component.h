@@ -61,7 +61,5 @@ std::vector<std::unique_ptr<Component>> make_components(const Context& ctx);
 // Replaces @NAME@ placeholders; an error if one is left unreplaced (a template and its caller disagree).
 Result<std::string> render_template(const std::filesystem::path& file,
                                     const std::map<std::string, std::string>& vars);
-Status write_file_atomic(const std::filesystem::path& path, const std::string& content,
-                         bool private_mode = false);
 
 }  // namespace fp::stack

@@ -1,6 +1,6 @@
-#include <fstream>
 #include <thread>
 
+#include "common/files.h"
 #include "common/http/client.h"
 #include "common/log.h"
 #include "common/retry.h"
@@ -118,8 +118,7 @@ Status apply_connectors(Context& ctx) {
   if (ec) return make_error("connector definitions in {}: {}", dir.string(), ec.message());
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
-    std::ifstream in(file);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto text = FP_TRY(read_file(file), "connector definition");
     const auto filled = FP_TRY(fill_placeholders(text, values), file.string());
     auto doc = json::parse(filled, nullptr, false);
     if (doc.is_discarded() || !doc.contains("name") || !doc.contains("config"))

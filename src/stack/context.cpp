@@ -1,9 +1,6 @@
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
-#include <fstream>
 
+#include "common/files.h"
 #include "stack/component.h"
 
 namespace fp::stack {
@@ -58,9 +55,9 @@ Result<Context> Context::load() {
 
 Result<std::string> render_template(const std::filesystem::path& file,
                                     const std::map<std::string, std::string>& vars) {
-  std::ifstream in(file);
-  if (!in) return make_error("cannot read template {}", file.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = read_file(file);
+  if (!read) return make_error("cannot read template {}", file.string());
+  std::string text = std::move(read).value();
   for (const auto& [k, v] : vars) {
     const std::string needle = "@" + k + "@";
     for (size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += v.size())
@@ -76,22 +73,6 @@ Result<std::string> render_template(const std::filesystem::path& file,
       return make_error("template {}: no value for {}", file.string(), text.substr(at, end - at + 1));
   }
   return text;
-}
-
-Status write_file_atomic(const std::filesystem::path& path, const std::string& content, bool private_mode) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = path.string() + ".tmp";
-  {
-    const auto old = private_mode ? umask(077) : umask(022);
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    umask(old);
-    out << content;
-    if (!out) return make_error("write {}", tmp);
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return make_error("rename {} -> {}: {}", tmp, path.string(), ec.message());
-  return ok_status();
 }
 
 }  // namespace fp::stack

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "common/files.h"
 #include "common/http/client.h"
 #include "common/log.h"
 #include "common/net.h"

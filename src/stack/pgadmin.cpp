@@ -1,9 +1,9 @@
 #include "stack/pgadmin.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/digest.h"
+#include "common/files.h"
 #include "common/http/client.h"
 #include "common/log.h"
 
@@ -15,12 +15,6 @@ constexpr auto kVenvBuildTimeout = std::chrono::seconds(1500);
 constexpr auto kCliTimeout = std::chrono::seconds(300);
 // pgAdmin's default group, which every user has: no second, empty group beside ours.
 constexpr const char* kGroup = "Servers";
-
-Result<std::string> read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Error{fmt::format("cannot read {}", p.string()), Error::Kind::kNotFound};
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::string last_line(const std::string& text) {
   auto end = text.find_last_not_of("\r\n");
@@ -43,7 +37,7 @@ Result<std::filesystem::path> resolve_venv(const Context& ctx, const std::filesy
   s.cwd = ctx.repo;
   s.log_file = scratch;
   const auto rc = run_to_completion(s, kVenvBuildTimeout);
-  const auto out = read_text(scratch);
+  const auto out = read_file(scratch);
   std::filesystem::remove(scratch, ec);
   if (!rc) return rc.error().context("pgadmin venv");
   if (*rc != 0)
@@ -267,7 +261,7 @@ Status PgAdmin::register_login_and_servers(Context& ctx, const std::string& serv
   std::error_code ec;
   std::filesystem::remove(dump, ec);
   FP_CHECK(run_cli(ctx, {"dump-servers", dump.string(), "--user", pga.email}), "pgadmin");
-  const auto text = FP_TRY(read_text(dump), "pgadmin: dump-servers wrote nothing (see its log)");
+  const auto text = FP_TRY(read_file(dump), "pgadmin: dump-servers wrote nothing (see its log)");
   std::filesystem::remove(dump, ec);
   const auto missing = FP_TRY(pgadmin_missing_servers(servers_json, text), "pgadmin: dump-servers");
   if (!missing.empty())

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "stack/provision.h"
 

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/files.h"
+
 extern char** environ;
 
 namespace fp::stack {
@@ -283,17 +285,7 @@ bool terminate(const ProcessId& id, std::chrono::milliseconds grace, int sig) {
 }
 
 Status write_pid_file(const std::filesystem::path& path, const ProcessId& id) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << id.pid << ' ' << id.start_ticks << '\n';
-    if (!out) return make_error("write {}", tmp);
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return make_error("rename {}: {}", path.string(), ec.message());
-  return ok_status();
+  return write_file_atomic(path, fmt::format("{} {}\n", id.pid, id.start_ticks));
 }
 
 std::optional<ProcessId> read_pid_file(const std::filesystem::path& path) {

@@ -2,8 +2,7 @@
 
 #include <cstdlib>
 
-#include "common/config.h"
-#include "common/log.h"
+#include "common/cli_support.h"
 #include "webapp/app.h"
 
 namespace fp::webapp {
@@ -30,18 +29,7 @@ void add_commands(CLI::App& app, int& exit_code) {
     opts->cache_ttl = std::chrono::milliseconds(ttl->as<int>());
     // The CSRF secret is configuration, never a flag (flags show in `ps`).
     if (const char* s = std::getenv("FLEETPIPE_WEBAPP_SECRET")) opts->csrf_secret = s;
-    auto cfg = Config::load();
-    if (!cfg) {
-      log::error("webapp", "configuration: {}", cfg.error().message);
-      exit_code = 2;
-      return;
-    }
-    WebApp web(*cfg, *opts);
-    auto st = web.run_until_shutdown();
-    if (!st) {
-      log::error("webapp", "{}", st.error().message);
-      exit_code = 1;
-    }
+    exit_code = cli::serve<WebApp>("webapp", *opts);
   });
 }
 

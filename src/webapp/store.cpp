@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/pg/error.h"
 #include "common/trip/sql.h"
 
 namespace fp::webapp {
@@ -107,7 +108,7 @@ InsertOutcome decode_insert(const pg::Rows& rows, int r, const trip::Measurement
 // A failed statement's outcome for its row(s).
 InsertOutcome decode_failure(const Error& e) {
   InsertOutcome out;
-  if (e.message.find("23505") != std::string::npos) {
+  if (pg::is_unique_violation(e)) {
     out.conflict = true;
   } else if (e.kind == Error::Kind::kInvalidInput) {
     // A CHECK the validation missed (or a stricter one added later): the input's fault, said plainly.

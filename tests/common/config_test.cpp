@@ -6,6 +6,8 @@
 
 #include <fstream>
 
+#include "temp_dir.h"
+
 namespace fp {
 namespace {
 
@@ -102,15 +104,12 @@ TEST(ConfigTest, ConninfoQuotesValues) {
   EXPECT_NE(s.find("connect_timeout=3"), std::string::npos);
 }
 
-class CredentialsFileTest : public ::testing::Test {
+class CredentialsFileTest : public TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/fleetpipe-config-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
+    TempDirTest::SetUp();
     for (const auto& n : generated_secret_names()) unsetenv(n.c_str());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
 };
 
 TEST_F(CredentialsFileTest, GeneratesEachSecretOnceWithPrivateMode) {

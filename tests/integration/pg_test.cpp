@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/pg/client.h"
 #include "common/pg/connection.h"
+#include "common/pg/error.h"
 #include "common/pg/migrate.h"
 
 namespace fp::pg {
@@ -146,6 +147,39 @@ TEST_F(PgIntegration, ServerErrorsCarrySqlstateDetailAndHint) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, Error::Kind::kNotFound);
   EXPECT_TRUE(contains(missing.error().message, "42P01")) << missing.error().message;
+  EXPECT_TRUE(conn_->is_healthy());
+}
+
+// A real duplicate key carries SQLSTATE 23505 in Error::code, whether a statement or a COPY (failing
+// mid-stream, with rows still coming after the duplicate) hits it, and through added context.
+TEST_F(PgIntegration, UniqueViolationCarriesItsSqlstate) {
+  ASSERT_TRUE(conn_->exec("CREATE TABLE u (k int PRIMARY KEY)").ok());
+  ASSERT_TRUE(conn_->query("INSERT INTO u VALUES ($1)", 1).ok());
+  auto dup = conn_->query("INSERT INTO u VALUES ($1)", 1);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "23505") << dup.error().message;
+  EXPECT_TRUE(is_unique_violation(dup.error())) << dup.error().message;
+  EXPECT_TRUE(is_unique_violation(dup.error().context("insert")));
+  auto other = conn_->query("INSERT INTO u VALUES ($1)", "not a number");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "22P02") << other.error().message;
+  EXPECT_FALSE(is_unique_violation(other.error()));
+
+  auto copy = conn_->copy_in("COPY u (k) FROM STDIN");
+  ASSERT_TRUE(copy.ok()) << copy.error().message;
+  std::optional<Error> failed;
+  for (int k = 2; k <= 50'000 && !failed; ++k) {
+    auto st = copy->write(fmt::format("{}\n", k == 1000 ? 1 : k));
+    if (!st.ok()) failed = std::move(st).error();
+  }
+  if (!failed) {
+    auto n = copy->finish();
+    ASSERT_FALSE(n.ok()) << "COPY stored a duplicate key";
+    failed = std::move(n).error();
+  }
+  EXPECT_EQ(failed->code, "23505") << failed->message;
+  EXPECT_TRUE(is_unique_violation(*failed)) << failed->message;
+  EXPECT_EQ(scalar("SELECT count(*) FROM u"), 1);
   EXPECT_TRUE(conn_->is_healthy());
 }
 

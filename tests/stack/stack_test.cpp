@@ -12,6 +12,7 @@
 #include "stack/ports.h"
 #include "stack/process.h"
 #include "stack/provision.h"
+#include "temp_dir.h"
 
 namespace fp::stack {
 namespace {
@@ -41,17 +42,7 @@ TEST(KafkaClusterId, NeverLooksLikeAnOptionAndHasKafkasForm) {
   EXPECT_EQ(seen.size(), 5000u);
 }
 
-class TempDir : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/fleetpipe-stack-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-};
-
-using TemplateTest = TempDir;
+using TemplateTest = TempDirTest;
 
 TEST_F(TemplateTest, RendersEveryPlaceholder) {
   std::ofstream(dir_ / "t.properties") << "port=@PORT@\ndir=@STATE_DIR@/x\nemail=a@b.c\n";
@@ -77,7 +68,7 @@ TEST(PlaceholderTest, FillsOursLeavesConnectProviderReferences) {
   EXPECT_NE(bad.error().message.find("NOPE"), std::string::npos);
 }
 
-using ProcessTest = TempDir;
+using ProcessTest = TempDirTest;
 
 TEST_F(ProcessTest, SpawnWritesLogAndTerminatesGracefully) {
   SpawnSpec s;

@@ -1,6 +1,8 @@
 #include "common/kafka/producer.h"
 
+#include <array>
 #include <chrono>
+#include <utility>
 
 #include "common/log.h"
 
@@ -12,30 +14,25 @@ using Clock = std::chrono::steady_clock;
 
 // Properties that carry the idempotence guarantee; `extra` may restate but not change them.
 const ConfigMap kGuarantees = {{"enable.idempotence", "true"}, {"acks", "all"}};
+
+// Each codec with its librdkafka name, for both directions.
+constexpr std::array<std::pair<Compression, std::string_view>, 5> kCompressions = {
+    {{Compression::kNone, "none"},
+     {Compression::kGzip, "gzip"},
+     {Compression::kSnappy, "snappy"},
+     {Compression::kLz4, "lz4"},
+     {Compression::kZstd, "zstd"}}};
 }  // namespace
 
 Result<Compression> parse_compression(std::string_view name) {
-  if (name == "none") return Compression::kNone;
-  if (name == "gzip") return Compression::kGzip;
-  if (name == "snappy") return Compression::kSnappy;
-  if (name == "lz4") return Compression::kLz4;
-  if (name == "zstd") return Compression::kZstd;
+  for (const auto& [c, n] : kCompressions)
+    if (n == name) return c;
   return invalid_input("unknown compression '{}' (none, gzip, snappy, lz4, zstd)", name);
 }
 
 std::string_view compression_name(Compression c) {
-  switch (c) {
-    case Compression::kNone:
-      return "none";
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kSnappy:
-      return "snappy";
-    case Compression::kLz4:
-      return "lz4";
-    case Compression::kZstd:
-      return "zstd";
-  }
+  for (const auto& [value, n] : kCompressions)
+    if (value == c) return n;
   return "none";
 }
 

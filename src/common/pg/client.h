@@ -12,21 +12,14 @@
 
 namespace fp::pg {
 
-class Client {
+class Client : public StatementArgs<Client> {
  public:
   static Result<Client> connect(const PgConfig& cfg, ConnectOptions opts = {});
 
+  // Connection's statements, each after ensure_connected(); query() and exec_prepared() from StatementArgs.
   Status exec(std::string_view sql);
-  template <typename... Args>
-  Result<Rows> query(std::string_view sql, Args&&... args) {
-    return query_params(sql, make_params(std::forward<Args>(args)...));
-  }
   Result<Rows> query_params(std::string_view sql, const Params& params);
   Status prepare(const std::string& name, std::string_view sql);
-  template <typename... Args>
-  Result<Rows> exec_prepared(const std::string& name, Args&&... args) {
-    return exec_prepared_params(name, make_params(std::forward<Args>(args)...));
-  }
   Result<Rows> exec_prepared_params(const std::string& name, const Params& params);
   Result<Transaction> begin(TxOptions opts = {});
   Result<CopyIn> copy_in(std::string_view copy_sql);

@@ -61,7 +61,22 @@ struct ConnState;
 class Transaction;
 class CopyIn;
 
-class Connection {
+// The variadic front of a class's query_params() and exec_prepared_params(), shared by Connection and
+// Client: $1..$n bound to args (ints, doubles, bools, strings, std::optional, nullopt).
+template <typename Derived>
+class StatementArgs {
+ public:
+  template <typename... Args>
+  Result<Rows> query(std::string_view sql, Args&&... args) {
+    return static_cast<Derived&>(*this).query_params(sql, make_params(std::forward<Args>(args)...));
+  }
+  template <typename... Args>
+  Result<Rows> exec_prepared(const std::string& name, Args&&... args) {
+    return static_cast<Derived&>(*this).exec_prepared_params(name, make_params(std::forward<Args>(args)...));
+  }
+};
+
+class Connection : public StatementArgs<Connection> {
  public:
   // Connects, retrying transient failures per opts.backoff (and giving up early on shutdown).
   static Result<Connection> connect(const PgConfig& cfg, ConnectOptions opts = {});
@@ -76,19 +91,11 @@ class Connection {
   // migrations. The first failing statement's error is returned; later ones do not run.
   Status exec(std::string_view sql);
 
-  // Runs one statement with $1..$n bound to args (ints, doubles, bools, strings, std::optional, nullopt).
-  template <typename... Args>
-  Result<Rows> query(std::string_view sql, Args&&... args) {
-    return query_params(sql, make_params(std::forward<Args>(args)...));
-  }
+  // Runs one statement with $1..$n bound to params (query() binds its arguments, see StatementArgs).
   Result<Rows> query_params(std::string_view sql, const Params& params);
 
   // Prepared statements live as long as the session; Client re-prepares them after a reconnect.
   Status prepare(const std::string& name, std::string_view sql);
-  template <typename... Args>
-  Result<Rows> exec_prepared(const std::string& name, Args&&... args) {
-    return exec_prepared_params(name, make_params(std::forward<Args>(args)...));
-  }
   Result<Rows> exec_prepared_params(const std::string& name, const Params& params);
 
   // BEGIN with the given isolation; the Transaction rolls back when destroyed uncommitted. No nesting.

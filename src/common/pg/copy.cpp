@@ -21,6 +21,19 @@ Result<int64_t> copy_result(ConnState& s, std::string_view what) {
   return rows->affected();
 }
 
+// A PQputCopyData/PQputCopyEnd/PQgetCopyData call failed. When the server ended the COPY with an error
+// (a unique violation mid-stream, a bad row), libpq hands that error out as the COPY's result, which carries
+// the SQLSTATE; take it from there. Otherwise (and while a result is still on its way, which must not be
+// waited for here) the connection's message is all there is.
+Error copy_error(ConnState& s, std::string_view what) {
+  if (!s.conn || (PQstatus(s.conn) == CONNECTION_OK && PQisBusy(s.conn)))
+    return connection_error(s.conn, what);
+  detail::ResultPtr r(PQgetResult(s.conn));
+  if (r && (PQresultStatus(r.get()) == PGRES_FATAL_ERROR || PQresultStatus(r.get()) == PGRES_BAD_RESPONSE))
+    return result_error(r.get(), s.conn, what);
+  return connection_error(s.conn, what);
+}
+
 // Sends a COPY statement and waits for the server to switch into the expected COPY mode.
 Status start_copy(ConnState& s, std::string_view sql, ExecStatusType expected, std::string_view what) {
   FP_CHECK(detail::check_usable(s, what), what);
@@ -89,7 +102,7 @@ Result<int64_t> Connection::copy_out(std::string_view copy_sql,
     if (n == -1) break;  // the COPY ended; its final result follows
     if (n == -2) {
       s.copy_active = false;
-      return connection_error(s.conn, what);
+      return copy_error(s, what);
     }
     auto ev = detail::wait_socket(s.conn, POLLIN, at);
     if (!ev.ok() || *ev == 0) {
@@ -128,7 +141,7 @@ Status CopyIn::put(std::string_view chunk) {
     // In nonblocking mode 0 means libpq's buffer is full: let the socket drain and try again.
     const int rc = PQputCopyData(s_->conn, chunk.data(), static_cast<int>(chunk.size()));
     if (rc == 1) break;
-    if (rc < 0) return connection_error(s_->conn, "send COPY data");
+    if (rc < 0) return copy_error(*s_, "send COPY data");
     auto ev = detail::wait_socket(s_->conn, POLLOUT | POLLIN, at);
     if (!ev.ok()) return std::move(ev).error().context("send COPY data");
     if (*ev == 0)
@@ -182,7 +195,7 @@ Result<int64_t> CopyIn::finish() {
   for (;;) {
     const int rc = PQputCopyEnd(s->conn, nullptr);
     if (rc == 1) break;
-    if (rc < 0) return fail(connection_error(s->conn, "COPY finish"));
+    if (rc < 0) return fail(copy_error(*s, "COPY finish"));
     auto ev = detail::wait_socket(s->conn, POLLOUT, at);
     if (!ev.ok() || *ev == 0) return fail(transient_error("COPY finish: could not end the COPY in time"));
   }

@@ -70,7 +70,15 @@ Error result_error(const PGresult* res, const PGconn* conn, std::string_view wha
   }
   Error::Kind kind = classify_sqlstate(state);
   if (conn && PQstatus(conn) == CONNECTION_BAD) kind = Error::Kind::kTransient;
-  return Error{std::move(msg), kind};
+  return Error{std::move(msg), kind, state};
+}
+
+bool is_unique_violation(const Error& e) {
+  return e.code == "23505";
+}
+
+bool is_cardinality_violation(const Error& e) {
+  return e.code == "21000";
 }
 
 }  // namespace fp::pg

@@ -26,13 +26,18 @@ Error::Kind classify_sqlstate(std::string_view sqlstate);
 // cannot fix them); everything else (refused, timeout, "the database system is starting up") is transient.
 Error::Kind classify_connect_failure(std::string_view libpq_message);
 
-// The error carried by a failed result: "<what>: ERROR 23505: duplicate key ... (detail: ...; hint: ...)".
-// A null result or one without SQLSTATE falls back to the connection's error message; if the connection is
-// gone the error is transient whatever the result says.
+// The error carried by a failed result: "<what>: ERROR 23505: duplicate key ... (detail: ...; hint: ...)",
+// with the SQLSTATE in Error::code. A null result or one without SQLSTATE falls back to the connection's
+// error message (no code); if the connection is gone the error is transient whatever the result says.
 Error result_error(const PGresult* res, const PGconn* conn, std::string_view what);
 
 // The connection's last error message as an Error (transient when the connection is broken).
 Error connection_error(const PGconn* conn, std::string_view what);
+
+// The server refused a row because its key already exists (SQLSTATE 23505), by the error's code.
+bool is_unique_violation(const Error& e);
+// One statement would change the same row twice, e.g. an upsert whose input holds a key twice (21000).
+bool is_cardinality_violation(const Error& e);
 
 // libpq messages end with a newline and may span lines; this joins them into one trimmed line.
 std::string one_line(std::string_view libpq_message);

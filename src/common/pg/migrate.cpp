@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <map>
-#include <sstream>
 
+#include "common/files.h"
 #include "common/log.h"
 
 namespace fp::migrate {
@@ -44,15 +43,6 @@ class SessionLock {
   pg::Connection& c_;
   bool held_ = false;
 };
-
-Result<std::string> read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Error{fmt::format("cannot read {}", p.string()), Error::Kind::kNotFound};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return make_error("read {} failed", p.string());
-  return ss.str();
-}
 
 }  // namespace
 

@@ -1,5 +1,5 @@
 // Unit tests for the parts of fp::pg that need no server: parameter conversion, value parsing, error
-// classification by SQLSTATE, and the connection string.
+// classification by SQLSTATE (and the SQLSTATE kept in Error::code), and the connection string.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "common/pg/migrate.h"
 #include "common/pg/params.h"
 #include "common/pg/rows.h"
+#include "common/retry.h"
 
 namespace fp::pg {
 namespace {
@@ -129,6 +130,50 @@ TEST(PgErrors, NullResultWithoutConnectionIsTransient) {
   auto e = result_error(nullptr, nullptr, "query x");
   EXPECT_EQ(e.kind, Error::Kind::kTransient);
   EXPECT_EQ(e.message, "query x: no connection");
+}
+
+TEST(PgErrors, ErrorsWithoutSqlstateCarryNoCode) {
+  EXPECT_EQ(result_error(nullptr, nullptr, "query x").code, "");
+  EXPECT_EQ(connection_error(nullptr, "copy").code, "");
+}
+
+// The SQLSTATE travels in Error::code through every kind of wrapping, and only the code decides.
+TEST(PgErrors, UniqueViolationIsTheCodeThroughContext) {
+  const Error dup("insert trip: ERROR 23505: duplicate key value", Error::Kind::kInvalidInput, "23505");
+  EXPECT_TRUE(is_unique_violation(dup));
+  EXPECT_FALSE(is_cardinality_violation(dup));
+  const Error twice("upsert: ERROR 21000: cannot affect row a second time", Error::Kind::kInvalidInput,
+                    "21000");
+  EXPECT_TRUE(is_cardinality_violation(twice.context("load")));
+  EXPECT_FALSE(is_unique_violation(twice));
+  const Error permanent = Error(dup).as(Error::Kind::kPermanent);  // a caller's re-kinding keeps the code
+  EXPECT_EQ(permanent.kind, Error::Kind::kPermanent);
+  EXPECT_EQ(permanent.message, dup.message);
+  EXPECT_TRUE(is_unique_violation(permanent));
+  const Error copied = dup.context("COPY");
+  EXPECT_EQ(copied.code, "23505");
+  EXPECT_EQ(copied.kind, Error::Kind::kInvalidInput);
+  EXPECT_TRUE(is_unique_violation(copied));
+  EXPECT_TRUE(is_unique_violation(Error(dup).context("load rows").context("write batch")));
+
+  Status wrapped = [&]() -> Status {
+    FP_CHECK(Status(dup), "copy");
+    return ok_status();
+  }();
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_EQ(wrapped.error().message, "copy: insert trip: ERROR 23505: duplicate key value");
+  EXPECT_TRUE(is_unique_violation(wrapped.error()));
+  Result<int> tried = [&]() -> Result<int> { return FP_TRY(Result<int>(dup), "finish"); }();
+  ASSERT_FALSE(tried.ok());
+  EXPECT_TRUE(is_unique_violation(tried.error()));
+  auto gave_up = retry<int>("insert", Backoff{std::chrono::milliseconds(1), std::chrono::milliseconds(1), 1},
+                            [&]() -> Result<int> { return Error("busy", Error::Kind::kTransient, "40001"); });
+  ASSERT_FALSE(gave_up.ok());
+  EXPECT_EQ(gave_up.error().code, "40001");
+
+  // The text is not the code: a message that merely mentions 23505 is no unique violation.
+  EXPECT_FALSE(is_unique_violation(make_error("row 23505 is bad")));
+  EXPECT_FALSE(is_unique_violation(Error("deadlock", Error::Kind::kTransient, "40P01")));
 }
 
 TEST(PgErrors, OneLineJoinsLibpqMessages) {
