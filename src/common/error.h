@@ -21,8 +21,8 @@ struct Error {
 
   std::string message;
   Kind kind = Kind::kPermanent;
-  // The source's machine-readable cause where it has one: the SQLSTATE of a PostgreSQL error ("23505"),
-  // empty otherwise. Context keeps it; callers match on it (pg::is_unique_violation), never on the message.
+  // The source's machine-readable cause if any: a PostgreSQL SQLSTATE ("23505"), a CURLcode ("curl:7"), else
+  // empty. Context keeps it; callers match on it (pg::is_unique_violation, ...), never on the message.
   std::string code;
 
   // Prefixes context: Error{"timeout"}.context("GET /x") -> "GET /x: timeout". Kind and code stay.

@@ -66,6 +66,11 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// libcurl's result code as Error::code.
+std::string curl_code(CURLcode rc) {
+  return fmt::format("curl:{}", static_cast<int>(rc));
+}
+
 }  // namespace
 
 const std::string* Response::header(std::string_view name) const {
@@ -126,12 +131,15 @@ Result<Response> perform(const Request& req, const std::function<bool(const char
     const bool transient = rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
                            rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_RECV_ERROR ||
                            rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE;
-    Error e{fmt::format("{} {}: {}", req.method, req.url, curl_easy_strerror(rc)),
-            transient ? Error::Kind::kTransient : Error::Kind::kPermanent};
-    return e;
+    return Error{fmt::format("{} {}: {}", req.method, req.url, curl_easy_strerror(rc)),
+                 transient ? Error::Kind::kTransient : Error::Kind::kPermanent, curl_code(rc)};
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   return resp;
+}
+
+bool is_connection_refused(const Error& e) {
+  return e.code == curl_code(CURLE_COULDNT_CONNECT);
 }
 
 Result<Response> get(const std::string& url, std::chrono::milliseconds timeout) {

@@ -51,6 +51,9 @@ Result<Response> send(const std::string& method, const std::string& url, std::st
 // True for statuses worth retrying (429, 502, 503, 504).
 bool retryable_status(long status);
 
+// Nothing listened at the address (libcurl's CURLE_COULDNT_CONNECT, carried in Error::code).
+bool is_connection_refused(const Error& e);
+
 // Percent-encodes per RFC 3986 (unreserved characters kept); '/' kept when keep_slash.
 std::string url_encode(std::string_view s, bool keep_slash = false);
 

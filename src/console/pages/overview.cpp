@@ -20,7 +20,7 @@ nlohmann::json probe(const LinkedService& s, std::chrono::milliseconds timeout) 
   auto r = http::get(base + s.health_path, timeout);
   if (!r) {
     // Nothing listening is the normal state of an optional part, not a failure.
-    const bool refused = r.error().message.find("Couldn't connect") != std::string::npos;
+    const bool refused = http::is_connection_refused(r.error());
     out["state"] = refused ? "not running" : "unreachable";
     out["detail"] = refused ? "" : r.error().message;
   } else if (r->status == 200) {
