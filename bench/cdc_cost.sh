@@ -29,7 +29,7 @@ cdc_end() {  # sum of the CDC topic's end offsets
 
 $BIN generate --simulate --vehicles 500 --first-vehicle-id 1 --seed 99 --count "$ROWS" --bulk --csv-out "$WORK/trips.csv" >/dev/null
 for rep in $(seq "$REPS"); do
-  "${PSQL[@]}" -c "TRUNCATE trips, trip_latest; DELETE FROM generator_checkpoints WHERE run_id LIKE 'bench-cdc%'; CHECKPOINT" >/dev/null
+  "${PSQL[@]}" -c "SET fleetpipe.allow_truncate = on; TRUNCATE trips, trip_latest; DELETE FROM generator_checkpoints WHERE run_id LIKE 'bench-cdc%'; CHECKPOINT" >/dev/null
   sleep 5  # Debezium publishes the truncate
   e0=$(cdc_end); c0=$(bench/stack_cpu.sh)
   /usr/bin/time -f "%e %U %S" -o "$WORK/time" $BIN generate --csv "$WORK/trips.csv" --bulk --sink postgres,kafka \
@@ -51,4 +51,4 @@ for rep in $(seq "$REPS"); do
     "$rep" "$(echo "$ROWS / $s" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" "$(( $(cdc_end) - e0 ))" "$line" "$total" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
-"${PSQL[@]}" -c "TRUNCATE trips, trip_latest" >/dev/null
+"${PSQL[@]}" -c "SET fleetpipe.allow_truncate = on; TRUNCATE trips, trip_latest" >/dev/null

@@ -30,7 +30,7 @@ topic() {  # create a 3-partition topic like `trips`
   "${JAVA[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOT" --create --if-not-exists \
     --topic "$1" --partitions 3 --replication-factor 1 >/dev/null 2>&1
 }
-reset_pg() { "${PSQL[@]}" -c "TRUNCATE trips, trip_latest; DELETE FROM generator_checkpoints WHERE run_id LIKE 'bench%'; CHECKPOINT" >/dev/null; }
+reset_pg() { "${PSQL[@]}" -c "SET fleetpipe.allow_truncate = on; TRUNCATE trips, trip_latest; DELETE FROM generator_checkpoints WHERE run_id LIKE 'bench%'; CHECKPOINT" >/dev/null; }
 # timed CMD... -> "seconds maxrss_kb" on fd 3
 timed() { /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; cat "$WORK/time"; }
 # CPU seconds each part of the stack spent between two bench/stack_cpu.sh samples, per row (us).

@@ -60,7 +60,7 @@ run() {
   setup_db
   [[ -n "$setup" ]] && psql "${PG[@]}" "$DB" -c "$setup" >/dev/null
   for _ in $(seq "$REPS"); do
-    psql "${PG[@]}" "$DB" -c "TRUNCATE trips, trip_latest" -c "CHECKPOINT" >/dev/null
+    psql "${PG[@]}" "$DB" -c "SET fleetpipe.allow_truncate = on; TRUNCATE trips, trip_latest" -c "CHECKPOINT" >/dev/null
     local t0 t1; t0=$(date +%s.%N)
     psql "${PG[@]}" "$DB" -c "${SESSION_SQL:-SELECT 1}" -f "$WORK/copy.sql" \
       -c "\\copy trips ($COLS) FROM '$file' $opts" -c "\\! awk '{ print \$14 + \$15 }' /proc/\$(cat $WORK/pid)/stat > $WORK/cpu1" >/dev/null

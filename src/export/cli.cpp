@@ -16,6 +16,9 @@ void add_export_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--gzip-level", opts->gzip_level, "zlib level 1 (fast) to 9 (small)")
       ->capture_default_str()
       ->check(CLI::Range(1, 9));
+  cmd->add_flag("--new-epoch", opts->new_epoch,
+                "Re-export every row into a new epoch: the recovery after the webapp database was restored "
+                "or recreated while the bucket survived (README: Recovering the batch lane)");
   cmd->callback([opts, &exit_code] {
     exit_code = cli::with_config("export", [&](const Config& cfg) {
       auto r = run_export(cfg, *opts);
@@ -23,8 +26,13 @@ void add_export_commands(CLI::App& app, int& exit_code) {
       if (r->run == 0)
         fmt::print("export: up to date\n");
       else
-        fmt::print("export: run {}{}: {} rows in {} objects ({} bytes), xid [{}, {})\n", r->run,
-                   r->resumed ? " (resumed)" : "", r->rows, r->objects, r->bytes, r->xid_from, r->xid_to);
+        fmt::print(
+            "export: run {}{} (epoch {}): {} rows and {} deletes in {} objects ({} bytes), xid [{}, {})\n",
+            r->run,
+            r->new_epoch ? " (new epoch)"
+            : r->resumed ? " (resumed)"
+                         : "",
+            r->epoch, r->rows, r->deletes, r->objects, r->bytes, r->xid_from, r->xid_to);
       return 0;
     });
   });

@@ -31,15 +31,19 @@ struct ExportOptions {
   int64_t max_rows_per_object = 250000;
   int gzip_level = 1;
   bool progress = true;
+  bool new_epoch = false;  // re-export everything into the next epoch (after a restore; see the README)
 };
 
 struct ExportReport {
   int64_t run = 0;  // 0 when there was nothing to do
+  int epoch = 0;
   uint64_t xid_from = 0, xid_to = 0;
   int64_t rows = 0;
+  int64_t deletes = 0;  // tombstones exported
   int64_t objects = 0;
   int64_t bytes = 0;
-  bool resumed = false;  // redid a crashed run's range
+  bool resumed = false;    // redid a crashed run's range
+  bool new_epoch = false;  // started a new epoch
 };
 
 Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts);

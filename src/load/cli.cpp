@@ -13,12 +13,21 @@ void add_load_commands(CLI::App& app, int& exit_code) {
   load->add_option("--parallel", lopts->parallel, "Objects loaded at once, each on its own connection")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
+  load->add_option("--max-line-bytes", lopts->max_line_bytes, "Longest NDJSON line an object may hold")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{256}, size_t{64} << 20));
+  load->add_option("--max-object-bytes", lopts->max_object_bytes,
+                   "Most bytes one object may inflate to (also capped at its rows x the longest line)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40));
   load->callback([lopts, &exit_code] {
     exit_code = cli::with_config("load", [&](const Config& cfg) {
       auto r = run_load(cfg, *lopts);
       if (!r) return cli::fail("load", r.error());
-      fmt::print("load: {} objects, {} rows loaded; {} quarantined; {} already loaded\n", r->objects_loaded,
-                 r->rows, r->quarantined, r->already_loaded);
+      fmt::print(
+          "load: {} objects, {} rows and {} deletes loaded; {} quarantined; {} already loaded{}\n",
+          r->objects_loaded, r->rows, r->deletes, r->quarantined, r->already_loaded,
+          r->superseded > 0 ? fmt::format("; {} superseded by epoch {}", r->superseded, r->epoch) : "");
       // A quarantined object is a data problem someone must look at: say so in the exit code too.
       return r->quarantined > 0 ? 3 : 0;
     });

@@ -62,7 +62,10 @@ Status string_text(JsonValue& value, json_type type, ColumnKind kind, std::strin
   std::string_view s;
   if (type != json_type::string || value.get_string().get(s))
     return invalid_input("field {}: expected a string", key);
-  if (kind != ColumnKind::kText && (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' '))
+  if (kind == ColumnKind::kDate && (s.size() != 10 || s[4] != '-' || s[7] != '-'))
+    return invalid_input("field {}: {:?} is not a 'YYYY-MM-DD' date", key, s);
+  if ((kind == ColumnKind::kTimestamp || kind == ColumnKind::kTimestampTz) &&
+      (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' '))
     return invalid_input("field {}: {:?} is not a 'YYYY-MM-DD HH:MM:SS' timestamp", key, s);
   copy_escape_append(v, s);
   return ok_status();
@@ -81,6 +84,7 @@ Status value_text(JsonValue& value, ColumnKind kind, std::string_view key, std::
     case ColumnKind::kText:
     case ColumnKind::kTimestamp:
     case ColumnKind::kTimestampTz:
+    case ColumnKind::kDate:
       return string_text(value, type, kind, key, v);
   }
   return ok_status();
@@ -120,6 +124,12 @@ Status NdjsonRowParser::parse(std::string_view line, size_t readable, std::strin
   for (size_t i = 0; i <= ncols; ++i)
     if (!seen_[i])
       return invalid_input("missing field {:?}", i == ncols ? kSourceXidField : spec_.columns[i].name);
+  int64_t xid = 0;
+  const std::string& xid_text = values_[ncols];
+  std::from_chars(xid_text.data(), xid_text.data() + xid_text.size(), xid);
+  if (xid < 0 || static_cast<uint64_t>(xid) < xid_from_ || static_cast<uint64_t>(xid) >= xid_to_)
+    return invalid_input("field {}: {} outside the run's transaction range [{}, {})", kSourceXidField, xid,
+                         xid_from_, xid_to_);
   for (size_t i = 0; i <= ncols; ++i) {
     out += values_[i];
     out += i == ncols ? '\n' : '\t';

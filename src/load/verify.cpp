@@ -1,6 +1,7 @@
 #include "load/verify.h"
 
 #include <map>
+#include <set>
 
 #include "common/batch/layout.h"
 #include "common/batch/session.h"
@@ -10,6 +11,8 @@
 
 namespace fp::batch {
 namespace {
+
+constexpr size_t kShown = 5;  // keys, days or ids named in one line at most
 
 struct DayStats {
   int64_t rows = 0;
@@ -25,28 +28,63 @@ std::string canonical(const TableSpec& t) {
   return s + ")";
 }
 
-Result<PerDay> per_day(pg::Connection& conn, const TableSpec& t, const std::string& from_where,
+// The rows one side compares. Source: below the watermark ($1). Warehouse: live (not deleted) and not an
+// id the source changed since the watermark ($1, bigint[]): a hash anti-join, however long the list.
+std::string source_rows(const TableSpec& t) {
+  return fmt::format("SELECT * FROM public.{} WHERE _export_xid < $1::xid8", t.name);
+}
+std::string warehouse_rows(const TableSpec& t) {
+  return fmt::format(
+      "SELECT * FROM raw.{} r WHERE _deleted_xid IS NULL AND NOT EXISTS "
+      "(SELECT 1 FROM unnest($1::bigint[]) AS u(id) WHERE u.id = r.id)",
+      t.name);
+}
+
+Result<PerDay> per_day(pg::Connection& conn, const TableSpec& t, const std::string& rows,
                        const pg::Params& params) {
-  auto rows = FP_TRY(conn.query_params(fmt::format("SELECT ({0})::date::text AS day, count(*), "
-                                                   "coalesce(sum(hashtext({1})::bigint), 0)::text "
-                                                   "FROM {2} GROUP BY 1",
-                                                   t.date_column, canonical(t), from_where),
-                                       params),
-                     fmt::format("checksum {}", t.name));
+  auto r = FP_TRY(conn.query_params(fmt::format("SELECT ({0})::date::text AS day, count(*), "
+                                                "coalesce(sum(hashtext({1})::bigint), 0)::text "
+                                                "FROM ({2}) x GROUP BY 1",
+                                                t.date_column, canonical(t), rows),
+                                    params),
+                  fmt::format("checksum {}", t.name));
   PerDay out;
-  for (int r = 0; r < rows.size(); ++r)
-    out[FP_TRY(rows.get<std::string>(r, 0), "day")] = {FP_TRY(rows.get<int64_t>(r, 1), "count"),
-                                                       FP_TRY(rows.get<std::string>(r, 2), "sum")};
+  for (int i = 0; i < r.size(); ++i)
+    out[FP_TRY(r.get<std::string>(i, 0), "day")] = {FP_TRY(r.get<int64_t>(i, 1), "count"),
+                                                    FP_TRY(r.get<std::string>(i, 2), "sum")};
   return out;
 }
 
-// What the committed manifests hold: the watermark (the newest run's xid_to), the rows per table and every
-// object with its table and row count.
+// id -> hashtext of the canonical row, for one day.
+Result<std::map<int64_t, int64_t>> day_rows(pg::Connection& conn, const TableSpec& t, const std::string& rows,
+                                            const std::string& param, const std::string& day) {
+  auto r = FP_TRY(conn.query(fmt::format("SELECT id, hashtext({0}) FROM ({1}) x WHERE ({2})::date = $2::date",
+                                         canonical(t), rows, t.date_column),
+                             param, day),
+                  fmt::format("rows of {} on {}", t.name, day));
+  std::map<int64_t, int64_t> out;
+  for (int i = 0; i < r.size(); ++i)
+    out[FP_TRY(r.get<int64_t>(i, 0), "id")] = FP_TRY(r.get<int64_t>(i, 1), "hash");
+  return out;
+}
+
+struct ManifestObject {
+  std::string table;
+  ObjectKind kind = ObjectKind::kRows;
+  int64_t rows = 0;
+  std::string sha256;
+  int epoch = 1;
+};
+
+// What the committed manifests hold: the newest epoch and its watermark (its newest run's xid_to), the
+// row versions per table in that epoch, and every object of every epoch.
 struct CommittedRuns {
   size_t runs = 0;
+  int epoch = 0;
   uint64_t watermark = 0;
-  std::map<std::string, int64_t> rows;                             // table -> rows
-  std::map<std::string, std::pair<std::string, int64_t>> objects;  // key -> table, rows
+  std::optional<int64_t> pending_run;             // an export in progress (or crashed)
+  std::map<std::string, int64_t> rows;            // table -> row versions in the newest epoch
+  std::map<std::string, ManifestObject> objects;  // key -> object, all epochs
 };
 
 Result<CommittedRuns> read_committed_runs(s3::Client& s3, const std::string& prefix) {
@@ -55,31 +93,65 @@ Result<CommittedRuns> read_committed_runs(s3::Client& s3, const std::string& pre
   auto state = read_manifest_state(s3, prefix);
   if (!state) return std::move(state).error().context("manifests");
   CommittedRuns c;
-  c.runs = state->committed_runs.size();
-  for (int64_t run : state->committed_runs) {
-    auto m = FP_TRY(read_manifest(s3, prefix, run), "manifest");
-    c.watermark = std::max(c.watermark, m.range.xid_to);
+  c.pending_run = state->pending_intent;
+  std::vector<RunManifest> manifests;
+  for (int64_t run : state->committed_runs)
+    manifests.push_back(FP_TRY(read_manifest(s3, prefix, run), "manifest"));
+  if (!manifests.empty()) {
+    c.epoch = manifests.back().range.epoch;
+    c.watermark = manifests.back().range.xid_to;
+  }
+  for (const auto& m : manifests) {
+    if (m.range.epoch == c.epoch) ++c.runs;
     for (const auto& o : m.objects) {
-      c.rows[o.table] += o.rows;
-      c.objects[o.key] = {o.table, o.rows};
+      if (m.range.epoch == c.epoch && o.kind == ObjectKind::kRows) c.rows[o.table] += o.rows;
+      c.objects[o.key] = {o.table, o.kind, o.rows, o.sha256, m.range.epoch};
     }
   }
   return c;
 }
 
-// The warehouse's raw.load_manifest: object key -> rows loaded.
-Result<std::map<std::string, int64_t>> loaded_objects(pg::Connection& dw, const std::string& prefix) {
-  auto loaded =
-      FP_TRY(dw.query("SELECT object_key, row_count FROM raw.load_manifest WHERE starts_with(object_key, $1)",
-                      prefix),
-             "load manifest");
-  std::map<std::string, int64_t> loaded_rows;
+// What the warehouse recorded per object key: loaded (rows, sha256, ETag) or quarantined (reason).
+struct WarehouseObjects {
+  struct Loaded {
+    int64_t rows = 0;
+    std::optional<std::string> sha256;
+    std::string etag;
+  };
+  std::map<std::string, Loaded> loaded;
+  std::map<std::string, std::string> quarantined;
+};
+
+Result<WarehouseObjects> warehouse_objects(pg::Connection& dw, const std::string& prefix) {
+  WarehouseObjects out;
+  auto loaded = FP_TRY(dw.query("SELECT object_key, row_count, sha256, etag FROM raw.load_manifest "
+                                "WHERE starts_with(object_key, $1)",
+                                prefix),
+                       "load manifest");
   for (int r = 0; r < loaded.size(); ++r)
-    loaded_rows[FP_TRY(loaded.get<std::string>(r, 0), "key")] = FP_TRY(loaded.get<int64_t>(r, 1), "rows");
-  return loaded_rows;
+    out.loaded[FP_TRY(loaded.get<std::string>(r, 0), "key")] = {
+        FP_TRY(loaded.get<int64_t>(r, 1), "rows"),
+        FP_TRY(loaded.get<std::optional<std::string>>(r, 2), "sha256"),
+        FP_TRY(loaded.get<std::string>(r, 3), "etag")};
+  auto q =
+      FP_TRY(dw.query("SELECT object_key, reason FROM raw.load_quarantine WHERE starts_with(object_key, $1)",
+                      prefix),
+             "load quarantine");
+  for (int r = 0; r < q.size(); ++r)
+    out.quarantined[FP_TRY(q.get<std::string>(r, 0), "key")] = FP_TRY(q.get<std::string>(r, 1), "reason");
+  return out;
 }
 
-// source -> bucket: the manifests hold at least one version of every source row below the watermark.
+std::string first_few(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < kShown; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
+  return out;
+}
+
+// source -> bucket: the newest epoch's manifests hold at least one version of every source row below the
+// watermark. A row updated in the source is exported again, so the bucket holds every version; lost and
+// doubled rows are caught end to end by source->warehouse.
 Result<VerifyLine> source_to_bucket(pg::Connection& src, const TableSpec& t, const CommittedRuns& c) {
   const std::string name(t.name);
   auto count =
@@ -89,37 +161,85 @@ Result<VerifyLine> source_to_bucket(pg::Connection& src, const TableSpec& t, con
   const int64_t source_rows = FP_TRY(count.get<int64_t>(0, 0), "count");
   const auto in_bucket = c.rows.find(name);
   const int64_t bucket_rows = in_bucket == c.rows.end() ? 0 : in_bucket->second;
-  // A row updated in the source is exported again, so the bucket holds every version: at least one per
-  // source row. Trips are append-only in fleetpipe's own writers, but an operator's correction (pgAdmin,
-  // psql) is a new version too. Lost and doubled rows are caught end to end by source->warehouse below.
-  const bool counts_ok = bucket_rows >= source_rows;
-  return VerifyLine{counts_ok, "source->bucket", name,
-                    fmt::format("source rows {} (xid < {}), bucket rows {} in {} runs", source_rows,
-                                c.watermark, bucket_rows, c.runs)};
+  return VerifyLine{bucket_rows >= source_rows, "source->bucket", name,
+                    fmt::format("source rows {} (xid < {}), bucket row versions {} in {} runs of epoch {}",
+                                source_rows, c.watermark, bucket_rows, c.runs, c.epoch)};
 }
 
-// bucket -> warehouse: every manifest object of the table is loaded, with its row count.
-VerifyLine bucket_to_warehouse(const TableSpec& t, const CommittedRuns& c,
-                               const std::map<std::string, int64_t>& loaded_rows) {
-  const std::string name(t.name);
-  int64_t objects = 0, missing = 0, wrong = 0;
-  for (const auto& [key, v] : c.objects) {
-    if (v.first != name) continue;
-    ++objects;
-    auto it = loaded_rows.find(key);
-    if (it == loaded_rows.end())
-      ++missing;
-    else if (it->second != v.second)
-      ++wrong;
+// bucket: every data object under the table's prefix is one a committed manifest lists (or one the export
+// in progress is writing), and no loaded object was rewritten since (its ETag changed).
+Result<VerifyLine> bucket_contents(s3::Client& s3, const std::string& prefix, const TableSpec& t,
+                                   const CommittedRuns& c, const WarehouseObjects& w) {
+  auto listed = FP_TRY(s3.list_all(fmt::format("{}{}/", prefix, t.name)), "list objects");
+  std::vector<std::string> unlisted, rewritten;
+  for (const auto& o : listed) {
+    auto k = parse_data_key(prefix, o.key);
+    if (!c.objects.contains(o.key)) {
+      if (!(k && c.pending_run && k->run == *c.pending_run)) unlisted.push_back(o.key);
+      continue;
+    }
+    auto it = w.loaded.find(o.key);
+    if (it != w.loaded.end() && it->second.etag != o.etag) rewritten.push_back(o.key);
   }
-  return VerifyLine{missing == 0 && wrong == 0, "bucket->warehouse", name,
-                    fmt::format("{} objects: {} loaded, {} not loaded, {} with a different row count",
-                                objects, objects - missing - wrong, missing, wrong)};
+  std::string detail = fmt::format("{} objects", listed.size());
+  if (!unlisted.empty())
+    detail += fmt::format("; {} that no committed manifest lists (never loaded): {}", unlisted.size(),
+                          first_few(unlisted));
+  if (!rewritten.empty())
+    detail += fmt::format("; {} rewritten since they were loaded (ETag differs): {}", rewritten.size(),
+                          first_few(rewritten));
+  if (unlisted.empty() && rewritten.empty()) detail += ", all listed by committed manifests";
+  return VerifyLine{unlisted.empty() && rewritten.empty(), "bucket", std::string(t.name), detail};
+}
+
+// bucket -> warehouse: every object of the newest epoch is loaded with its manifest's sha256 and row count.
+VerifyLine bucket_to_warehouse(const TableSpec& t, const CommittedRuns& c, const WarehouseObjects& w) {
+  const std::string name(t.name);
+  int64_t objects = 0, loaded = 0;
+  std::vector<std::string> missing, wrong, quarantined;
+  for (const auto& [key, o] : c.objects) {
+    if (o.table != name || o.epoch != c.epoch) continue;
+    ++objects;
+    auto it = w.loaded.find(key);
+    if (it == w.loaded.end()) {
+      auto q = w.quarantined.find(key);
+      if (q != w.quarantined.end())
+        quarantined.push_back(fmt::format("{} ({})", key, q->second));
+      else
+        missing.push_back(key);
+    } else if (it->second.rows != o.rows || (it->second.sha256 && *it->second.sha256 != o.sha256)) {
+      wrong.push_back(key);
+    } else {
+      ++loaded;
+    }
+  }
+  std::string detail = fmt::format("{} objects: {} loaded, {} not loaded, {} quarantined, {} differing",
+                                   objects, loaded, missing.size(), quarantined.size(), wrong.size());
+  if (!quarantined.empty()) detail += "; quarantined: " + first_few(quarantined);
+  if (!wrong.empty()) detail += "; differing from their manifest: " + first_few(wrong);
+  return VerifyLine{loaded == objects, "bucket->warehouse", name, detail};
+}
+
+// The ids the source wrote or deleted since the watermark that the warehouse may hold: their state there
+// is the previous run's, so both sides leave them out. What is new since the last export, not the history.
+Result<std::string> unsettled_ids(pg::Connection& src, pg::Connection& dw, const TableSpec& t, uint64_t wm) {
+  auto max_id = FP_TRY(dw.query(fmt::format("SELECT coalesce(max(id), 0) FROM raw.{}", t.name)), "max id");
+  const int64_t top = FP_TRY(max_id.get<int64_t>(0, 0), "max id");
+  auto r =
+      FP_TRY(src.query(fmt::format("SELECT coalesce(array_agg(id), '{{}}')::text FROM ("
+                                   "SELECT id FROM public.{0} WHERE _export_xid >= $1::xid8 AND id <= $2 "
+                                   "UNION SELECT id FROM public.export_deletes WHERE table_name = '{0}' "
+                                   "AND _export_xid >= $1::xid8) x",
+                                   t.name),
+                       std::to_string(wm), top),
+             "ids changed since the watermark");
+  return std::string(FP_TRY(r.get<std::string>(0, 0), "ids"));
 }
 
 // The days either side has, and those whose row count or checksum differ (or that one side lacks).
 struct DayComparison {
   size_t days = 0;
+  int64_t source_rows = 0, warehouse_rows = 0;
   std::vector<std::string> differing;
 };
 
@@ -127,38 +247,56 @@ DayComparison compare_days(const PerDay& s, const PerDay& w) {
   std::map<std::string, int> days;
   for (const auto& [day, st] : s) days[day] |= 1;
   for (const auto& [day, st] : w) days[day] |= 2;
-  DayComparison out{days.size(), {}};
+  DayComparison out{days.size(), 0, 0, {}};
+  for (const auto& [day, st] : s) out.source_rows += st.rows;
+  for (const auto& [day, st] : w) out.warehouse_rows += st.rows;
   for (const auto& [day, _] : days) {
     auto a = s.find(day), b = w.find(day);
     if (a == s.end() || b == w.end() || a->second.rows != b->second.rows ||
         a->second.checksum != b->second.checksum)
-      out.differing.push_back(fmt::format("{} (source {} rows, warehouse {} rows)", day,
-                                          a == s.end() ? 0 : a->second.rows,
-                                          b == w.end() ? 0 : b->second.rows));
+      out.differing.push_back(day);
   }
   return out;
 }
 
-// source -> warehouse: per day, the row count and the checksum of the canonical rows on both sides.
+// For one differing day: the ids only the source has, only the warehouse has, or both with other values.
+Result<std::string> explain_day(pg::Connection& src, pg::Connection& dw, const TableSpec& t, uint64_t wm,
+                                const std::string& unsettled, const std::string& day) {
+  auto a = FP_TRY(day_rows(src, t, source_rows(t), std::to_string(wm), day), "source");
+  auto b = FP_TRY(day_rows(dw, t, warehouse_rows(t), unsettled, day), "warehouse");
+  std::vector<std::string> ids;
+  for (const auto& [id, h] : a) {
+    auto it = b.find(id);
+    if (it == b.end())
+      ids.push_back(fmt::format("{} missing", id));
+    else if (it->second != h)
+      ids.push_back(fmt::format("{} differs", id));
+  }
+  for (const auto& [id, h] : b)
+    if (!a.contains(id)) ids.push_back(fmt::format("{} extra", id));
+  return fmt::format("{} (source {} rows, warehouse {} rows: ids {})", day, a.size(), b.size(),
+                     first_few(ids));
+}
+
+// source -> warehouse: per day, the row count and the checksum of the live canonical rows on both sides.
 Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, const TableSpec& t,
                                        uint64_t watermark) {
-  auto s = FP_TRY(per_day(src, t, fmt::format("public.{} WHERE _export_xid < $1::xid8", t.name),
-                          {std::to_string(watermark)}),
-                  "source");
-  auto w = FP_TRY(per_day(dw, t, fmt::format("raw.{}", t.name), {}), "warehouse");
-  int64_t srows = 0, wrows = 0;
-  for (const auto& [day, st] : s) srows += st.rows;
-  for (const auto& [day, st] : w) wrows += st.rows;
+  const std::string unsettled = FP_TRY(unsettled_ids(src, dw, t, watermark), "unsettled");
+  auto s = FP_TRY(per_day(src, t, source_rows(t), {std::to_string(watermark)}), "source");
+  auto w = FP_TRY(per_day(dw, t, warehouse_rows(t), {unsettled}), "warehouse");
   const DayComparison days = compare_days(s, w);
-  const std::vector<std::string>& bad = days.differing;
-  std::string detail = fmt::format("{} days, source rows {}, warehouse rows {}", days.days, srows, wrows);
-  if (!bad.empty()) {
-    detail += fmt::format("; {} days differ:", bad.size());
-    for (size_t i = 0; i < bad.size() && i < 5; ++i) detail += " " + bad[i];
-  } else {
+  std::string detail = fmt::format("{} days, source rows {}, warehouse rows {}", days.days, days.source_rows,
+                                   days.warehouse_rows);
+  if (days.differing.empty()) {
     detail += ", checksums equal";
+  } else {
+    detail += fmt::format("; {} days differ:", days.differing.size());
+    // The first few days are explained id by id; a day costs one scan of that day on each side.
+    for (size_t i = 0; i < days.differing.size() && i < 3; ++i)
+      detail += " " + FP_TRY(explain_day(src, dw, t, watermark, unsettled, days.differing[i]), "explain");
+    if (days.differing.size() > 3) detail += " ...";
   }
-  return VerifyLine{bad.empty(), "source->warehouse", std::string(t.name), detail};
+  return VerifyLine{days.differing.empty(), "source->warehouse", std::string(t.name), detail};
 }
 
 }  // namespace
@@ -170,18 +308,15 @@ Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOption
   auto dw = FP_TRY(pg::Connection::connect(cfg.warehouse, session), "connect warehouse");
   auto committed = read_committed_runs(s3, opts.prefix);
   if (!committed) return std::move(committed).error();
-  auto loaded_rows = loaded_objects(dw, opts.prefix);
-  if (!loaded_rows) return std::move(loaded_rows).error();
+  auto objects = warehouse_objects(dw, opts.prefix);
+  if (!objects) return std::move(objects).error();
 
   std::vector<VerifyLine> out;
   for (const auto& t : tables()) {
-    auto counts = source_to_bucket(src, t, *committed);
-    if (!counts) return std::move(counts).error();
-    out.push_back(std::move(*counts));
-    out.push_back(bucket_to_warehouse(t, *committed, *loaded_rows));
-    auto days = source_to_warehouse(src, dw, t, committed->watermark);
-    if (!days) return std::move(days).error();
-    out.push_back(std::move(*days));
+    out.push_back(FP_TRY(source_to_bucket(src, t, *committed), "source->bucket"));
+    out.push_back(FP_TRY(bucket_contents(s3, opts.prefix, t, *committed, *objects), "bucket"));
+    out.push_back(bucket_to_warehouse(t, *committed, *objects));
+    out.push_back(FP_TRY(source_to_warehouse(src, dw, t, committed->watermark), "source->warehouse"));
   }
   return out;
 }

@@ -1,12 +1,19 @@
 // `fleetpipe verify`: reconciles the batch lane end to end and prints one PASS/FAIL line per stage and table.
+// Only the newest export epoch counts (an older one was superseded by a full re-export).
 //
-//   source->bucket     rows the committed manifests hold vs source rows below the latest watermark
-//   bucket->warehouse  every object of every committed manifest is in raw.load_manifest with its row count
-//   source->warehouse  per day: row count and an order-independent checksum, sum(hashtext(canonical row
-//                      text)), computed in SQL on both sides over the same canonical text
+//   source->bucket     row versions the epoch's committed manifests hold vs live source rows below the
+//                      latest watermark
+//   bucket             the bucket holds no data object that no committed manifest lists (planted, or left
+//                      by a crashed run) and no loaded object whose bytes changed since (ETag)
+//   bucket->warehouse  every object of the epoch's manifests is in raw.load_manifest with its sha256 and row
+//                      count (quarantined ones are named)
+//   source->warehouse  the live rows, per day: row count and an order-independent checksum,
+//                      sum(hashtext(canonical row text)), computed in SQL on both sides over the same
+//                      canonical text; for a day that differs, the ids that differ
 //
 // The source side is the rows with _export_xid below the latest committed run's watermark, i.e. what the
-// bucket should hold; run it after export and load (the scheduler's order).
+// bucket should hold; ids written or deleted in the source since then are left out on both sides (they are
+// the next run's). Run it after export and load (the scheduler's order).
 #pragma once
 
 #include <string>

@@ -5,10 +5,12 @@
 namespace fp::batch {
 namespace {
 
-Result<std::string> parse(const TableSpec& t, std::string line) {
+Result<std::string> parse(const TableSpec& t, std::string line, uint64_t xid_from = 0,
+                          uint64_t xid_to = UINT64_MAX) {
   const size_t n = line.size();
   line.append(simdjson::SIMDJSON_PADDING, ' ');
   NdjsonRowParser p(t);
+  p.require_xid_range(xid_from, xid_to);
   std::string out;
   auto st = p.parse(std::string_view(line.data(), n), line.size(), out);
   if (!st) return std::move(st).error();
@@ -63,6 +65,29 @@ TEST(NdjsonRow, RejectsMalformedRecords) {
   bad(replace("\"color\":\"red\"", "\"color\":\"red\",\"color\":\"b\""), "twice");   // duplicate
   bad(replace("\"2024-04-15 10:00:00\"", "\"yesterday\""), "timestamp");             // bad timestamp
   bad(kGood + " {}", "trailing");                                                    // two documents
+}
+
+TEST(NdjsonRow, VersionsOutsideTheRunsRangeAreRefused) {
+  EXPECT_TRUE(parse(trips(), kGood, 1234, 1235).ok());
+  for (auto [from, to] : {std::pair<uint64_t, uint64_t>{1235, 2000}, {1, 1234}}) {
+    auto r = parse(trips(), kGood, from, to);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, Error::Kind::kInvalidInput);
+    EXPECT_NE(r.error().message.find("outside the run's transaction range"), std::string::npos);
+  }
+  std::string negative = kGood;
+  negative.replace(negative.find("1234"), 4, "-5");
+  EXPECT_FALSE(parse(trips(), negative).ok());
+}
+
+TEST(NdjsonRow, TombstoneLines) {
+  const TableSpec& d = deletes_spec("trips");
+  auto r = parse(d, R"({"id":42,"day":"2024-04-15","_source_xid":77})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "42\t2024-04-15\t77\n");
+  EXPECT_FALSE(parse(d, R"({"id":42,"day":"2024-04-15 10:00:00","_source_xid":77})").ok());
+  EXPECT_FALSE(parse(d, R"({"id":42,"_source_xid":77})").ok());
+  EXPECT_FALSE(parse(d, R"({"id":42,"day":"2024-04-15","_source_xid":77,"color":"red"})").ok());
 }
 
 TEST(NdjsonRow, AcceptsNonFiniteFloatSpelling) {

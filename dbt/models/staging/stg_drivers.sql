@@ -1,9 +1,11 @@
--- One row per driver id, the newest version the loader has seen.
+-- One row per live driver id, the newest version the loader has seen (raw rows the source deleted
+-- carry _deleted_xid and stay out).
 with ranked as (
     select
         d.*,
-        row_number() over (partition by d.id order by d._source_xid desc) as version_rank
+        row_number() over (partition by d.id order by d._source_epoch desc, d._source_xid desc) as version_rank
     from {{ source('raw', 'drivers') }} as d
+    where d._deleted_xid is null
 )
 
 select

@@ -1,14 +1,16 @@
 -- One row per measurement, keyed on the natural key (vehicle, trip, sequence). The loader keys raw.trips on
 -- the source's surrogate id, so a row deleted and re-inserted in the webapp can reach the warehouse twice
--- under two ids: the newest version (highest source transaction, then highest id) wins.
+-- under two ids: the newest version (highest epoch and source transaction, then highest id) wins. Rows the
+-- source deleted (raw rows with _deleted_xid) stay out.
 with ranked as (
     select
         t.*,
         row_number() over (
             partition by t.vehicle_id, t.trip_id, t.measurement_sequence
-            order by t._source_xid desc, t.id desc
+            order by t._source_epoch desc, t._source_xid desc, t.id desc
         ) as version_rank
     from {{ source('raw', 'trips') }} as t
+    where t._deleted_xid is null
 )
 
 select

@@ -1,9 +1,11 @@
--- One row per vehicle id, the newest version the loader has seen.
+-- One row per live vehicle id, the newest version the loader has seen (raw rows the source deleted
+-- carry _deleted_xid and stay out).
 with ranked as (
     select
         v.*,
-        row_number() over (partition by v.id order by v._source_xid desc) as version_rank
+        row_number() over (partition by v.id order by v._source_epoch desc, v._source_xid desc) as version_rank
     from {{ source('raw', 'vehicles') }} as v
+    where v._deleted_xid is null
 )
 
 select

@@ -57,29 +57,37 @@ GunzipReader::~GunzipReader() {
   if (init_) inflateEnd(&zs_);
 }
 
-Status GunzipReader::write(std::string_view data, std::string& out) {
+Status GunzipReader::write(std::string_view data, const std::function<Status(std::string_view)>& sink) {
   if (!init_) return make_error("gunzip: inflateInit2 failed");
   if (data.empty()) return ok_status();
   if (ended_) return invalid_input("gunzip: data after the end of the gzip stream");
+  piece_.resize(kPiece);
   zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs_.avail_in = static_cast<uInt>(data.size());
-  while (zs_.avail_in > 0) {
-    const size_t room = std::max<size_t>(256 * 1024, data.size() * 4);
-    const size_t old = out.size();
-    out.resize(old + room);
-    zs_.next_out = reinterpret_cast<Bytef*>(out.data() + old);
-    zs_.avail_out = static_cast<uInt>(room);
+  for (;;) {
+    zs_.next_out = reinterpret_cast<Bytef*>(piece_.data());
+    zs_.avail_out = static_cast<uInt>(piece_.size());
     const int rc = inflate(&zs_, Z_NO_FLUSH);
-    out.resize(old + room - zs_.avail_out);
+    const size_t produced = piece_.size() - zs_.avail_out;
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+      return invalid_input("gunzip: corrupt data ({})", zs_.msg ? zs_.msg : std::to_string(rc));
+    if (produced > 0) FP_CHECK(sink(std::string_view(piece_.data(), produced)), "inflated data");
     if (rc == Z_STREAM_END) {
       ended_ = true;
       if (zs_.avail_in > 0) return invalid_input("gunzip: data after the end of the gzip stream");
       return ok_status();
     }
-    if (rc == Z_BUF_ERROR) continue;
-    if (rc != Z_OK) return invalid_input("gunzip: corrupt data ({})", zs_.msg ? zs_.msg : std::to_string(rc));
+    // Done with this input once it is consumed and the output buffer was not filled (nothing held back).
+    if (zs_.avail_in == 0 && zs_.avail_out > 0) return ok_status();
+    if (rc == Z_BUF_ERROR && produced == 0) return ok_status();
   }
-  return ok_status();
+}
+
+Status GunzipReader::write(std::string_view data, std::string& out) {
+  return write(data, [&](std::string_view piece) {
+    out += piece;
+    return ok_status();
+  });
 }
 
 Status GunzipReader::finish() const {
@@ -208,6 +216,7 @@ Result<RowInfo> copy_row_to_json(const TableSpec& spec, std::string_view line, s
       case ColumnKind::kText:
       case ColumnKind::kTimestamp:
       case ColumnKind::kTimestampTz:
+      case ColumnKind::kDate:
         if (field.find('\\') != std::string_view::npos)
           append_json_string(out, copy_unescape(field));
         else

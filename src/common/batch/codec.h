@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,11 +46,16 @@ class GunzipReader {
   GunzipReader(const GunzipReader&) = delete;
   GunzipReader& operator=(const GunzipReader&) = delete;
 
-  // Inflates data, appending the output to out.
+  // Inflates data, handing the output to sink in pieces of at most kPiece bytes: however much a small input
+  // inflates to (a gzip bomb), the reader never holds more than one piece.
+  static constexpr size_t kPiece = 256 * 1024;
+  Status write(std::string_view data, const std::function<Status(std::string_view)>& sink);
+  // Inflates data, appending the output to out (for inputs whose output is known to be small).
   Status write(std::string_view data, std::string& out);
   Status finish() const;
 
  private:
+  std::string piece_;
   z_stream zs_{};
   bool init_ = false;
   bool ended_ = false;

@@ -55,10 +55,32 @@ const TableSpec* find_table(std::string_view name) {
   return nullptr;
 }
 
+const TableSpec& deletes_spec(std::string_view table) {
+  static const std::vector<TableSpec> kDeletes = [] {
+    std::vector<TableSpec> out;
+    for (const auto& t : tables())
+      out.push_back({t.name, {{"id", ColumnKind::kInt64}, {"day", ColumnKind::kDate}}, "day"});
+    return out;
+  }();
+  for (const auto& t : kDeletes)
+    if (t.name == table) return t;
+  return kDeletes.front();  // callers pass a name from tables()
+}
+
+std::string_view kind_name(ObjectKind k) {
+  return k == ObjectKind::kDeletes ? "deletes" : "rows";
+}
+
+std::string SourceIdentity::describe() const {
+  if (empty()) return "an unrecorded database";
+  return fmt::format("database oid {} of cluster {}", database_oid, system_identifier);
+}
+
 nlohmann::json RunManifest::to_json() const {
   nlohmann::json objs = nlohmann::json::array();
   for (const auto& o : objects)
     objs.push_back({{"key", o.key},
+                    {"kind", kind_name(o.kind)},
                     {"table", o.table},
                     {"dt", o.dt},
                     {"first_id", o.first_id},
@@ -66,25 +88,42 @@ nlohmann::json RunManifest::to_json() const {
                     {"rows", o.rows},
                     {"bytes", o.bytes},
                     {"sha256", o.sha256}});
-  return {{"run", range.run},
-          {"xid_from", range.xid_from},
-          {"xid_to", range.xid_to},
-          {"snapshot", snapshot},
-          {"objects", std::move(objs)}};
+  nlohmann::json j = {{"run", range.run},       {"epoch", range.epoch}, {"xid_from", range.xid_from},
+                      {"xid_to", range.xid_to}, {"snapshot", snapshot}, {"objects", std::move(objs)}};
+  if (!source.empty())
+    j["source"] = {{"system_identifier", source.system_identifier}, {"database_oid", source.database_oid}};
+  return j;
 }
 
 Result<RunManifest> RunManifest::from_json(const nlohmann::json& j) {
   try {
     RunManifest m;
     m.range.run = j.at("run").get<int64_t>();
+    m.range.epoch = j.value("epoch", 1);
+    if (m.range.epoch < 1) return invalid_input("manifest: epoch {} < 1", m.range.epoch);
+    if (j.contains("source")) {
+      m.source.system_identifier = j["source"].at("system_identifier").get<std::string>();
+      m.source.database_oid = j["source"].at("database_oid").get<int64_t>();
+    }
     m.range.xid_from = j.at("xid_from").get<uint64_t>();
     m.range.xid_to = j.at("xid_to").get<uint64_t>();
     m.snapshot = j.value("snapshot", "");
     for (const auto& o : j.value("objects", nlohmann::json::array())) {
-      m.objects.push_back({o.at("key").get<std::string>(), o.at("table").get<std::string>(),
-                           o.at("dt").get<std::string>(), o.at("first_id").get<int64_t>(),
-                           o.at("last_id").get<int64_t>(), o.at("rows").get<int64_t>(),
-                           o.at("bytes").get<int64_t>(), o.at("sha256").get<std::string>()});
+      const std::string kind = o.value("kind", "rows");
+      if (kind != "rows" && kind != "deletes")
+        return invalid_input("manifest: unknown object kind {:?}", kind);
+      ObjectEntry e{o.at("key").get<std::string>(),
+                    o.at("table").get<std::string>(),
+                    o.at("dt").get<std::string>(),
+                    o.at("first_id").get<int64_t>(),
+                    o.at("last_id").get<int64_t>(),
+                    o.at("rows").get<int64_t>(),
+                    o.at("bytes").get<int64_t>(),
+                    o.at("sha256").get<std::string>(),
+                    kind == "deletes" ? ObjectKind::kDeletes : ObjectKind::kRows};
+      if (!find_table(e.table)) return invalid_input("manifest: unknown table {:?}", e.table);
+      if (e.rows < 0 || e.bytes < 0) return invalid_input("manifest: {}: negative size", e.key);
+      m.objects.push_back(std::move(e));
     }
     return m;
   } catch (const nlohmann::json::exception& e) {
@@ -93,10 +132,10 @@ Result<RunManifest> RunManifest::from_json(const nlohmann::json& j) {
 }
 
 std::string data_key(std::string_view prefix, std::string_view table, std::string_view dt, int64_t first_id,
-                     int64_t last_id, int64_t run) {
+                     int64_t last_id, int64_t run, ObjectKind kind) {
   // Zero-padded numbers so a listing sorts objects by id within a day.
-  return fmt::format("{}{}/dt={}/{}-{:012}-{:012}-r{:08}.ndjson.gz", prefix, table, dt, table, first_id,
-                     last_id, run);
+  return fmt::format("{}{}/dt={}/{}-{}{:012}-{:012}-r{:08}.ndjson.gz", prefix, table, dt, table,
+                     kind == ObjectKind::kDeletes ? "deletes-" : "", first_id, last_id, run);
 }
 
 std::string manifest_key(std::string_view prefix, int64_t run) {
@@ -140,8 +179,10 @@ std::optional<DataKey> parse_data_key(std::string_view prefix, std::string_view 
   if (!take(key, "dt=") || key.size() < 11 || key[10] != '/') return std::nullopt;
   k.dt = std::string(key.substr(0, 10));
   key.remove_prefix(11);
-  if (!take(key, k.table) || !take(key, "-") || !take_int(key, k.first_id) || !take(key, "-") ||
-      !take_int(key, k.last_id) || !take(key, "-r") || !take_int(key, k.run) || key != ".ndjson.gz")
+  if (!take(key, k.table) || !take(key, "-")) return std::nullopt;
+  if (take(key, "deletes-")) k.kind = ObjectKind::kDeletes;
+  if (!take_int(key, k.first_id) || !take(key, "-") || !take_int(key, k.last_id) || !take(key, "-r") ||
+      !take_int(key, k.run) || key != ".ndjson.gz")
     return std::nullopt;
   return k;
 }

@@ -1,13 +1,21 @@
 // The batch lane's contract between `fleetpipe export` and `fleetpipe load`: which tables travel, their
 // columns and JSON types, and where things live in the bucket.
 //
-//   <prefix><table>/dt=<YYYY-MM-DD>/<table>-<first id>-<last id>-r<run>.ndjson.gz   data (gzip NDJSON)
+//   <prefix><table>/dt=<YYYY-MM-DD>/<table>-<first id>-<last id>-r<run>.ndjson.gz          rows (gzip NDJSON)
+//   <prefix><table>/dt=<YYYY-MM-DD>/<table>-deletes-<first id>-<last id>-r<run>.ndjson.gz  tombstones
 //   <prefix>manifests/run-<run>.intent.json   the xid range a run is about to export (written first)
-//   <prefix>manifests/run-<run>.json          the committed run: range, objects, row counts, checksums
+//   <prefix>manifests/run-<run>.json          the committed run: epoch, source, range, objects, checksums
 //   <prefix>quarantine/<data key>[.reason.txt] objects the loader refused, and why
 //
-// Every data object carries user metadata sha256 (hex SHA-256 of the object's bytes as stored, i.e. the
-// compressed bytes), rows, table and run; the run manifest repeats them.
+// A row object's lines are the table's columns plus _source_xid; a tombstone object's lines are
+// {"id", "day", "_source_xid"}: the source deleted that id in that transaction. The committed run manifest is
+// the only authority: the loader loads what a manifest lists, after checking its size, row count and
+// SHA-256 (of the bytes as stored, i.e. compressed) against the manifest's entry. The objects' user metadata
+// (sha256, rows, table, run) repeats them for people browsing the bucket.
+//
+// Epochs: a manifest names the source database it was exported from (system identifier and database oid)
+// and an epoch number. `export --new-epoch` starts the next epoch at xid 0 (a full re-export) after the
+// source was restored or recreated; the loader and verify follow the newest epoch only.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +30,7 @@
 
 namespace fp::batch {
 
-enum class ColumnKind { kInt32, kInt64, kFloat64, kText, kTimestamp, kTimestampTz };
+enum class ColumnKind { kInt32, kInt64, kFloat64, kText, kTimestamp, kTimestampTz, kDate };
 
 struct Column {
   std::string_view name;
@@ -41,10 +49,26 @@ inline constexpr std::string_view kSourceXidField = "_source_xid";
 const std::vector<TableSpec>& tables();
 const TableSpec* find_table(std::string_view name);
 
+// The lines of a table's tombstone objects: id and the day of the deleted row's date column.
+const TableSpec& deletes_spec(std::string_view table);
+
+enum class ObjectKind { kRows, kDeletes };
+std::string_view kind_name(ObjectKind k);
+
+// The source database a run was exported from. A bucket follows one source per epoch.
+struct SourceIdentity {
+  std::string system_identifier;  // pg_control_system(): one per cluster (initdb)
+  int64_t database_oid = 0;       // a dropped and recreated (or restored) database gets a new one
+  bool empty() const { return system_identifier.empty(); }
+  bool operator==(const SourceIdentity&) const = default;
+  std::string describe() const;
+};
+
 struct RunRange {
   int64_t run = 0;
   uint64_t xid_from = 0;  // inclusive
   uint64_t xid_to = 0;    // exclusive
+  int epoch = 1;          // manifests written before epochs existed are epoch 1
 };
 
 struct ObjectEntry {
@@ -56,24 +80,27 @@ struct ObjectEntry {
   int64_t rows = 0;
   int64_t bytes = 0;
   std::string sha256;
+  ObjectKind kind = ObjectKind::kRows;
 };
 
 struct RunManifest {
   RunRange range;
   std::string snapshot;  // pg_current_snapshot() of the run that defined the range
   std::vector<ObjectEntry> objects;
+  SourceIdentity source;  // empty in manifests written before identities were recorded
   nlohmann::json to_json() const;
   static Result<RunManifest> from_json(const nlohmann::json& j);
 };
 
 std::string data_key(std::string_view prefix, std::string_view table, std::string_view dt, int64_t first_id,
-                     int64_t last_id, int64_t run);
+                     int64_t last_id, int64_t run, ObjectKind kind = ObjectKind::kRows);
 std::string manifest_key(std::string_view prefix, int64_t run);
 std::string intent_key(std::string_view prefix, int64_t run);
 std::string quarantine_key(std::string_view prefix, std::string_view data_key);
 
 // Parses a data key under prefix; nullopt for keys that are not data objects.
 struct DataKey {
+  ObjectKind kind = ObjectKind::kRows;
   std::string table;
   std::string dt;
   int64_t first_id = 0;

@@ -19,4 +19,13 @@ Status validate_params(const Params& params) {
   return ok_status();
 }
 
+void append_array_element(std::string& literal, std::string_view element) {
+  literal += '"';
+  for (char c : element) {
+    if (c == '"' || c == '\\') literal += '\\';
+    literal += c;
+  }
+  literal += '"';
+}
+
 }  // namespace fp::pg

@@ -60,6 +60,23 @@ Params make_params(Args&&... args) {
   return out;
 }
 
+// A PostgreSQL array literal ({"a","b"}) of the given elements, each quoted (and '"', '\\' escaped): bind it
+// as one parameter and cast it in SQL ($1::text[], $1::bigint[]) instead of building an IN list.
+void append_array_element(std::string& literal, std::string_view element);
+template <typename Range>
+Param array_param(const Range& elements) {
+  std::string out = "{";
+  for (const auto& e : elements) {
+    if (out.size() > 1) out += ',';
+    if constexpr (std::integral<std::decay_t<decltype(e)>>)
+      out += std::to_string(e);
+    else
+      append_array_element(out, e);
+  }
+  out += '}';
+  return out;
+}
+
 // Text parameters are NUL-terminated on the wire, so a NUL byte would silently truncate the value; this
 // rejects such parameters (and more than 65535 of them, the protocol limit) before anything is sent.
 Status validate_params(const Params& params);

@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "common/pg/params.h"
 #include "common/trip/text.h"
 
 namespace fp::trip {
@@ -33,12 +34,7 @@ std::string array_literal(const std::vector<const Measurement*>& ms, const Field
   std::string out = "{";
   for (size_t i = 0; i < ms.size(); ++i) {
     if (i) out += ',';
-    out += '"';
-    for (char c : text_of(*ms[i], f)) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    pg::append_array_element(out, text_of(*ms[i], f));
   }
   out += '}';
   return out;

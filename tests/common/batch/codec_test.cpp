@@ -108,14 +108,97 @@ TEST(Layout, DataKeysRoundTrip) {
 }
 
 TEST(Layout, ManifestJsonRoundTrip) {
-  RunManifest m{{3, 100, 200}, "100:200:", {{"k", "trips", "2024-04-15", 1, 2, 2, 50, "ab"}}};
+  RunManifest m{{3, 100, 200, 4},
+                "100:200:",
+                {{"k", "trips", "2024-04-15", 1, 2, 2, 50, "ab"},
+                 {"d", "vehicles", "2024-04-15", 7, 7, 1, 30, "cd", ObjectKind::kDeletes}},
+                {"7716126278205033944", 16384}};
   auto back = RunManifest::from_json(nlohmann::json::parse(m.to_json().dump()));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->range.run, 3);
   EXPECT_EQ(back->range.xid_to, 200u);
-  ASSERT_EQ(back->objects.size(), 1u);
+  EXPECT_EQ(back->range.epoch, 4);
+  EXPECT_EQ(back->source, m.source);
+  ASSERT_EQ(back->objects.size(), 2u);
   EXPECT_EQ(back->objects[0].sha256, "ab");
+  EXPECT_EQ(back->objects[0].kind, ObjectKind::kRows);
+  EXPECT_EQ(back->objects[1].kind, ObjectKind::kDeletes);
   EXPECT_FALSE(RunManifest::from_json(nlohmann::json{{"run", 1}}).ok());
+}
+
+TEST(Layout, ManifestsBeforeEpochsAreEpochOneOfAnUnrecordedSource) {
+  auto m = RunManifest::from_json(nlohmann::json::parse(
+      R"({"run": 2, "xid_from": 5, "xid_to": 9, "objects": [{"key": "k", "table": "trips", "dt": "2024-01-01",
+          "first_id": 1, "last_id": 1, "rows": 1, "bytes": 10, "sha256": "ab"}]})"));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->range.epoch, 1);
+  EXPECT_TRUE(m->source.empty());
+  EXPECT_EQ(m->objects[0].kind, ObjectKind::kRows);
+}
+
+TEST(Layout, ManifestRefusesUnknownKindsTablesAndEpochs) {
+  auto with = [](const char* field, nlohmann::json v) {
+    nlohmann::json o = {{"key", "k"},   {"table", "trips"}, {"dt", "2024-01-01"}, {"first_id", 1},
+                        {"last_id", 1}, {"rows", 1},        {"bytes", 10},        {"sha256", "ab"}};
+    nlohmann::json j = {{"run", 1}, {"xid_from", 0}, {"xid_to", 5}};
+    if (std::string(field) == "epoch")
+      j["epoch"] = v;
+    else
+      o[field] = v;
+    j["objects"] = nlohmann::json::array({o});
+    return RunManifest::from_json(j);
+  };
+  EXPECT_TRUE(with("kind", "deletes").ok());
+  EXPECT_FALSE(with("kind", "updates").ok());
+  EXPECT_FALSE(with("table", "pg_authid").ok());
+  EXPECT_FALSE(with("rows", -1).ok());
+  EXPECT_FALSE(with("epoch", 0).ok());
+}
+
+TEST(Layout, DeletesKeysRoundTripAndSortBesideTheirDay) {
+  const auto key = data_key("p/", "trips", "2024-04-15", 3, 9, 12, ObjectKind::kDeletes);
+  EXPECT_EQ(key, "p/trips/dt=2024-04-15/trips-deletes-000000000003-000000000009-r00000012.ndjson.gz");
+  auto k = parse_data_key("p/", key);
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->kind, ObjectKind::kDeletes);
+  EXPECT_EQ(k->first_id, 3);
+  EXPECT_EQ(k->run, 12);
+  EXPECT_EQ(parse_data_key("p/", data_key("p/", "trips", "2024-04-15", 3, 9, 12))->kind, ObjectKind::kRows);
+  EXPECT_FALSE(parse_data_key("p/", "p/trips/dt=2024-04-15/trips-updates-1-2-r1.ndjson.gz").has_value());
+}
+
+TEST(Gunzip, ABombIsHandedOverInBoundedPieces) {
+  // 64 MiB of zeros compress to ~64 KiB; the reader must never hand over (or hold) more than one piece.
+  GzipWriter gz(9);
+  const std::string zeros(1 << 20, '\0');
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(gz.write(zeros).ok());
+  ASSERT_TRUE(gz.finish().ok());
+  ASSERT_LT(gz.out().size(), 200u * 1024);
+  GunzipReader r;
+  size_t total = 0, largest = 0;
+  ASSERT_TRUE(r.write(gz.out(), [&](std::string_view piece) {
+                 total += piece.size();
+                 largest = std::max(largest, piece.size());
+                 return ok_status();
+               }).ok());
+  EXPECT_TRUE(r.finish().ok());
+  EXPECT_EQ(total, 64u << 20);
+  EXPECT_LE(largest, GunzipReader::kPiece);
+}
+
+TEST(Gunzip, ASinkErrorStopsInflating) {
+  GzipWriter gz;
+  ASSERT_TRUE(gz.write(std::string(4 << 20, 'x')).ok());
+  ASSERT_TRUE(gz.finish().ok());
+  GunzipReader r;
+  int pieces = 0;
+  auto st = r.write(gz.out(), [&](std::string_view) -> Status {
+    if (++pieces == 2) return invalid_input("too big");
+    return ok_status();
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, Error::Kind::kInvalidInput);
+  EXPECT_EQ(pieces, 2);
 }
 
 }  // namespace

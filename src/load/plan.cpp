@@ -1,0 +1,168 @@
+#include "load/plan.h"
+
+#include <map>
+#include <set>
+
+#include "common/log.h"
+
+namespace fp::batch {
+namespace {
+
+constexpr std::string_view kLog = "load";
+
+Result<std::set<int64_t>> finished_runs(pg::Connection& dw, const std::string& prefix) {
+  auto rows = FP_TRY(dw.query("SELECT run FROM raw.load_runs WHERE prefix = $1", prefix), "finished runs");
+  std::set<int64_t> out;
+  for (int r = 0; r < rows.size(); ++r) out.insert(FP_TRY(rows.get<int64_t>(r, 0), "run"));
+  return out;
+}
+
+// What the warehouse recorded of an object: loaded (with the sha256 it was checked against; none for rows
+// from before checksums were recorded) or quarantined.
+struct ObjectRecord {
+  bool quarantined = false;
+  std::optional<std::string> sha256;
+};
+
+Result<std::map<std::string, ObjectRecord>> object_records(pg::Connection& dw,
+                                                           const std::vector<std::string>& keys) {
+  std::map<std::string, ObjectRecord> out;
+  if (keys.empty()) return out;
+  auto rows = FP_TRY(dw.query("SELECT object_key, sha256, false FROM raw.load_manifest WHERE object_key = "
+                              "ANY($1::text[]) UNION ALL SELECT object_key, NULL, true FROM raw.load_quarantine "
+                              "WHERE object_key = ANY($1::text[])",
+                              pg::array_param(keys)),
+                     "read load manifest");
+  for (int r = 0; r < rows.size(); ++r) {
+    ObjectRecord rec{FP_TRY(rows.get<bool>(r, 2), "quarantined"),
+                     FP_TRY(rows.get<std::optional<std::string>>(r, 1), "sha256")};
+    auto& slot = out[std::string(FP_TRY(rows.get<std::string>(r, 0), "key"))];
+    if (!slot.sha256 && !slot.quarantined) slot = rec;
+    if (!rec.quarantined) slot = rec;  // loaded wins over an earlier quarantine
+  }
+  return out;
+}
+
+// The open runs' objects that are not loaded yet become pending; one loaded with other bytes than the
+// manifest lists is an error (the warehouse holds something the manifest does not vouch for).
+Status collect_pending(pg::Connection& dw, LoadPlan& plan) {
+  std::vector<std::string> keys;
+  for (const auto& m : plan.open_runs)
+    for (const auto& o : m.objects) keys.push_back(o.key);
+  auto records = FP_TRY(object_records(dw, keys), "load manifest");
+  for (const auto& m : plan.open_runs) {
+    for (const auto& o : m.objects) {
+      auto it = records.find(o.key);
+      if (it == records.end()) {
+        plan.pending.push_back({o, find_table(o.table), m.range});
+      } else if (it->second.quarantined) {
+        ++plan.quarantined_before;
+      } else if (it->second.sha256 && *it->second.sha256 != o.sha256) {
+        return make_error("{} was loaded with sha256 {} but the committed manifest of run {} lists {}", o.key,
+                          *it->second.sha256, m.range.run, o.sha256);
+      } else {
+        ++plan.already_loaded;
+      }
+    }
+  }
+  return ok_status();
+}
+
+Status record_superseded(pg::Connection& dw, const std::string& prefix, const RunManifest& m) {
+  FP_TRY(dw.query("INSERT INTO raw.load_runs (prefix, run, epoch, objects, superseded) "
+                  "VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING",
+                  prefix, m.range.run, m.range.epoch, static_cast<int64_t>(m.objects.size())),
+         "record superseded run");
+  log::emit(log::Level::kWarn, kLog, "run superseded by a newer epoch: not loaded",
+            {{"run", m.range.run}, {"epoch", m.range.epoch}, {"objects", m.objects.size()}});
+  return ok_status();
+}
+
+}  // namespace
+
+Result<LoadPlan> plan_load(s3::Client& s3, pg::Connection& dw, const std::string& prefix) {
+  LoadPlan plan;
+  auto state = read_manifest_state(s3, prefix);
+  if (!state) return std::move(state).error().context("manifests");
+  if (state->committed_runs.empty()) return plan;
+  auto finished = FP_TRY(finished_runs(dw, prefix), "load runs");
+  auto newest = FP_TRY(read_manifest(s3, prefix, state->committed_runs.back()), "newest manifest");
+  plan.epoch = newest.range.epoch;
+  for (int64_t run : state->committed_runs) {
+    if (finished.contains(run)) continue;
+    auto m = run == newest.range.run ? newest : FP_TRY(read_manifest(s3, prefix, run), "manifest");
+    if (m.range.epoch < plan.epoch) {
+      plan.superseded += static_cast<int64_t>(m.objects.size());
+      plan.superseded_runs.push_back(run);
+      FP_CHECK(record_superseded(dw, prefix, m), "superseded");
+      continue;
+    }
+    plan.open_runs.push_back(std::move(m));
+  }
+  FP_CHECK(collect_pending(dw, plan), "pending objects");
+  return plan;
+}
+
+namespace {
+
+// An epoch's first run is loaded: the raw rows of older epochs it did not carry are gone from the source.
+// They become tombstones at (epoch, xid 0), which any row version of the epoch outranks.
+Result<int64_t> sweep_epoch(pg::Connection& dw, const std::string& prefix, int epoch, int64_t base_run) {
+  auto tx = FP_TRY(dw.begin(), "begin");
+  int64_t swept = 0;
+  for (const auto& t : tables()) {
+    auto r = FP_TRY(dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = "
+                                         "0, _deleted_at = now() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
+                                         t.name),
+                             epoch),
+                    "sweep");
+    swept += r.affected();
+    // Old tombstones move to the new epoch too, so no older version can outrank them later.
+    FP_TRY(dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0 WHERE _source_epoch < $1",
+                                t.name),
+                    epoch),
+           "sweep tombstones");
+  }
+  FP_TRY(dw.query("INSERT INTO raw.load_epochs (prefix, epoch, base_run, swept_rows) VALUES ($1, $2, $3, $4)",
+                  prefix, epoch, base_run, swept),
+         "record sweep");
+  FP_CHECK(tx.commit(), "commit sweep");
+  log::emit(log::Level::kInfo, kLog, "epoch swept: rows the re-export did not carry are marked deleted",
+            {{"epoch", epoch}, {"base_run", base_run}, {"rows", swept}});
+  return swept;
+}
+
+}  // namespace
+
+Result<int64_t> finish_runs(pg::Connection& dw, const std::string& prefix, const LoadPlan& plan) {
+  int64_t swept = 0;
+  for (const auto& m : plan.open_runs) {
+    std::vector<std::string> keys;
+    for (const auto& o : m.objects) keys.push_back(o.key);
+    auto records = FP_TRY(object_records(dw, keys), "load manifest");
+    int64_t missing = 0, quarantined = 0;
+    for (const auto& o : m.objects) {
+      auto it = records.find(o.key);
+      if (it == records.end())
+        ++missing;
+      else if (it->second.quarantined)
+        ++quarantined;
+    }
+    // A run with objects not yet accounted for (a load interrupted, an object that failed for a reason not
+    // its own) stays open: the next load tries them again.
+    if (missing > 0) continue;
+    FP_TRY(dw.query("INSERT INTO raw.load_runs (prefix, run, epoch, objects, quarantined) "
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    prefix, m.range.run, m.range.epoch, static_cast<int64_t>(m.objects.size()), quarantined),
+           "record finished run");
+    // Sweeping after a re-export with objects missing would delete their rows as if the source had.
+    if (m.range.xid_from != 0 || m.range.epoch <= 1 || quarantined > 0) continue;
+    auto done = FP_TRY(dw.query("SELECT 1 FROM raw.load_epochs WHERE prefix = $1 AND epoch = $2", prefix,
+                                m.range.epoch),
+                       "epoch sweep");
+    if (done.empty()) swept += FP_TRY(sweep_epoch(dw, prefix, m.range.epoch, m.range.run), "sweep");
+  }
+  return swept;
+}
+
+}  // namespace fp::batch

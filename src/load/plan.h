@@ -1,0 +1,45 @@
+// What a load has to do, read from the committed run manifests (the only authority on what the bucket
+// should hold) and the warehouse's records of what it loaded:
+//   - runs the warehouse has finished (raw.load_runs) are not read again, so a load costs what is new;
+//   - of the other runs, those of an older epoch than the newest are superseded (never loaded);
+//   - each object of the newest epoch's unfinished runs is pending unless raw.load_manifest has its key with
+//     the manifest's sha256.
+// After the objects are loaded, finish_runs() records the runs whose objects are all accounted for, and
+// sweeps a new epoch once its first run (a full re-export) is loaded: every raw row an older epoch left
+// that the re-export did not carry is marked deleted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/batch/layout.h"
+#include "common/error.h"
+#include "common/pg/connection.h"
+#include "common/s3/client.h"
+
+namespace fp::batch {
+
+struct PendingObject {
+  ObjectEntry entry;  // as the committed manifest lists it
+  const TableSpec* table = nullptr;
+  RunRange range;  // of the run that lists it
+};
+
+struct LoadPlan {
+  int epoch = 0;                       // the newest committed epoch (0: no committed run yet)
+  std::vector<RunManifest> open_runs;  // unfinished runs of that epoch, ascending
+  std::vector<PendingObject> pending;
+  int64_t already_loaded = 0;          // objects of open runs loaded by an earlier, interrupted load
+  int64_t quarantined_before = 0;      // objects of open runs an earlier load quarantined
+  int64_t superseded = 0;              // objects of unfinished runs of an older epoch: never loaded
+  std::vector<int64_t> superseded_runs;
+};
+
+Result<LoadPlan> plan_load(s3::Client& s3, pg::Connection& dw, const std::string& prefix);
+
+// Records each open run whose objects are all in raw.load_manifest (quarantined counts the run's objects
+// that are not), then sweeps the epoch if its first run is among the finished. Returns the rows swept.
+Result<int64_t> finish_runs(pg::Connection& dw, const std::string& prefix, const LoadPlan& plan);
+
+}  // namespace fp::batch
