@@ -128,10 +128,13 @@ class ObjectLoader {
     if (sink_error) return copy_failed(*sink_error);
     if (!got) return std::move(got).error().context("download");
     if (shutdown::requested()) return transient_error("interrupted by shutdown");
+    const std::string sha256 = stream.sha256();
+    if (sha256 != e.sha256)  // other bytes than the manifest's: that is the reason, whatever else is wrong
+      return malformed(check_against_manifest(e, sha256, stream.rows()).error());
+    if (stream.content_error()) return malformed(*stream.content_error());
     if (auto st = stream.finish_gunzip(); !st) return malformed(st.error());
     if (auto st = stream.consume_rest(); !st) return copy_failed(st.error());
-    if (auto st = check_against_manifest(e, stream.sha256(), stream.rows()); !st)
-      return malformed(st.error());
+    if (auto st = check_against_manifest(e, sha256, stream.rows()); !st) return malformed(st.error());
     if (auto copied = stream.end_copy(); !copied) return copy_failed(std::move(copied).error());
     FP_CHECK(
         conn_.query("INSERT INTO raw.load_manifest (object_key, etag, table_name, row_count, sha256, run, "

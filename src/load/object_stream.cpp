@@ -10,7 +10,13 @@ ObjectRowStream::ObjectRowStream(const TableSpec& spec, pg::CopyIn& copy, std::s
 
 Status ObjectRowStream::write(std::string_view chunk) {
   sha_.update(chunk);
-  return gunzip_.write(chunk, [this](std::string_view piece) { return take_piece(piece); });
+  if (content_error_) return ok_status();
+  auto st = gunzip_.write(chunk, [this](std::string_view piece) { return take_piece(piece); });
+  if (!st && st.error().kind == Error::Kind::kInvalidInput) {
+    content_error_ = std::move(st).error();
+    return ok_status();
+  }
+  return st;
 }
 
 Status ObjectRowStream::take_piece(std::string_view piece) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,8 +30,11 @@ class ObjectRowStream {
   ObjectRowStream(const TableSpec& spec, pg::CopyIn& copy, std::string suffix, StreamLimits limits,
                   uint64_t xid_from, uint64_t xid_to);
 
-  // A downloaded chunk: its whole lines are parsed and queued for the COPY.
+  // A downloaded chunk: its whole lines are parsed and queued for the COPY. Once the content is found bad
+  // (content_error()), later chunks are only hashed: whether the bytes are the manifest's is the first
+  // thing the quarantine reason should say, and that is known only at the end.
   Status write(std::string_view chunk);
+  const std::optional<Error>& content_error() const { return content_error_; }
   // After the download: the gzip stream must have ended, and the last line may lack its newline.
   Status finish_gunzip() const { return gunzip_.finish(); }
   Status consume_rest() { return consume_lines(true); }
@@ -50,6 +54,7 @@ class ObjectRowStream {
   GunzipReader gunzip_;
   Sha256Stream sha_;
   std::string text_, rows_out_;
+  std::optional<Error> content_error_;
   uint64_t inflated_ = 0;
   int64_t rows_ = 0, line_no_ = 0;
 };

@@ -28,11 +28,12 @@ Result<std::map<std::string, ObjectRecord>> object_records(pg::Connection& dw,
                                                            const std::vector<std::string>& keys) {
   std::map<std::string, ObjectRecord> out;
   if (keys.empty()) return out;
-  auto rows = FP_TRY(dw.query("SELECT object_key, sha256, false FROM raw.load_manifest WHERE object_key = "
-                              "ANY($1::text[]) UNION ALL SELECT object_key, NULL, true FROM raw.load_quarantine "
-                              "WHERE object_key = ANY($1::text[])",
-                              pg::array_param(keys)),
-                     "read load manifest");
+  auto rows =
+      FP_TRY(dw.query("SELECT object_key, sha256, false FROM raw.load_manifest WHERE object_key = "
+                      "ANY($1::text[]) UNION ALL SELECT object_key, NULL, true FROM raw.load_quarantine "
+                      "WHERE object_key = ANY($1::text[])",
+                      pg::array_param(keys)),
+             "read load manifest");
   for (int r = 0; r < rows.size(); ++r) {
     ObjectRecord rec{FP_TRY(rows.get<bool>(r, 2), "quarantined"),
                      FP_TRY(rows.get<std::optional<std::string>>(r, 1), "sha256")};
@@ -111,17 +112,19 @@ Result<int64_t> sweep_epoch(pg::Connection& dw, const std::string& prefix, int e
   auto tx = FP_TRY(dw.begin(), "begin");
   int64_t swept = 0;
   for (const auto& t : tables()) {
-    auto r = FP_TRY(dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = "
-                                         "0, _deleted_at = now() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
-                                         t.name),
-                             epoch),
-                    "sweep");
+    auto r = FP_TRY(
+        dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = "
+                             "0, _deleted_at = now() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
+                             t.name),
+                 epoch),
+        "sweep");
     swept += r.affected();
     // Old tombstones move to the new epoch too, so no older version can outrank them later.
-    FP_TRY(dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0 WHERE _source_epoch < $1",
-                                t.name),
-                    epoch),
-           "sweep tombstones");
+    FP_TRY(
+        dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0 WHERE _source_epoch < $1",
+                             t.name),
+                 epoch),
+        "sweep tombstones");
   }
   FP_TRY(dw.query("INSERT INTO raw.load_epochs (prefix, epoch, base_run, swept_rows) VALUES ($1, $2, $3, $4)",
                   prefix, epoch, base_run, swept),
@@ -157,9 +160,9 @@ Result<int64_t> finish_runs(pg::Connection& dw, const std::string& prefix, const
            "record finished run");
     // Sweeping after a re-export with objects missing would delete their rows as if the source had.
     if (m.range.xid_from != 0 || m.range.epoch <= 1 || quarantined > 0) continue;
-    auto done = FP_TRY(dw.query("SELECT 1 FROM raw.load_epochs WHERE prefix = $1 AND epoch = $2", prefix,
-                                m.range.epoch),
-                       "epoch sweep");
+    auto done = FP_TRY(
+        dw.query("SELECT 1 FROM raw.load_epochs WHERE prefix = $1 AND epoch = $2", prefix, m.range.epoch),
+        "epoch sweep");
     if (done.empty()) swept += FP_TRY(sweep_epoch(dw, prefix, m.range.epoch, m.range.run), "sweep");
   }
   return swept;

@@ -30,9 +30,9 @@ struct LoadPlan {
   int epoch = 0;                       // the newest committed epoch (0: no committed run yet)
   std::vector<RunManifest> open_runs;  // unfinished runs of that epoch, ascending
   std::vector<PendingObject> pending;
-  int64_t already_loaded = 0;          // objects of open runs loaded by an earlier, interrupted load
-  int64_t quarantined_before = 0;      // objects of open runs an earlier load quarantined
-  int64_t superseded = 0;              // objects of unfinished runs of an older epoch: never loaded
+  int64_t already_loaded = 0;      // objects of open runs loaded by an earlier, interrupted load
+  int64_t quarantined_before = 0;  // objects of open runs an earlier load quarantined
+  int64_t superseded = 0;          // objects of unfinished runs of an older epoch: never loaded
   std::vector<int64_t> superseded_runs;
 };
 

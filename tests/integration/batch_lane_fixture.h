@@ -46,6 +46,10 @@ inline int wait_exit(pid_t pid) {
 }
 
 class BatchLaneTest : public ::testing::Test {
+ public:
+  // Where the children's stderr goes (appended): read it when a test fails.
+  static constexpr const char* kLog = "/tmp/fleetpipe-batch-test.log";
+
  protected:
   BatchLaneTest(int base, std::string prefix_stem) : base_(base), prefix_stem_(std::move(prefix_stem)) {}
 
@@ -85,6 +89,50 @@ class BatchLaneTest : public ::testing::Test {
                     base_));
     ASSERT_TRUE(st.ok()) << st.error().message;
   }
+
+  // Drivers and vehicles base+1..base+10 (subclasses that need them call this from SetUp).
+  void insert_fleet() {
+    auto st = web_->exec(fmt::format(
+        "INSERT INTO drivers (id, name, license_number) SELECT {0} + g, 'Driver ' || g, 'BT{0}-' || g "
+        "FROM generate_series(1, 10) g;"
+        "INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+        "SELECT {0} + g, {0} + g, 'Make', 'Model', 15, 'blue' FROM generate_series(1, 10) g",
+        base_));
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+
+  // Inserts `n` trips spread over the 10 test vehicles and 3 days, trip numbers from `trip_base`.
+  void insert_trips(int n, int trip_base) {
+    auto st = web_->exec(fmt::format(
+        "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, "
+        "longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color) "
+        "SELECT {0} + 1 + g % 10, {1} + g / 1000, 1 + g % 1000, "
+        "timestamp '2024-04-15 00:00:00' + (g * interval '1 second') * (259200.0 / {2}), "
+        "40 + (g % 1000) / 1000.0, -73 - (g % 777) / 777.0, 15, g * 0.001, 50 + (g % 50) / 3.0, 7.5, 'red' "
+        "FROM generate_series(0, {2} - 1) g",
+        base_, trip_base, n));
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+
+  int64_t scalar(pg::Connection& c, const std::string& sql) {
+    auto r = c.query(sql);
+    EXPECT_TRUE(r.ok()) << (r ? "" : r.error().message);
+    if (!r) return -1;
+    auto v = r->get<int64_t>(0, 0);
+    return v ? *v : -1;
+  }
+
+  // Runs build/fleetpipe with args, its stderr appended to the test log; returns the exit code.
+  int run(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = spawn_logged(argv, "/dev/null", kLog);
+    return pid < 0 ? -1 : wait_exit(pid);
+  }
+  std::string bin() const { return "build/fleetpipe"; }
+  int export_() { return run({"export", "--prefix", prefix_, "--max-rows-per-object", "5000"}); }
+  int load() { return run({"load", "--prefix", prefix_}); }
+  int verify() { return run({"verify", "--prefix", prefix_}); }
 
   const int base_;
   const std::string prefix_stem_;
