@@ -2,6 +2,9 @@
 # Batch lane benchmark: export (webapp -> bucket) and load (bucket -> warehouse) of BENCH_ROWS trip rows
 # (default 10 000 000), each beside its ceiling measured in the same run on the same rows: psql \copy out of
 # the webapp (text, to a file) and psql \copy in to a warehouse table shaped like raw.trips (same keys).
+# Then the day-30 case: 1 % of the rows deleted and 1 % updated, and a second (incremental) export and load
+# of just those changes, beside \copy of the same changed rows; and the loader's peak RSS with an oversized
+# object in the bucket (a 256 MiB line listed in the manifest as 10 rows: quarantined, exit 3).
 #
 #   bench/batch.sh            # with the stack's environment (ports, FLEETPIPE_STATE_DIR) exported
 #   BENCH_ROWS=2000000 BENCH_REPS=3 bench/batch.sh
@@ -27,6 +30,28 @@ cfg=$($BIN config --reveal-secrets)
 pgurl() { jq -r ".$1 | \"postgresql://\(.user):\(.password)@\(.host):\(.port)/\(.dbname)\"" <<<"$cfg"; }
 WEB=$(pgurl webapp)
 DW=$(pgurl warehouse)
+# S3 by curl's SigV4, the keys handed over in a config on a file descriptor (never on a command line).
+S3_ENDPOINT=$(jq -r '.s3.endpoint' <<<"$cfg"); S3_BUCKET=$(jq -r '.s3.bucket' <<<"$cfg")
+s3curl() {
+  curl -sf -K <(jq -r '.s3 | "user = \"\(.access_key_id):\(.secret_access_key)\"\naws-sigv4 = \"aws:amz:\(.region):s3\""' <<<"$cfg") "$@"
+}
+s3get() { s3curl "$S3_ENDPOINT/$S3_BUCKET/$1"; }
+s3put() { s3curl -T "$2" "$S3_ENDPOINT/$S3_BUCKET/$1" >/dev/null; }
+# The newest committed manifest's file name under a prefix.
+s3last() { s3curl "$S3_ENDPOINT/$S3_BUCKET?list-type=2&prefix=${1}manifests/run-" | grep -o 'run-[0-9]*\.json' | sort | tail -1; }
+# Replaces the first trips object of the newest manifest with a 256 MiB line that compresses to ~256 KiB,
+# listed honestly (bytes, sha256) as 10 rows: only the loader's own limits stand between it and memory.
+plant_oversized() {
+  local run m key
+  run=$(s3last "$1"); m="$TMP/manifest.json"
+  s3get "${1}manifests/$run" >"$m"
+  key=$(jq -r '[.objects[] | select(.table == "trips")][0].key' "$m")
+  { printf '{"id":'; head -c $((256 << 20)) /dev/zero | tr '\0' ' '; } | gzip -1 >"$TMP/bomb.gz"
+  s3put "$key" "$TMP/bomb.gz"
+  jq --arg k "$key" --argjson b "$(stat -c %s "$TMP/bomb.gz")" --arg s "$(sha256sum "$TMP/bomb.gz" | cut -d' ' -f1)" \
+    '(.objects[] | select(.key == $k)) |= (.bytes = $b | .sha256 = $s | .rows = 10)' "$m" >"$m.new"
+  s3put "${1}manifests/$run" "$m.new"
+}
 COLS="id, vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color"
 
 now() { date +%s.%N; }
@@ -38,6 +63,7 @@ if [[ "${BENCH_REUSE:-}" == 1 ]] && (( $(psql -tA "$WEB" -c "SELECT count(*) FRO
 else
 echo "== preparing $ROWS trip rows (vehicles 900001..900100)"
 psql -q "$WEB" -v ON_ERROR_STOP=1 <<SQL
+-- Logged as deletes, but never exported: a fresh prefix starts with a full export, which carries none.
 DELETE FROM trips WHERE vehicle_id > 900000;
 INSERT INTO drivers (id, name, license_number) SELECT 900000 + g, 'Bench ' || g, 'BENCH-' || g
   FROM generate_series(1, 100) g ON CONFLICT DO NOTHING;
@@ -109,6 +135,38 @@ LOAD_S=$(secs "$t0" "$t1"); LOAD_RATE=$(rate "$TOTAL" "$t0" "$t1"); LOAD_RSS_MB=
 echo "== fleetpipe verify"
 $BIN verify --prefix "$PREFIX" && VERIFY=PASS || VERIFY=FAIL
 
+echo "== churn: 1 % of the rows deleted, 1 % updated"
+WM=$(jq -r '.xid_to' < <(s3get "${PREFIX}manifests/$(s3last "$PREFIX")"))
+psql -q "$WEB" -v ON_ERROR_STOP=1 -c "DELETE FROM trips WHERE vehicle_id > 900000 AND id % 100 = $((10 + rep))" \
+  -c "UPDATE trips SET latitude = latitude + 0.001 WHERE vehicle_id > 900000 AND id % 100 = $((50 + rep))"
+echo "== ceiling: psql \\copy out of the changed rows (rows and delete log above the watermark)"
+t0=$(now)
+psql -q "$WEB" -c "\\copy (SELECT $COLS FROM trips WHERE _export_xid >= '$WM'::xid8 ORDER BY id) TO '$TMP/changed.txt'" \
+  -c "\\copy (SELECT id, day, _export_xid FROM export_deletes WHERE _export_xid >= '$WM'::xid8 ORDER BY day, id) TO '$TMP/deleted.txt'"
+t1=$(now)
+CHANGED=$(( $(wc -l < "$TMP/changed.txt") + $(wc -l < "$TMP/deleted.txt") ))
+CEIL2_S=$(secs "$t0" "$t1"); CEIL2_RATE=$(rate "$CHANGED" "$t0" "$t1")
+rm -f "$TMP/changed.txt" "$TMP/deleted.txt"
+echo "== fleetpipe export (incremental: $CHANGED changed rows and deletes)"
+t0=$(now)
+$BIN export --prefix "$PREFIX" 2>"$TMP/export2.log"
+t1=$(now)
+EXP2_S=$(secs "$t0" "$t1"); EXP2_RATE=$(rate "$CHANGED" "$t0" "$t1")
+echo "== fleetpipe load (incremental)"
+t0=$(now)
+/usr/bin/time -f "%M" -o "$TMP/load2.rss" $BIN load --prefix "$PREFIX" ${LOAD_ARGS:-} 2>"$TMP/load2.log"
+t1=$(now)
+LOAD2_S=$(secs "$t0" "$t1"); LOAD2_RATE=$(rate "$CHANGED" "$t0" "$t1"); LOAD2_RSS_MB=$(( $(cat "$TMP/load2.rss") / 1024 ))
+$BIN verify --prefix "$PREFIX" && VERIFY2=PASS || VERIFY2=FAIL
+
+echo "== oversized object: a 256 MiB line listed in the newest manifest as 10 rows"
+plant_oversized "$PREFIX"
+set +e
+/usr/bin/time -f "%M" -o "$TMP/load3.rss" $BIN load --prefix "$PREFIX" 2>"$TMP/load3.log" >/dev/null
+BOMB_RC=$?
+set -e
+BOMB_RSS_MB=$(( $(cat "$TMP/load3.rss") / 1024 ))
+
 cat <<EOF2
 
 rep $rep/$REPS, $(date -u '+%F %H:%M'), load average before/after: $LOADAVG_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)
@@ -117,11 +175,17 @@ rep $rep/$REPS, $(date -u '+%F %H:%M'), load average before/after: $LOADAVG_BEFO
 | export (webapp -> S3, NDJSON.gz) | $TOTAL | $EXP_S | $EXP_RATE | $CEIL_OUT_RATE ($CEIL_OUT_S s, out to file) | $(ratio "$CEIL_OUT_S" "$EXP_S") | $EXP_RSS_MB MB |
 | load (S3 -> warehouse raw.trips) | $TOTAL | $LOAD_S | $LOAD_RATE | $CEIL_IN_RATE ($CEIL_IN_S s, in from file) | $(ratio "$CEIL_IN_S" "$LOAD_S") | $LOAD_RSS_MB MB |
 
-verify: $VERIFY
+| export, incremental (1 % deleted + 1 % updated) | $CHANGED | $EXP2_S | $EXP2_RATE | $CEIL2_RATE ($CEIL2_S s, the same rows out to file) | $(ratio "$CEIL2_S" "$EXP2_S") | |
+| load, incremental (staged upsert + tombstones) | $CHANGED | $LOAD2_S | $LOAD2_RATE | | | $LOAD2_RSS_MB MB |
+| load with a 256 MiB-line object (quarantined, exit $BOMB_RC) | | | | | | $BOMB_RSS_MB MB |
+
+verify: $VERIFY (full run), $VERIFY2 (after the incremental run)
 EOF2
 R[exp]+="$(python3 -c "print($TOTAL/$EXP_S)") "; R[cout]+="$(python3 -c "print($TOTAL/$CEIL_OUT_S)") "
 R[load]+="$(python3 -c "print($TOTAL/$LOAD_S)") "; R[cin]+="$(python3 -c "print($TOTAL/$CEIL_IN_S)") "
-R[exp_rss]+="$EXP_RSS_MB "; R[load_rss]+="$LOAD_RSS_MB "; R[verify]+="$VERIFY "
+R[exp_rss]+="$EXP_RSS_MB "; R[load_rss]+="$LOAD_RSS_MB "; R[verify]+="$VERIFY/$VERIFY2 "
+R[exp2]+="$(python3 -c "print($CHANGED/$EXP2_S)") "; R[load2]+="$(python3 -c "print($CHANGED/$LOAD2_S)") "
+R[c2]+="$(python3 -c "print($CHANGED/$CEIL2_S)") "; R[bomb_rss]+="$BOMB_RSS_MB "; R[load2_rss]+="$LOAD2_RSS_MB "; R[exp2_s]+="$EXP2_S "; R[load2_s]+="$LOAD2_S "
 # The bucket's objects of this repetition are not needed any more (disk).
 aws_prefix_cleanup "$PREFIX"
 done
@@ -132,3 +196,6 @@ printf '\n%d rows, %d repetitions, medians (raw: export [%s] ceiling out [%s] lo
 printf '| stage | rows/s | ceiling rows/s | ratio | peak RSS MB |\n|---|---:|---:|---:|---:|\n'
 printf '| export | %.0f | %.0f (psql \\copy out) | %.2f | %s |\n' "$(med exp)" "$(med cout)" "$(python3 -c "print($(med exp)/$(med cout))")" "$(med exp_rss)"
 printf '| load | %.0f | %.0f (psql \\copy in) | %.2f | %s |\n' "$(med load)" "$(med cin)" "$(python3 -c "print($(med load)/$(med cin))")" "$(med load_rss)"
+printf '| export, incremental (%s s) | %.0f | %.0f (psql \\copy of the changed rows) | %.2f | |\n' "$(med exp2_s)" "$(med exp2)" "$(med c2)" "$(python3 -c "print($(med exp2)/$(med c2))")"
+printf '| load, incremental (%s s) | %.0f | | | %s |\n' "$(med load2_s)" "$(med load2)" "$(med load2_rss)"
+printf '| load, oversized object in the bucket | | | | %s |\n' "$(med bomb_rss)"

@@ -171,6 +171,8 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
                      return lane_result(batch::run_export(cfg, lane_options<batch::ExportOptions>(opts)),
                                         [](const batch::ExportReport& r) {
                                           return StepResult::success(r.rows, {{"export_run", r.run},
+                                                                              {"epoch", r.epoch},
+                                                                              {"deletes", r.deletes},
                                                                               {"objects", r.objects},
                                                                               {"bytes", r.bytes},
                                                                               {"xid_from", r.xid_from},
@@ -183,7 +185,10 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
                                         [](const batch::LoadReport& r) {
                                           return StepResult::success(r.rows,
                                                                      {{"objects_loaded", r.objects_loaded},
+                                                                      {"deletes", r.deletes},
                                                                       {"quarantined", r.quarantined},
+                                                                      {"superseded", r.superseded},
+                                                                      {"swept", r.swept},
                                                                       {"already_loaded", r.already_loaded}});
                                         });
                    }});
