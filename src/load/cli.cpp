@@ -7,7 +7,7 @@
 namespace fp::batch {
 
 void add_load_commands(CLI::App& app, int& exit_code) {
-  auto* load = app.add_subcommand("load", "Load the bucket's not yet loaded objects into the warehouse");
+  auto* load = app.add_subcommand("load", "Load what the committed export runs list and the warehouse lacks");
   auto lopts = std::make_shared<LoadOptions>();
   load->add_option("--prefix", lopts->prefix, "Key prefix inside the bucket");
   load->add_option("--parallel", lopts->parallel, "Objects loaded at once, each on its own connection")

@@ -200,6 +200,28 @@ TEST_F(BatchTrustTest, AClientSentExportXidIsOverwritten) {
   EXPECT_EQ(scalar(*dw_, "SELECT count(*) FROM raw.trips WHERE trip_id = 999 AND " + where_ours()), 1);
 }
 
+// The same database, but the bucket's watermark lies beyond anything it has reached (the database was
+// restored to an earlier point from a physical backup): exporting would skip every row until then.
+TEST_F(BatchTrustTest, AWatermarkAheadOfTheSourceIsRefused) {
+  insert_trips(100, 1);
+  ASSERT_EQ(export_(), 0);
+  RunManifest m = last_manifest();
+  ASSERT_FALSE(m.source.empty());
+  m.range.xid_to = 1000000000000;
+  ASSERT_TRUE(
+      s3_->put_object(manifest_key(prefix_, m.range.run), m.to_json().dump(), "application/json").ok());
+  ASSERT_EQ(truncate(kLog, 0), 0);
+  EXPECT_EQ(export_(), 1);
+  EXPECT_NE(read_log_tail().find("ahead of the source's next transaction id"), std::string::npos)
+      << read_log_tail();
+  EXPECT_EQ(last_manifest().range.run, m.range.run);  // nothing was written
+  ASSERT_EQ(run({"export", "--prefix", prefix_, "--new-epoch"}), 0);
+  EXPECT_EQ(last_manifest().range.epoch, 2);
+  ASSERT_EQ(load(), 0);
+  EXPECT_EQ(verify(), 0);
+  EXPECT_EQ(live_trips(), source_trips());
+}
+
 TEST_F(BatchTrustTest, TruncateIsRefusedBecauseItWouldBypassTheDeleteLog) {
   auto st = web_->exec("BEGIN; TRUNCATE trips, trip_latest; ROLLBACK");
   ASSERT_FALSE(st.ok());

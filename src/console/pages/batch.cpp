@@ -28,11 +28,13 @@ Result<nlohmann::json> export_panel(Sources& src) {
     const int64_t run = state.committed_runs.back();
     auto m = FP_TRY(batch::read_manifest(s3, prefix, run), "last manifest");
     int64_t rows = 0;
-    for (const auto& o : m.objects) rows += o.rows;
+    for (const auto& o : m.objects)
+      if (o.kind == batch::ObjectKind::kRows) rows += o.rows;
     watermark = std::to_string(m.range.xid_to);
     out["last_run"] = {{"run", run},
                        {"xid_from", m.range.xid_from},
                        {"xid_to", m.range.xid_to},
+                       {"epoch", m.range.epoch},
                        {"objects", m.objects.size()},
                        {"rows", rows}};
     if (auto head = s3.head_object(batch::manifest_key(prefix, run)); head)
@@ -76,7 +78,8 @@ Result<nlohmann::json> load_panel(pg::Connection& db) {
                               "FROM raw.load_manifest ORDER BY loaded_at DESC, object_key DESC LIMIT 1"),
              "last load");
   auto totals =
-      FP_TRY(db.query("SELECT count(*), coalesce(sum(row_count), 0)::bigint FROM raw.load_manifest"),
+      FP_TRY(db.query("SELECT count(*), coalesce(sum(row_count) FILTER (WHERE kind = 'rows'), 0)::bigint "
+                      "FROM raw.load_manifest"),
              "loaded objects");
   nlohmann::json out = {{"objects", FP_TRY(totals.get<int64_t>(0, 0), "totals")},
                         {"rows", FP_TRY(totals.get<int64_t>(0, 1), "totals")}};
