@@ -107,16 +107,8 @@ class ObjectLoader {
     auto tx = FP_TRY(conn_.begin(), "begin");
     auto copy = FP_TRY(conn_.copy_in(copy_sql(t, e.kind, direct)),
                        direct ? "copy into raw table" : "copy into staging");
-    std::string suffix;
-    if (direct) {
-      suffix = "\t";
-      copy_escape_append(suffix, e.key);
-      suffix += fmt::format("\t{}", p.range.epoch);
-    }
-    const StreamLimits limits{e.rows, opts_.max_line_bytes,
-                              std::min<uint64_t>(opts_.max_object_bytes,
-                                                 static_cast<uint64_t>(e.rows) * (opts_.max_line_bytes + 1))};
-    ObjectRowStream stream(t, copy, std::move(suffix), limits, p.range.xid_from, p.range.xid_to);
+    ObjectRowStream stream(t, copy, direct ? direct_suffix(p) : std::string(), limits_for(p.entry),
+                           p.range.xid_from, p.range.xid_to);
     std::optional<Error> sink_error;
     auto got = s3_.get_object(e.key, [&](const char* data, size_t len) {
       if (auto st = stream.write(std::string_view(data, len)); !st) {
@@ -157,6 +149,19 @@ class ObjectLoader {
   }
 
  private:
+  // Direct mode's columns after the row's own: the object it came from and its epoch.
+  static std::string direct_suffix(const PendingObject& p) {
+    std::string suffix = "\t";
+    copy_escape_append(suffix, p.entry.key);
+    return suffix + fmt::format("\t{}", p.range.epoch);
+  }
+
+  // No line over max_line_bytes, no more inflated bytes than the configured cap or rows x (line + '\n').
+  StreamLimits limits_for(const ObjectEntry& e) const {
+    const uint64_t by_rows = static_cast<uint64_t>(e.rows) * (opts_.max_line_bytes + 1);
+    return {e.rows, opts_.max_line_bytes, std::min<uint64_t>(opts_.max_object_bytes, by_rows)};
+  }
+
   static std::string copy_sql(const TableSpec& t, ObjectKind kind, bool direct) {
     if (kind == ObjectKind::kDeletes) return fmt::format("COPY stage_{}_deletes FROM STDIN", t.name);
     return direct ? fmt::format("COPY raw.{} ({}, _object_key, _source_epoch) FROM STDIN", t.name,
