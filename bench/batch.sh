@@ -176,7 +176,8 @@ set +e
 /usr/bin/time -f "%M" -o "$TMP/load3.rss" $BIN load --prefix "$PREFIX" 2>"$TMP/load3.log" >/dev/null
 BOMB_RC=$?
 set -e
-BOMB_RSS_MB=$(( $(cat "$TMP/load3.rss") / 1024 ))
+# time(1) puts "Command exited with non-zero status N" before the figure: the last line is the RSS.
+BOMB_RSS_MB=$(( $(tail -1 "$TMP/load3.rss") / 1024 ))
 
 cat <<EOF2
 
