@@ -193,6 +193,21 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtAndSkipsVerify) {
   for (const char* f : {"run_results.json", "manifest.json", "catalog.json", "index.html"})
     EXPECT_TRUE(std::filesystem::exists(target / f)) << (target / f);
 
+  // A trip deleted in the webapp (vehicle 3's, the one with the drop) leaves staging and the marts at the
+  // next run, and verify still passes.
+  ASSERT_TRUE(web_->exec(fmt::format("DELETE FROM trips WHERE vehicle_id = {}", kBase + 3)).ok());
+  ASSERT_EQ(run_once(), 0) << "see " << kLog;
+  const int64_t third = second + 1;
+  EXPECT_EQ(steps_of(third), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM staging.stg_trips WHERE vehicle_id = {}", kBase + 3)),
+            0);
+  EXPECT_GT(scalar(fmt::format("SELECT count(*) FROM raw.trips WHERE vehicle_id = {} AND _deleted_xid IS NOT "
+                               "NULL",
+                               kBase + 3)),
+            0);
+  EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM marts.fct_trips WHERE vehicle_id > {}", kBase)), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM marts.fct_fuel_anomalies"), 0);
+
   // A broken row straight into the warehouse: fuel rises by 2 gallons while driving on.
   ASSERT_TRUE(
       dw_->exec(fmt::format("INSERT INTO raw.trips (id, vehicle_id, trip_id, measurement_sequence, "
@@ -204,7 +219,7 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtAndSkipsVerify) {
           .ok());
   EXPECT_EQ(run_once(), 1) << "see " << kLog;
   const int64_t broken = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
-  EXPECT_EQ(broken, second + 1);
+  EXPECT_EQ(broken, third + 1);
   EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", broken)), "failed");
   // A failing dbt test is not retried: one attempt, then verify is skipped.
   EXPECT_EQ(steps_of(broken), "export:success:1 load:success:1 dbt_build:failed:1 verify:skipped:1");
