@@ -85,7 +85,42 @@ struct CommittedRuns {
   std::optional<int64_t> pending_run;             // an export in progress (or crashed)
   std::map<std::string, int64_t> rows;            // table -> row versions in the newest epoch
   std::map<std::string, ManifestObject> objects;  // key -> object, all epochs
+  // Why a version could have been exported twice, per table ("" for all tables): a key listed twice, runs
+  // of an epoch whose xid ranges do not follow on from each other, objects of one run whose id ranges
+  // overlap. Each row version is exported once exactly when none of these hold.
+  std::map<std::string, std::vector<std::string>> doubled;
 };
+
+namespace {
+
+// The structure that makes "each version exported once" true: within an epoch, each run's range starts
+// where the previous one ended; within a run, one table's row objects cover disjoint id ranges (a run
+// orders by id and cuts at day and size boundaries); no key is listed twice.
+void check_partition(const std::vector<RunManifest>& manifests, CommittedRuns& c) {
+  std::map<std::string, int> listed;
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    const RunManifest& m = manifests[i];
+    if (i > 0 && manifests[i - 1].range.epoch == m.range.epoch &&
+        manifests[i - 1].range.xid_to != m.range.xid_from)
+      c.doubled[""].push_back(fmt::format("run {} starts at xid {} but run {} ended at {}", m.range.run,
+                                          m.range.xid_from, manifests[i - 1].range.run,
+                                          manifests[i - 1].range.xid_to));
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> ranges;
+    for (const auto& o : m.objects) {
+      if (++listed[o.key] == 2) c.doubled[o.table].push_back(fmt::format("{} listed twice", o.key));
+      if (o.kind == ObjectKind::kRows) ranges[o.table].push_back({o.first_id, o.last_id});
+    }
+    for (auto& [table, r] : ranges) {
+      std::sort(r.begin(), r.end());
+      for (size_t k = 1; k < r.size(); ++k)
+        if (r[k].first <= r[k - 1].second)
+          c.doubled[table].push_back(fmt::format("run {}: ids {}-{} in two objects", m.range.run, r[k].first,
+                                                 std::min(r[k].second, r[k - 1].second)));
+    }
+  }
+}
+
+}  // namespace
 
 Result<CommittedRuns> read_committed_runs(s3::Client& s3, const std::string& prefix) {
   // Spelled out, not FP_TRY: GCC 12 takes the macro's temporary here for a stack object freed on the heap
@@ -101,6 +136,7 @@ Result<CommittedRuns> read_committed_runs(s3::Client& s3, const std::string& pre
     c.epoch = manifests.back().range.epoch;
     c.watermark = manifests.back().range.xid_to;
   }
+  check_partition(manifests, c);
   for (const auto& m : manifests) {
     if (m.range.epoch == c.epoch) ++c.runs;
     for (const auto& o : m.objects) {
@@ -161,9 +197,15 @@ Result<VerifyLine> source_to_bucket(pg::Connection& src, const TableSpec& t, con
   const int64_t source_rows = FP_TRY(count.get<int64_t>(0, 0), "count");
   const auto in_bucket = c.rows.find(name);
   const int64_t bucket_rows = in_bucket == c.rows.end() ? 0 : in_bucket->second;
-  return VerifyLine{bucket_rows >= source_rows, "source->bucket", name,
-                    fmt::format("source rows {} (xid < {}), bucket row versions {} in {} runs of epoch {}",
-                                source_rows, c.watermark, bucket_rows, c.runs, c.epoch)};
+  std::vector<std::string> doubled;
+  for (const char* k : {"", t.name.data()}) {
+    auto it = c.doubled.find(k);
+    if (it != c.doubled.end()) doubled.insert(doubled.end(), it->second.begin(), it->second.end());
+  }
+  std::string detail = fmt::format("source rows {} (xid < {}), bucket row versions {} in {} runs of epoch {}",
+                                   source_rows, c.watermark, bucket_rows, c.runs, c.epoch);
+  detail += doubled.empty() ? ", each version once" : "; versions exported twice: " + first_few(doubled);
+  return VerifyLine{bucket_rows >= source_rows && doubled.empty(), "source->bucket", name, detail};
 }
 
 // bucket: every data object under the table's prefix is one a committed manifest lists (or one the export

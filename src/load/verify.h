@@ -2,7 +2,9 @@
 // Only the newest export epoch counts (an older one was superseded by a full re-export).
 //
 //   source->bucket     row versions the epoch's committed manifests hold vs live source rows below the
-//                      latest watermark
+//                      latest watermark, and no version exported twice: each run's xid range starts where
+//                      the previous one ended, one run's objects of a table cover disjoint ids, no key is
+//                      listed twice
 //   bucket             the bucket holds no data object that no committed manifest lists (planted, or left
 //                      by a crashed run) and no loaded object whose bytes changed since (ETag)
 //   bucket->warehouse  every object of the epoch's manifests is in raw.load_manifest with its sha256 and row
