@@ -1,10 +1,15 @@
 #include "common/cli_support.h"
 
 #include "common/log.h"
+#include "common/shutdown.h"
 
 namespace fp::cli {
 
 int fail(std::string_view component, const Error& e, int code) {
+  if (shutdown::requested()) {
+    log::warn(component, "interrupted: {}", e.message);
+    return kExitInterrupted;
+  }
   log::error(component, "{}", e.message);
   return code;
 }

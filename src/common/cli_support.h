@@ -13,8 +13,11 @@ namespace fp::cli {
 
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
+// A command that stopped because SIGINT or SIGTERM asked it to (128 + SIGINT, the shell's convention).
+inline constexpr int kExitInterrupted = 130;
 
-// Logs e under component and returns code.
+// Logs e under component and returns code, or kExitInterrupted once SIGINT/SIGTERM asked for a shutdown
+// (then the interruption is the failure).
 int fail(std::string_view component, const Error& e, int code = kExitFailed);
 
 // 0 for success; otherwise the error logged under component and code.

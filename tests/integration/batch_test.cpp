@@ -210,6 +210,36 @@ TEST_F(BatchTest, TwoExportsAndTwoLoadsAtOnceEndWithEveryIdOnce) {
   EXPECT_EQ(doubled, 0);
 }
 
+// SIGTERM to export and SIGINT to load mid-run: each exits 130 with its work in hand rolled back (export's
+// run stays pending and is redone whole, load's object in flight is not recorded), and a plain rerun of
+// each finishes the job.
+TEST_F(BatchTest, SigtermAndSigintStopExportAndLoadWithExit130AndNothingHalfDone) {
+  insert_trips(60000, 1);
+  auto interrupted = [&](const std::vector<std::string>& args, int sig) {
+    std::vector<std::string> argv = {bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = integration::spawn_logged(argv, "/dev/null", kLog);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    kill(pid, sig);
+    return integration::wait_exit(pid);
+  };
+  EXPECT_EQ(interrupted({"export", "--prefix", prefix_, "--max-rows-per-object", "100"}, SIGTERM), 130);
+  auto state = read_manifest_state(*s3_, prefix_);
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->committed_runs.empty());
+  EXPECT_TRUE(state->pending_intent.has_value());  // the run is redone, never half committed
+  ASSERT_EQ(run({"export", "--prefix", prefix_, "--max-rows-per-object", "100"}), 0);
+  EXPECT_EQ(interrupted({"load", "--prefix", prefix_, "--parallel", "1"}, SIGINT), 130);
+  const int64_t loaded = scalar(*dw_, "SELECT count(*) FROM raw.load_manifest");
+  EXPECT_GT(loaded, 0);
+  // Every recorded object has all its rows: nothing half loaded.
+  EXPECT_EQ(
+      scalar(*dw_, "SELECT count(*) FROM raw.trips"),
+      scalar(*dw_, "SELECT coalesce(sum(row_count), 0) FROM raw.load_manifest WHERE table_name = 'trips'"));
+  ASSERT_EQ(load(), 0);
+  EXPECT_EQ(verify(), 0);
+}
+
 // SIGKILL export and load at 20 random points while the source keeps changing (inserts, deletes, updates),
 // then let them finish: the warehouse's live rows must equal the source's. Small objects (200 rows) and one
 // load connection keep each run busy for seconds, so the kills land mid-run, not after the exit; before
