@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -293,6 +294,61 @@ int64_t trips_topic_end(kafka::Admin& admin) {
   int64_t end = 0;
   for (const auto& w : *marks) end += w.high;
   return end;
+}
+
+// A (re)start with rows already in the database: the first snapshot a viewer gets holds them, rebuilt from
+// the database, before any change event arrives.
+TEST(RealtimeRebuild, AStartServesTheDatabasesRowsInItsFirstSnapshot) {
+  auto cfg = Config::load();
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  auto conn = pg::Connection::connect(cfg->webapp);
+  ASSERT_TRUE(conn.ok()) << conn.error().message;
+  constexpr int kVehicle = 990103;
+  auto exec = [&](const std::string& sql) {
+    Status st = conn->exec(sql);
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    return st.ok();
+  };
+  auto cleanup = [&] {
+    exec(
+        fmt::format("DELETE FROM trips WHERE vehicle_id = {0}; DELETE FROM vehicles WHERE id = {0}; "
+                    "DELETE FROM drivers WHERE id = {0}",
+                    kVehicle));
+  };
+  cleanup();
+  ASSERT_TRUE(
+      exec(fmt::format("INSERT INTO drivers (id, name, license_number) VALUES ({0}, 'RT', 'RT-{0}'); "
+                       "INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+                       "VALUES ({0}, {0}, 'Test', 'Van', 40, 'olive'); "
+                       "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
+                       "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
+                       "fuel_remaining_gallon, color) SELECT {0}, 1, i, now()::timestamp - "
+                       "(20 - i) * interval '1 second', 48 + i / 100.0, -122, 40, i, 80, 32, 'olive' "
+                       "FROM generate_series(1, 20) AS i",
+                       kVehicle)));
+  realtime::RealtimeOptions o;
+  o.port = 0;
+  o.group_id = "realtime-rebuild-test-" + std::to_string(getpid());
+  realtime::RealtimeService service(*cfg, o);
+  ASSERT_TRUE(service.start().ok());
+  SseReader sse;
+  ASSERT_TRUE(sse.open(service.port()));
+  nlohmann::json ours;
+  ASSERT_TRUE(sse.next(std::chrono::seconds(10), [&](const auto& e) {
+    if (e.name != "snapshot") return false;
+    for (const auto& v : e.data["vehicles"])
+      if (v["id"] == kVehicle) ours = v;
+    return true;  // the first snapshot, whatever it holds
+  }));
+  ASSERT_TRUE(ours.is_object()) << "vehicle " << kVehicle << " is not in the first snapshot";
+  EXPECT_EQ(ours["color"], "olive");
+  ASSERT_TRUE(ours["track"]["lat"].is_array());
+  ASSERT_FALSE(ours["track"]["lat"].empty());
+  // The newest point is the database's newest measurement (48.20, sent as micro-degrees or degrees).
+  const double last = ours["track"]["lat"].back().get<double>();
+  EXPECT_TRUE(std::abs(last - 48.2) < 1e-6 || std::abs(last - 48.2e6) < 1) << ours.dump();
+  service.stop();
+  cleanup();
 }
 
 TEST(RealtimeNewGroup, StartsWhereTheDatabaseRebuildLeftOffInsteadOfReplayingTheTopic) {
