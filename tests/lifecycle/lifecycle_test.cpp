@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -53,6 +54,22 @@ json status_json() {
   return json::parse(r.output.substr(start), nullptr, false);
 }
 
+// status --json, which must list every part: a loop over an empty or cut list would assert nothing.
+constexpr size_t kParts = 11;
+json all_parts() {
+  json parts = status_json();
+  EXPECT_TRUE(parts.is_array() && parts.size() >= kParts) << "status --json listed " << parts.dump();
+  return parts.is_array() ? parts : json::array();
+}
+
+// name -> pid of every part status lists.
+std::map<std::string, int64_t> pids_of(const json& parts) {
+  std::map<std::string, int64_t> out;
+  for (const auto& p : parts)
+    if (p.contains("pid") && p["pid"].is_number()) out[p.value("name", "")] = p["pid"].get<int64_t>();
+  return out;
+}
+
 std::string state_of(const json& parts, const std::string& name) {
   for (const auto& p : parts)
     if (p.value("name", "") == name) return p.value("state", "");
@@ -76,11 +93,16 @@ TEST_F(LifecycleTest, UpTwiceDownUpKeepsEveryStore) {
   // With the services: every part, the web app and the live generator included, comes up healthy.
   auto first = run("up --with-services");
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  for (const auto& p : status_json()) EXPECT_EQ(p.value("state", ""), "healthy") << p.dump();
+  const json up_once = all_parts();
+  for (const auto& p : up_once) EXPECT_EQ(p.value("state", ""), "healthy") << p.dump();
   const auto t0 = Clock::now();
   auto second = run("up");
   const auto warm_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   ASSERT_EQ(second.exit_code, 0) << second.output;
+  // A second `up` is a no-op: every part still healthy, none restarted (same pids).
+  const json up_twice = all_parts();
+  for (const auto& p : up_twice) EXPECT_EQ(p.value("state", ""), "healthy") << p.dump();
+  EXPECT_EQ(pids_of(up_twice), pids_of(up_once));
   std::cout << "warm `up` (everything running): " << warm_ms << " ms\n";
 
   // Leave a mark in every store.
@@ -115,12 +137,12 @@ TEST_F(LifecycleTest, UpTwiceDownUpKeepsEveryStore) {
 
   auto down = run("down");
   ASSERT_EQ(down.exit_code, 0) << down.output;
-  for (const auto& p : status_json()) EXPECT_EQ(p.value("state", ""), "stopped") << p.dump();
+  for (const auto& p : all_parts()) EXPECT_EQ(p.value("state", ""), "stopped") << p.dump();
 
   // Without them: the engines are healthy and the services stay stopped (down stopped them too).
   auto again = run("up");
   ASSERT_EQ(again.exit_code, 0) << again.output;
-  for (const auto& p : status_json())
+  for (const auto& p : all_parts())
     EXPECT_EQ(p.value("state", ""), p.value("optional", false) ? "stopped" : "healthy") << p.dump();
   EXPECT_EQ(run("status").exit_code, 0);
 
@@ -180,7 +202,7 @@ TEST_F(LifecycleTest, KilledBrokerIsReportedAndBroughtBackByUp) {
   ASSERT_EQ(up.exit_code, 0) << up.output;
   std::cout << "`up` after kill -9 of the broker: "
             << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() << " ms\n";
-  for (const auto& p : status_json())
+  for (const auto& p : all_parts())
     if (!p.value("optional", false)) {
       EXPECT_EQ(p.value("state", ""), "healthy") << p.dump();
     }
