@@ -275,6 +275,51 @@ TEST_F(Generator, ResumeAfterKill9DeliversEveryRowExactlyOnce) {
   EXPECT_EQ(count(), static_cast<int64_t>(total));
 }
 
+// SIGINT and SIGTERM mid-run: the generator commits the batch in hand, exits 130, and its checkpoint says
+// exactly how many rows are in the database; --resume then delivers the rest, none twice.
+TEST_F(Generator, SigintAndSigtermCommitTheBatchInHandAndExit130) {
+  const uint64_t total = 400000;
+  for (int sig : {SIGINT, SIGTERM}) {
+    SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    // Vehicles of their own per signal, so the counts below are this run's alone.
+    const int first = first_ + (sig == SIGINT ? 0 : 50);
+    const std::string run_id = fmt::format("{}signal{}", run_prefix(), sig);
+    const std::string args = fmt::format(
+        "--simulate --vehicles 50 --first-vehicle-id {} --seed 9 --count {} --bulk --batch-size 5000 "
+        "--sink postgres --run-id {}",
+        first, total, run_id);
+    const std::string ours = fmt::format("vehicle_id BETWEEN {} AND {}", first, first + 49);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      execl("/bin/sh", "sh", "-c", ("exec ./build/fleetpipe generate " + args + " >/dev/null 2>&1").c_str(),
+            nullptr);
+      _exit(127);
+    }
+    int64_t seen = 0;
+    for (int i = 0; i < 600 && seen < 20000; ++i) {
+      std::this_thread::sleep_for(50ms);
+      seen = count(" AND " + ours);
+    }
+    ASSERT_EQ(kill(pid, sig), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status)) << "ended by a signal: the handler did not run";
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    const int64_t in_db = count(" AND " + ours);
+    auto cp =
+        conn_->query("SELECT rows_delivered, finished FROM generator_checkpoints WHERE run_id = $1", run_id);
+    ASSERT_TRUE(cp.ok() && cp->size() == 1);
+    EXPECT_EQ(*cp->get<int64_t>(0, 0), in_db) << "the checkpoint is exactly the committed rows";
+    EXPECT_FALSE(*cp->get<bool>(0, 1));
+    ASSERT_LT(in_db, static_cast<int64_t>(total)) << "finished before the signal; raise the count";
+    auto r = run(args + " --resume");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.summary["postgres_duplicates"], 0);
+    EXPECT_EQ(count(" AND " + ours), static_cast<int64_t>(total));
+  }
+}
+
 TEST_F(Generator, RealTimePacingHoldsItsRate) {
   // 100 rows/s for 30 s, written as CSV to a pipe; the arrival times of the rows measure the pace.
   const double rate = 100;
