@@ -89,6 +89,19 @@ class Generator : public ::testing::Test {
   }
   std::string run_prefix() const { return fmt::format("it-{}-", getpid()); }
 
+  // Starts `fleetpipe generate args` in the background and returns its pid once `rows` rows (count(extra))
+  // are committed, or after 30 s; -1 when it cannot be started.
+  pid_t start_until_committed(const std::string& args, int64_t rows, const std::string& extra = "") {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      execl("/bin/sh", "sh", "-c", ("exec ./build/fleetpipe generate " + args + " >/dev/null 2>&1").c_str(),
+            nullptr);
+      _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 600 && count(extra) < rows; ++i) std::this_thread::sleep_for(50ms);
+    return pid;
+  }
+
   int64_t count(const std::string& extra = "") {
     auto r = conn_->query(
         fmt::format("SELECT count(*), count(DISTINCT (vehicle_id, trip_id, measurement_sequence)) "
@@ -236,19 +249,9 @@ TEST_F(Generator, ResumeAfterKill9DeliversEveryRowExactlyOnce) {
       "--simulate --vehicles 50 --first-vehicle-id {} --seed 9 --count {} --bulk "
       "--batch-size 5000 --sink postgres --run-id {}resume",
       first_, total, run_prefix());
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec ./build/fleetpipe generate " + args + " >/dev/null 2>&1").c_str(),
-          nullptr);
-    _exit(127);
-  }
   // Kill it once some batches are committed, well before the end.
-  int64_t seen = 0;
-  for (int i = 0; i < 600 && seen < 20000; ++i) {
-    std::this_thread::sleep_for(50ms);
-    seen = count();
-  }
+  const pid_t pid = start_until_committed(args, 20000);
+  ASSERT_GT(pid, 0);
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -289,18 +292,8 @@ TEST_F(Generator, SigintAndSigtermCommitTheBatchInHandAndExit130) {
         "--sink postgres --run-id {}",
         first, total, run_id);
     const std::string ours = fmt::format("vehicle_id BETWEEN {} AND {}", first, first + 49);
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec ./build/fleetpipe generate " + args + " >/dev/null 2>&1").c_str(),
-            nullptr);
-      _exit(127);
-    }
-    int64_t seen = 0;
-    for (int i = 0; i < 600 && seen < 20000; ++i) {
-      std::this_thread::sleep_for(50ms);
-      seen = count(" AND " + ours);
-    }
+    const pid_t pid = start_until_committed(args, 20000, " AND " + ours);
+    ASSERT_GT(pid, 0);
     ASSERT_EQ(kill(pid, sig), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
