@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -215,21 +216,37 @@ TEST_F(BatchTest, TwoExportsAndTwoLoadsAtOnceEndWithEveryIdOnce) {
 // each finishes the job.
 TEST_F(BatchTest, SigtermAndSigintStopExportAndLoadWithExit130AndNothingHalfDone) {
   insert_trips(60000, 1);
-  auto interrupted = [&](const std::vector<std::string>& args, int sig) {
+  // Starts the command, waits (20 s at most) until `started` says it is mid-work, then sends sig.
+  auto interrupted = [&](const std::vector<std::string>& args, int sig,
+                         const std::function<bool()>& started) {
     std::vector<std::string> argv = {bin()};
     argv.insert(argv.end(), args.begin(), args.end());
     const pid_t pid = integration::spawn_logged(argv, "/dev/null", kLog);
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!started() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     kill(pid, sig);
     return integration::wait_exit(pid);
   };
-  EXPECT_EQ(interrupted({"export", "--prefix", prefix_, "--max-rows-per-object", "100"}, SIGTERM), 130);
+  // The export is mid-run once its intent is written (600 objects of 100 rows follow).
+  const auto intent_written = [&] {
+    auto st = read_manifest_state(*s3_, prefix_);
+    return st.ok() && st->pending_intent.has_value();
+  };
+  EXPECT_EQ(
+      interrupted({"export", "--prefix", prefix_, "--max-rows-per-object", "100"}, SIGTERM, intent_written),
+      130);
   auto state = read_manifest_state(*s3_, prefix_);
   ASSERT_TRUE(state.ok());
   EXPECT_TRUE(state->committed_runs.empty());
   EXPECT_TRUE(state->pending_intent.has_value());  // the run is redone, never half committed
   ASSERT_EQ(run({"export", "--prefix", prefix_, "--max-rows-per-object", "100"}), 0);
-  EXPECT_EQ(interrupted({"load", "--prefix", prefix_, "--parallel", "1"}, SIGINT), 130);
+  // The load is mid-run once its first object is committed.
+  const auto first_object_loaded = [&] {
+    auto r = dw_->query("SELECT count(*) FROM raw.load_manifest");
+    return r.ok() && *r->get<int64_t>(0, 0) > 0;
+  };
+  EXPECT_EQ(interrupted({"load", "--prefix", prefix_, "--parallel", "1"}, SIGINT, first_object_loaded), 130);
   const int64_t loaded = scalar(*dw_, "SELECT count(*) FROM raw.load_manifest");
   EXPECT_GT(loaded, 0);
   // Every recorded object has all its rows: nothing half loaded.
