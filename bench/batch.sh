@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Batch lane benchmark: export (webapp -> bucket) and load (bucket -> warehouse) of BENCH_ROWS trip rows
 # (default 10 000 000), each beside its ceiling measured in the same run on the same rows: psql \copy out of
-# the webapp (text, to a file) and psql \copy in to a warehouse table shaped like raw.trips (same keys).
+# the webapp (text, to a file) and psql \copy in to a warehouse table shaped like raw.trips (same keys), the
+# latter once with one stream and once with as many \copy streams at once as the load uses connections (its
+# --parallel: from LOAD_ARGS, else the loader's default); the load's ratio is against the N-stream ceiling.
 # Then the day-30 case: 1 % of the rows deleted and 1 % updated, and a second (incremental) export and load
 # of just those changes, beside \copy of the same changed rows; and the loader's peak RSS with an oversized
 # object in the bucket (a 256 MiB line listed in the manifest as 10 rows: quarantined, exit 3).
 #
 #   bench/batch.sh            # with the stack's environment (ports, FLEETPIPE_STATE_DIR) exported
 #   BENCH_ROWS=2000000 BENCH_REPS=3 bench/batch.sh
+#   LOAD_ARGS="--parallel 4" bench/batch.sh   # options for `fleetpipe load` (the N-stream ceiling follows --parallel)
 #
 # The rows are prepared once; each of BENCH_REPS repetitions (default 1) exports them all under a fresh
 # prefix, measures both ceilings, loads into emptied raw tables and verifies. Medians at the end. Peak RSS
@@ -56,6 +59,13 @@ plant_oversized() {
     '(.objects[] | select(.key == $k)) |= (.bytes = $b | .sha256 = $s | .rows = 10)' "$m" >"$m.new"
   s3put "${1}manifests/$run" "$m.new"
 }
+# The N-stream \copy ceiling: as many streams as `fleetpipe load` opens connections (--parallel from LOAD_ARGS,
+# else its default), and the export's object size (its --max-rows-per-object default; this script passes none).
+LOAD_PARALLEL=$(sed -nE 's/.*--parallel[= ]+([0-9]+).*/\1/p' <<<"${LOAD_ARGS:-}")
+[[ -n "$LOAD_PARALLEL" ]] || LOAD_PARALLEL=$($BIN load --help 2>&1 | sed -nE 's/^ *--parallel [^=]*=([0-9]+).*/\1/p')
+OBJECT_ROWS=$($BIN export --help 2>&1 | sed -nE 's/^ *--max-rows-per-object [^=]*=([0-9]+).*/\1/p')
+[[ "$LOAD_PARALLEL" =~ ^[1-9][0-9]*$ && "$OBJECT_ROWS" =~ ^[1-9][0-9]*$ ]] ||
+  { echo "could not read fleetpipe load's --parallel or export's --max-rows-per-object default" >&2; exit 1; }
 COLS="id, vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color"
 
 now() { date +%s.%N; }
@@ -116,7 +126,10 @@ t0=$(now)
 t1=$(now)
 EXP_S=$(secs "$t0" "$t1"); EXP_RATE=$(rate "$TOTAL" "$t0" "$t1"); EXP_RSS_MB=$(( $(cat "$TMP/export.rss") / 1024 ))
 
-echo "== ceiling: psql \\copy in (table shaped like raw.trips, same primary key and index)"
+# The loader uses min(--parallel, objects) connections; so does the N-stream ceiling (one per object-sized chunk).
+STREAMS=$(( (TOTAL + OBJECT_ROWS - 1) / OBJECT_ROWS )); STREAMS=$(( STREAMS < LOAD_PARALLEL ? STREAMS : LOAD_PARALLEL ))
+STREAMS=$(( STREAMS > 0 ? STREAMS : 1 ))
+echo "== ceiling: psql \\copy in (table shaped like raw.trips, same primary key and index), one stream"
 psql -q "$DW" -v ON_ERROR_STOP=1 <<SQL
 DROP TABLE IF EXISTS public.bench_copy_ceiling;
 CREATE TABLE public.bench_copy_ceiling (LIKE raw.trips INCLUDING DEFAULTS INCLUDING INDEXES);
@@ -127,8 +140,25 @@ t0=$(now)
 psql -q "$DW" -c "\\copy public.bench_copy_ceiling ($COLS) FROM '$TMP/trips.txt'"
 t1=$(now)
 CEIL_IN_S=$(secs "$t0" "$t1"); CEIL_IN_RATE=$(rate "$TOTAL" "$t0" "$t1")
-psql -q "$DW" -c "DROP TABLE public.bench_copy_ceiling" -c "CHECKPOINT"
+echo "== ceiling: $STREAMS psql \\copy in streams at once (the load's connections), same table emptied"
+# The same rows in chunks of the export's object size, dealt round-robin to the streams: like the loader's
+# workers, each taking the next object, the streams write neighbouring id ranges at the same time. Each stream
+# is its own psql, its own connection, its own COPY. (The split, not timed, briefly doubles the file on disk.)
+awk -v n="$STREAMS" -v c="$OBJECT_ROWS" -v d="$TMP" '{ print > (d "/part" (int((NR - 1) / c) % n) ".txt") }' "$TMP/trips.txt"
 rm -f "$TMP/trips.txt"
+psql -q "$DW" -c "TRUNCATE public.bench_copy_ceiling" -c "CHECKPOINT"
+t0=$(now)
+pids=()
+for ((i = 0; i < STREAMS; i++)); do
+  psql -q "$DW" -v ON_ERROR_STOP=1 -c "\\copy public.bench_copy_ceiling ($COLS) FROM '$TMP/part$i.txt'" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+t1=$(now)
+CEIL_INN_S=$(secs "$t0" "$t1"); CEIL_INN_RATE=$(rate "$TOTAL" "$t0" "$t1")
+(( $(psql -tA "$DW" -c "SELECT count(*) FROM public.bench_copy_ceiling") == TOTAL )) ||
+  { echo "the $STREAMS \\copy streams did not load all $TOTAL rows" >&2; exit 1; }
+psql -q "$DW" -c "DROP TABLE public.bench_copy_ceiling" -c "CHECKPOINT"
+rm -f "$TMP"/part*.txt
 
 echo "== fleetpipe load ${LOAD_ARGS:-}"
 t0=$(now)
@@ -185,7 +215,7 @@ rep $rep/$REPS, $(date -u '+%F %H:%M'), load average before/after: $LOADAVG_BEFO
 | stage | rows | seconds | rows/s | ceiling rows/s (psql \\copy) | ratio | peak RSS |
 |---|---|---|---|---|---|---|
 | export (webapp -> S3, NDJSON.gz) | $TOTAL | $EXP_S | $EXP_RATE | $CEIL_OUT_RATE ($CEIL_OUT_S s, out to file) | $(ratio "$CEIL_OUT_S" "$EXP_S") | $EXP_RSS_MB MB |
-| load (S3 -> warehouse raw.trips) | $TOTAL | $LOAD_S | $LOAD_RATE | $CEIL_IN_RATE ($CEIL_IN_S s, in from file) | $(ratio "$CEIL_IN_S" "$LOAD_S") | $LOAD_RSS_MB MB |
+| load --parallel $LOAD_PARALLEL (S3 -> warehouse raw.trips) | $TOTAL | $LOAD_S | $LOAD_RATE | $CEIL_INN_RATE ($CEIL_INN_S s, $STREAMS streams in from files at once; one stream: $CEIL_IN_RATE, $CEIL_IN_S s) | $(ratio "$CEIL_INN_S" "$LOAD_S") | $LOAD_RSS_MB MB |
 
 | export, incremental (1 % deleted + 1 % updated) | $CHANGED | $EXP2_S | $EXP2_RATE | $CEIL2_RATE ($CEIL2_S s, the same rows out to file) | $(ratio "$CEIL2_S" "$EXP2_S") | |
 | load, incremental (staged upsert + tombstones) | $CHANGED | $LOAD2_S | $LOAD2_RATE | | | $LOAD2_RSS_MB MB |
@@ -195,6 +225,7 @@ verify: $VERIFY (full run), $VERIFY2 (after the incremental run)
 EOF2
 R[exp]+="$(python3 -c "print($TOTAL/$EXP_S)") "; R[cout]+="$(python3 -c "print($TOTAL/$CEIL_OUT_S)") "
 R[load]+="$(python3 -c "print($TOTAL/$LOAD_S)") "; R[cin]+="$(python3 -c "print($TOTAL/$CEIL_IN_S)") "
+R[cinn]+="$(python3 -c "print($TOTAL/$CEIL_INN_S)") "
 R[exp_rss]+="$EXP_RSS_MB "; R[load_rss]+="$LOAD_RSS_MB "; R[verify]+="$VERIFY/$VERIFY2 "
 R[exp2]+="$(python3 -c "print($CHANGED/$EXP2_S)") "; R[load2]+="$(python3 -c "print($CHANGED/$LOAD2_S)") "
 R[c2]+="$(python3 -c "print($CHANGED/$CEIL2_S)") "; R[bomb_rss]+="$BOMB_RSS_MB "; R[load2_rss]+="$LOAD2_RSS_MB "; R[exp2_s]+="$EXP2_S "; R[load2_s]+="$LOAD2_S "
@@ -203,11 +234,12 @@ aws_prefix_cleanup "$PREFIX"
 done
 
 med() { tr ' ' '\n' <<<"${R[$1]}" | grep . | median; }
-printf '\n%d rows, %d repetitions, medians (raw: export [%s] ceiling out [%s] load [%s] ceiling in [%s]; verify %s)\n\n' \
-  "$TOTAL" "$REPS" "${R[exp]}" "${R[cout]}" "${R[load]}" "${R[cin]}" "${R[verify]}"
+printf '\n%d rows, %d repetitions, medians (raw: export [%s] ceiling out [%s] load [%s] ceiling in, %d streams [%s], one stream [%s]; verify %s)\n\n' \
+  "$TOTAL" "$REPS" "${R[exp]}" "${R[cout]}" "${R[load]}" "$STREAMS" "${R[cinn]}" "${R[cin]}" "${R[verify]}"
 printf '| stage | rows/s | ceiling rows/s | ratio | peak RSS MB |\n|---|---:|---:|---:|---:|\n'
 printf '| export | %.0f | %.0f (psql \\copy out) | %.2f | %s |\n' "$(med exp)" "$(med cout)" "$(python3 -c "print($(med exp)/$(med cout))")" "$(med exp_rss)"
-printf '| load | %.0f | %.0f (psql \\copy in) | %.2f | %s |\n' "$(med load)" "$(med cin)" "$(python3 -c "print($(med load)/$(med cin))")" "$(med load_rss)"
+printf '| load --parallel %d | %.0f | %.0f (psql \\copy in, %d streams at once; one stream: %.0f) | %.2f | %s |\n' "$LOAD_PARALLEL" "$(med load)" "$(med cinn)" \
+  "$STREAMS" "$(med cin)" "$(python3 -c "print($(med load)/$(med cinn))")" "$(med load_rss)"
 printf '| export, incremental (%s s) | %.0f | %.0f (psql \\copy of the changed rows) | %.2f | |\n' "$(med exp2_s)" "$(med exp2)" "$(med c2)" "$(python3 -c "print($(med exp2)/$(med c2))")"
 printf '| load, incremental (%s s) | %.0f | | | %s |\n' "$(med load2_s)" "$(med load2)" "$(med load2_rss)"
 printf '| load, oversized object in the bucket | | | | %s |\n' "$(med bomb_rss)"

@@ -19,6 +19,7 @@ void add_commands(CLI::App& app, int& exit_code) {
                   "cdc: the webapp database's Debezium topics; direct: the generator's trips topic")
       ->capture_default_str()
       ->check(CLI::IsMember({"cdc", "direct"}));
+  cmd->add_option("--topic", opts->direct_topic, "The topic --source direct reads")->capture_default_str();
   cmd->add_option("--group", opts->group_id, "Consumer group (default fleetpipe-realtime[-direct])");
   cmd->add_option("--track-points", opts->track_limit, "Points of recent track kept per vehicle")
       ->capture_default_str()

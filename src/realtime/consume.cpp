@@ -13,12 +13,11 @@ namespace fp::realtime {
 namespace {
 const std::vector<std::string> kCdcTopics = {"webapp.public.trips", "webapp.public.vehicles",
                                              "webapp.public.drivers"};
-const std::vector<std::string> kDirectTopics = {"trips"};
 
 }  // namespace
 
-const std::vector<std::string>& RealtimeService::Impl::topics() const {
-  return options.source == Source::kCdc ? kCdcTopics : kDirectTopics;
+std::vector<std::string> RealtimeService::Impl::topics() const {
+  return options.source == Source::kCdc ? kCdcTopics : std::vector<std::string>{options.direct_topic};
 }
 
 void RealtimeService::Impl::handle(const kafka::Message& m) {

@@ -28,7 +28,8 @@ struct RealtimeOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 18050;
   Source source = Source::kCdc;
-  std::string group_id;  // empty: fleetpipe-realtime (cdc) or fleetpipe-realtime-direct
+  std::string group_id;                // empty: fleetpipe-realtime (cdc) or fleetpipe-realtime-direct
+  std::string direct_topic = "trips";  // the generator's topic, read with Source::kDirect
   size_t track_limit = 200;
   std::filesystem::path static_dir;  // empty: web/realtime beside the working directory or the binary
   std::filesystem::path vendor_dir;  // empty: node_modules beside static_dir's repository

@@ -93,7 +93,7 @@ struct RealtimeService::Impl {
   void flush_loop();
 
   // consume.cpp
-  const std::vector<std::string>& topics() const;
+  std::vector<std::string> topics() const;
   void handle(const kafka::Message& m);
   // The per-topic, per-operation counter, looked up in the registry once (consumer thread only): a registry
   // lookup builds a label map under the registry's lock, too much to do 2 000 times a second.

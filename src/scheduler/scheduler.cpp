@@ -5,6 +5,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "common/cli_support.h"
 #include "common/http/server.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -288,7 +289,8 @@ int Scheduler::run() {
   im.beat();
   int code = 0;
   if (im.opts.once) {
-    switch (im.run_once("once")) {
+    const RunOutcome outcome = im.run_once("once");
+    switch (outcome) {
       case RunOutcome::kSuccess:
         code = 0;
         break;
@@ -302,6 +304,8 @@ int Scheduler::run() {
         code = 3;
         break;
     }
+    // A run cut short by SIGINT/SIGTERM is recorded failed, but the command says it was interrupted.
+    if (outcome != RunOutcome::kSuccess && shutdown::requested()) code = cli::kExitInterrupted;
   } else {
     code = im.loop();
   }

@@ -1,7 +1,7 @@
-// What the end-to-end tests of the batch lane (batch_test, scheduler_test) share: they drive the real
-// `build/fleetpipe` as a child process against the running stack, each under a bucket prefix of its own,
-// with vehicle and driver ids above its own base, and with the warehouse's raw tables emptied before and
-// after (only the loader writes them).
+// What the end-to-end tests of the batch lane (batch_test, batch_trust_test, scheduler_test) share: they
+// drive the real `build/fleetpipe` as a child process against the running stack's servers, each test with a
+// webapp and a warehouse database of its own (integration/scratch_db.h: a running demo's data is never
+// touched), a bucket prefix of its own, and vehicle and driver ids above its own base.
 #pragma once
 
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/pg/connection.h"
 #include "common/s3/client.h"
+#include "integration/scratch_db.h"
 
 extern char** environ;
 
@@ -51,13 +52,19 @@ class BatchLaneTest : public ::testing::Test {
   static constexpr const char* kLog = "/tmp/fleetpipe-batch-test.log";
 
  protected:
-  BatchLaneTest(int base, std::string prefix_stem) : base_(base), prefix_stem_(std::move(prefix_stem)) {}
+  // `own_state_dir`: the children also get a state directory of their own (for what dbt writes there).
+  BatchLaneTest(int base, std::string prefix_stem, bool own_state_dir = false)
+      : base_(base), prefix_stem_(std::move(prefix_stem)), own_state_dir_(own_state_dir) {}
 
   // Subclasses call this first and return if HasFatalFailure().
   void SetUp() override {
     auto cfg = Config::load();
     ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-    cfg_ = *cfg;
+    std::string stem = prefix_stem_;
+    for (auto& c : stem)
+      if (c == '-') c = '_';
+    ASSERT_NO_FATAL_FAILURE(scratch_.create(*cfg, stem, own_state_dir_));
+    cfg_ = scratch_.apply(*cfg);
     auto w = pg::Connection::connect(cfg_.webapp);
     ASSERT_TRUE(w.ok()) << w.error().message;
     web_.emplace(std::move(*w));
@@ -66,28 +73,17 @@ class BatchLaneTest : public ::testing::Test {
     dw_.emplace(std::move(*d));
     s3_.emplace(cfg_.s3);
     prefix_ = fmt::format("{}-{}-{}/", prefix_stem_, getpid(), std::random_device{}());
-    cleanup_source();
-    ASSERT_TRUE(dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest").ok());
   }
 
   void TearDown() override {
-    cleanup_source();
-    if (dw_) (void)dw_->exec("TRUNCATE raw.trips, raw.vehicles, raw.drivers, raw.load_manifest");
+    web_.reset();
+    dw_.reset();
+    scratch_.release();
     if (s3_) {
       auto objs = s3_->list_all(prefix_);
       if (objs)
         for (const auto& o : *objs) (void)s3_->delete_object(o.key);
     }
-  }
-
-  // The test's rows in the webapp database: every trip, vehicle and driver above the base id.
-  void cleanup_source() {
-    if (!web_) return;
-    auto st = web_->exec(
-        fmt::format("DELETE FROM trips WHERE vehicle_id > {0}; DELETE FROM vehicles WHERE id > {0}; "
-                    "DELETE FROM drivers WHERE id > {0}",
-                    base_));
-    ASSERT_TRUE(st.ok()) << st.error().message;
   }
 
   // Drivers and vehicles base+1..base+10 (subclasses that need them call this from SetUp).
@@ -136,6 +132,8 @@ class BatchLaneTest : public ::testing::Test {
 
   const int base_;
   const std::string prefix_stem_;
+  const bool own_state_dir_;
+  ScratchStack scratch_;
   Config cfg_;
   std::optional<pg::Connection> web_, dw_;
   std::optional<s3::Client> s3_;

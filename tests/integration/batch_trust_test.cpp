@@ -97,9 +97,12 @@ TEST_F(BatchTrustTest, DeletesUpdatesAndReinsertsEndAtTheNewestVersion) {
   ASSERT_EQ(export_(), 0);
   ASSERT_EQ(load(), 0);
   ASSERT_EQ(verify(), 0);
-  // Clear of the 1 % deleted (id % 100 = 3) and corrected (= 4) below, and so are victim + 1 and + 2.
+  // Clear of the 1 % deleted (id % 100 = 3) and corrected (= 4) below, and so are victim + 1 and + 2; and
+  // of vehicle base + 10, deleted below (consecutive ids are on consecutive vehicles: see insert_trips).
   const int64_t victim =
-      scalar(*web_, "SELECT min(id) FROM trips WHERE id % 100 BETWEEN 10 AND 90 AND " + where_ours());
+      scalar(*web_, fmt::format("SELECT min(id) FROM trips WHERE id % 100 BETWEEN 10 AND 90 "
+                                "AND vehicle_id BETWEEN {} AND {}",
+                                kBase + 1, kBase + 7));
   // 1 % deleted, 1 % corrected; a vehicle and its trips deleted; a driver deleted.
   ASSERT_TRUE(web_->exec("DELETE FROM trips WHERE id % 100 = 3 AND " + where_ours()).ok());
   ASSERT_TRUE(web_->exec("UPDATE trips SET latitude = 10 WHERE id % 100 = 4 AND " + where_ours()).ok());

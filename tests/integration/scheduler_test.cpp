@@ -2,9 +2,9 @@
 // process: two clean runs in the history with every step recorded and dbt's test counts; a broken row in
 // the warehouse failing a dbt test (dbt_build failed, verify skipped); a held lock making a scheduler skip;
 // two schedulers at once running only one pipeline; a run left 'running' marked abandoned; a run request
-// claimed. Vehicle and driver ids from 900000 up, its own bucket prefix; the raw tables are emptied before
-// and after (only the loader writes them). Needs the dbt venv (scripts/setup.sh builds it): without it the
-// scheduler exits 2 and the test fails.
+// claimed. Each test has databases, a state directory (dbt's target/) and a bucket prefix of its own
+// (integration/batch_lane_fixture.h), so a running demo and its scheduler are left alone. Needs the dbt venv
+// (scripts/setup.sh builds it): without it the scheduler exits 2 and the test fails.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -20,15 +20,11 @@ constexpr const char* kLog = "/tmp/fleetpipe-scheduler-test.log";
 
 class SchedulerTest : public integration::BatchLaneTest {
  protected:
-  SchedulerTest() : BatchLaneTest(kBase, "test-sched") {}
+  SchedulerTest() : BatchLaneTest(kBase, "test-sched", /*own_state_dir=*/true) {}
 
   void SetUp() override {
     BatchLaneTest::SetUp();
     if (HasFatalFailure()) return;
-    // Earlier crashed test runs must not leave a 'running' row or an open request behind.
-    ASSERT_TRUE(dw_->exec("UPDATE ops.pipeline_runs SET outcome = 'abandoned', finished_at = now() "
-                          "WHERE outcome = 'running'; DELETE FROM ops.run_requests WHERE run_id IS NULL")
-                    .ok());
     base_run_ = scalar("SELECT coalesce(max(run_id), 0) FROM ops.pipeline_runs");
     insert_fleet();
   }
