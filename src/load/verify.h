@@ -5,6 +5,9 @@
 //                      latest watermark, and no version exported twice: each run's xid range starts where
 //                      the previous one ended, one run's objects of a table cover disjoint ids, no key is
 //                      listed twice
+//   source->bucket (newest run)  exact, id by id, for the newest committed run: each id once in its row
+//                      objects, every source row of its xid range in them, every other id one the source
+//                      changed or deleted since; so its count equals the source's (reads that run's objects)
 //   bucket             the bucket holds no data object that no committed manifest lists (planted, or left
 //                      by a crashed run) and no loaded object whose bytes changed since (ETag)
 //   bucket->warehouse  every object of the epoch's manifests is in raw.load_manifest with its sha256 and row

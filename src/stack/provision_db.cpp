@@ -19,7 +19,8 @@ Status ensure_database(const PgConfig& pg) {
   return ok_status();
 }
 
-// The role Debezium connects as: LOGIN REPLICATION and read access, nothing more. Its password follows the
+// The role Debezium connects as: LOGIN REPLICATION and read access, nothing more but its heartbeat's one row
+// (sql/webapp/008_cdc_heartbeat.sql). Its password follows the
 // configuration, so a changed CDC_POSTGRES_PASSWORD takes effect at the next `up`.
 Status ensure_cdc_role(pg::Connection& conn, const PgConfig& cdc) {
   const auto role = FP_TRY(conn.quote_identifier(cdc.user), "quote");
@@ -31,7 +32,8 @@ Status ensure_cdc_role(pg::Connection& conn, const PgConfig& cdc) {
            "CDC role");
   FP_CHECK(conn.exec(fmt::format("GRANT CONNECT ON DATABASE {0} TO {1}; GRANT USAGE ON SCHEMA public TO {1}; "
                                  "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {1}; "
-                                 "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {1}",
+                                 "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {1}; "
+                                 "GRANT UPDATE ON cdc_heartbeat TO {1}",
                                  db, role)),
            "CDC grants");
   return ok_status();

@@ -114,8 +114,15 @@ test('a stream of changes is applied as it comes but drawn at most four times a 
   dash.on('pageerror', (e) => errors.push(String(e)));
   await dash.goto(`${realtime.base}/`);
   await dash.waitForSelector('#status.online', { timeout: 5000 });
-  const row = dash.locator(`tr[data-vehicle="${vehicle}"]`);
-  await row.waitFor({ timeout: 60000 }); // the previous test's points, from the rebuilt state
+  // A point of its own first (whatever ran before): once it shows, the consumer has caught up.
+  psql(`INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude,
+          fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color)
+        VALUES (${vehicle}, 2, 2, TIMESTAMP '2024-04-17 09:02:00', 49.02, -123, 30, 2, 80, 24, 'crimson')
+        ON CONFLICT DO NOTHING`);
+  await dash.waitForFunction((v) => {
+    const cell = document.querySelector(`tr[data-vehicle="${v}"] td[data-field="lat"]`);
+    return cell && cell.textContent === '49.02000';
+  }, vehicle, { timeout: 60000 });
   const before = await dash.evaluate(() => ({ events: window.__realtime.events, draws: window.__realtime.draws }));
   const started = Date.now();
   // 40 commits 50 ms apart: each is its own change event, one per 50 ms tick.

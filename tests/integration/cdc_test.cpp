@@ -1,15 +1,18 @@
 // Change data capture end to end: rows written to the webapp database arrive as Debezium change events on
-// webapp.public.trips (create, update, delete and its tombstone), the insert within 5 seconds.
+// webapp.public.trips (create, update, delete and its tombstone), the insert within 5 seconds; and the
+// replication slot moves on while only another database of the server writes.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "common/config.h"
 #include "common/kafka/consumer.h"
 #include "common/pg/connection.h"
+#include "integration/scratch_db.h"
 
 namespace fp {
 namespace {
@@ -179,6 +182,45 @@ TEST_F(CdcTest, InsertUpdateDeleteArriveAsChangeEvents) {
   EXPECT_TRUE(del_payload["after"].is_null());
   ASSERT_TRUE(tombstone->key);
   EXPECT_NE(tombstone->key->find("\"id\":" + std::to_string(*row_id)), std::string::npos) << *tombstone->key;
+}
+
+}  // namespace
+}  // namespace fp
+
+namespace fp {
+namespace {
+
+// WAL is per server: another database writing while the captured tables are quiet must not pin the
+// replication slot (past max_slot_wal_keep_size it would be lost and CDC would stop for good). Debezium's
+// heartbeat (sql/webapp/008_cdc_heartbeat.sql) moves the slot's confirmed position on within its interval.
+TEST(CdcSlot, MovesOnWhileOnlyAnotherDatabaseWrites) {
+  auto cfg = Config::load();
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  integration::ScratchDatabase other;
+  ASSERT_NO_FATAL_FAILURE(other.create(cfg->webapp, fmt::format("fp_it_cdc_slot_{}", getpid()), "webapp"));
+  auto db = pg::Connection::connect(other.config());
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  ASSERT_TRUE(db->exec("CREATE TABLE filler (x text); "
+                       "INSERT INTO filler SELECT repeat('x', 200) FROM generate_series(1, 100000)")
+                  .ok());
+  auto admin = pg::Connection::connect(cfg->webapp);
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  auto written = admin->query("SELECT pg_current_wal_lsn()::text");
+  ASSERT_TRUE(written.ok());
+  const std::string lsn = *written->get<std::string>(0, 0);
+  bool moved = false;
+  std::string state;
+  for (auto deadline = Clock::now() + std::chrono::seconds(45); !moved && Clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto r = admin->query(
+        "SELECT confirmed_flush_lsn >= $1::pg_lsn, wal_status || ' ' || confirmed_flush_lsn::text "
+        "FROM pg_replication_slots WHERE slot_name = 'webapp_cdc'",
+        lsn);
+    ASSERT_TRUE(r.ok() && r->size() == 1) << "no replication slot webapp_cdc";
+    moved = *r->get<bool>(0, 0);
+    state = *r->get<std::string>(0, 1);
+  }
+  EXPECT_TRUE(moved) << "the slot stayed behind " << lsn << " (" << state << ") for 45 s";
 }
 
 }  // namespace

@@ -356,7 +356,13 @@ TEST_F(WebappIntegration, SessionsKilledByTheServerAreReplaced) {
       "fleetpipe-webapp/" + schema_);
   ASSERT_TRUE(killed.ok()) << killed.error().message;
   EXPECT_GE(*killed->get<int64_t>(0, 0), 1);
-  std::this_thread::sleep_for(200ms);
+  // pg_terminate_backend(pid, timeout) has waited for each to end; they must be gone from the view too.
+  for (int i = 0; i < 100; ++i) {
+    auto left = conn_->query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                             "fleetpipe-webapp/" + schema_);
+    if (left.ok() && *left->get<int64_t>(0, 0) == 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
   for (int i = 0; i < 8; ++i) EXPECT_EQ(request("GET", "/healthz").status, 200) << i;
   fetch_token();
   EXPECT_EQ(submit(kValidForm).status, 303);

@@ -1,0 +1,169 @@
+#include "load/verify_newest.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "common/batch/codec.h"
+#include "common/pg/params.h"
+#include "load/ndjson_row.h"
+
+namespace fp::batch {
+namespace {
+
+constexpr size_t kMaxLineBytes = 64 * 1024;  // the loader's default limit: a longer line is not a row
+constexpr size_t kShownIds = 5;
+
+// The ids of one row object, in file order. Bounded as the loader is: gunzip in pieces, no line longer than
+// kMaxLineBytes, no more lines than the manifest's row count; every line must be a valid row of the table.
+class ObjectIds {
+ public:
+  ObjectIds(const TableSpec& t, const ObjectEntry& o, const RunRange& range) : parser_(t), object_(o) {
+    parser_.require_xid_range(range.xid_from, range.xid_to);
+  }
+
+  Status read(s3::Client& s3) {
+    Status failed = ok_status();
+    auto st = s3.get_object(object_.key, [&](const char* data, size_t len) {
+      failed = gunzip_.write(std::string_view(data, len), [&](std::string_view piece) {
+        text_.append(piece);
+        return lines(false);
+      });
+      return failed.ok();
+    });
+    FP_CHECK(failed, object_.key);
+    FP_CHECK(st, fmt::format("read {}", object_.key));
+    FP_CHECK(gunzip_.finish(), object_.key);
+    FP_CHECK(lines(true), object_.key);
+    if (static_cast<int64_t>(ids_.size()) != object_.rows)
+      return invalid_input("{}: {} rows, its manifest says {}", object_.key, ids_.size(), object_.rows);
+    return ok_status();
+  }
+
+  std::vector<int64_t>& ids() { return ids_; }
+
+ private:
+  Status lines(bool final) {
+    text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);  // simdjson reads past each line
+    const size_t readable_end = text_.capacity();
+    size_t pos = 0;
+    while (pos < text_.size()) {
+      size_t nl = text_.find('\n', pos);
+      if (nl == std::string::npos) {
+        if (text_.size() - pos > kMaxLineBytes)
+          return invalid_input("a line longer than {} bytes", kMaxLineBytes);
+        if (!final) break;
+        nl = text_.size();
+      }
+      const std::string_view line(text_.data() + pos, nl - pos);
+      if (!line.empty()) FP_CHECK(take(line, readable_end - pos), fmt::format("row {}", ids_.size() + 1));
+      pos = nl + 1;
+    }
+    text_.erase(0, std::min(pos, text_.size()));
+    return ok_status();
+  }
+
+  Status take(std::string_view line, size_t readable) {
+    if (line.size() > kMaxLineBytes) return invalid_input("longer than {} bytes", kMaxLineBytes);
+    if (static_cast<int64_t>(ids_.size()) >= object_.rows)
+      return invalid_input("more rows than the manifest's {}", object_.rows);
+    row_.clear();
+    FP_CHECK(parser_.parse(line, readable, row_), "parse");
+    // The COPY row's first field is the id (TableSpec: `id` first), a validated bigint.
+    ids_.push_back(std::stoll(row_.substr(0, row_.find('\t'))));
+    return ok_status();
+  }
+
+  NdjsonRowParser parser_;
+  const ObjectEntry& object_;
+  GunzipReader gunzip_;
+  std::string text_, row_;
+  std::vector<int64_t> ids_;
+};
+
+struct Tally {
+  int64_t in_objects = 0;
+  int64_t found = 0;        // ids whose source row is still the version of the run's range
+  int64_t changed = 0;      // ids whose source row is newer, or that were deleted since
+  int64_t unexplained = 0;  // ids neither: in the bucket but never (or no longer) in the source
+  std::vector<int64_t> doubled, extra;
+};
+
+// One object's ids against the source (a query per object: memory follows the object size).
+Status tally_object(pg::Connection& src, const TableSpec& t, const RunRange& range, std::vector<int64_t>& ids,
+                    Tally& tally) {
+  std::sort(ids.begin(), ids.end());
+  for (size_t i = 1; i < ids.size(); ++i)
+    if (ids[i] == ids[i - 1] && tally.doubled.size() < kShownIds) tally.doubled.push_back(ids[i]);
+  tally.in_objects += static_cast<int64_t>(ids.size());
+  auto r = FP_TRY(
+      src.query_params(
+          fmt::format(
+              "WITH r AS (SELECT DISTINCT unnest($1::bigint[]) AS id), "
+              "s AS (SELECT r.id, t._export_xid AS xid FROM r LEFT JOIN public.{0} t USING (id)), "
+              "d AS (SELECT DISTINCT id FROM public.export_deletes "
+              "      WHERE table_name = '{0}' AND _export_xid >= $3::xid8) "
+              "SELECT count(*) FILTER (WHERE xid >= $2::xid8 AND xid < $3::xid8), "
+              "       count(*) FILTER (WHERE xid >= $3::xid8 OR (xid IS NULL AND id IN (SELECT id FROM d))), "
+              "       count(*) FILTER (WHERE (xid IS NULL OR xid < $2::xid8) AND id NOT IN (SELECT id FROM "
+              "d)), "
+              "       (array_agg(id ORDER BY id) FILTER (WHERE (xid IS NULL OR xid < $2::xid8) "
+              "                                         AND id NOT IN (SELECT id FROM d)))[1:{1}]::text "
+              "FROM s",
+              t.name, kShownIds),
+          pg::make_params(pg::array_param(ids), std::to_string(range.xid_from),
+                          std::to_string(range.xid_to))),
+      "source ids");
+  tally.found += FP_TRY(r.get<int64_t>(0, 0), "found");
+  tally.changed += FP_TRY(r.get<int64_t>(0, 1), "changed");
+  const int64_t extra = FP_TRY(r.get<int64_t>(0, 2), "extra");
+  tally.unexplained += extra;
+  if (extra > 0 && tally.extra.size() < kShownIds) {
+    auto sample = FP_TRY(r.get<std::optional<std::string>>(0, 3), "sample");
+    if (sample) {
+      for (size_t p = 1; p < sample->size() && tally.extra.size() < kShownIds;) {
+        size_t e = sample->find_first_of(",}", p);
+        tally.extra.push_back(std::stoll(sample->substr(p, e - p)));
+        p = e + 1;
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<VerifyLine> newest_run_exact(pg::Connection& src, s3::Client& s3, const TableSpec& t,
+                                    const RunManifest& run) {
+  const RunRange& range = run.range;
+  Tally tally;
+  for (const auto& o : run.objects) {
+    if (o.table != t.name || o.kind != ObjectKind::kRows) continue;
+    ObjectIds reader(t, o, range);
+    FP_CHECK(reader.read(s3), "newest run");
+    FP_CHECK(tally_object(src, t, range, reader.ids(), tally), "newest run");
+  }
+  auto in_range = FP_TRY(
+      src.query(fmt::format(
+                    "SELECT count(*) FROM public.{} WHERE _export_xid >= $1::xid8 AND _export_xid < $2::xid8",
+                    t.name),
+                std::to_string(range.xid_from), std::to_string(range.xid_to)),
+      "source rows of the run's range");
+  const int64_t source_rows = FP_TRY(in_range.get<int64_t>(0, 0), "count");
+  const int64_t missing = source_rows - tally.found;
+  std::string detail = fmt::format(
+      "run {} (xid {}..{}): {} rows in its objects = {} source rows of its range + {} changed or "
+      "deleted since",
+      range.run, range.xid_from, range.xid_to, tally.in_objects, tally.found, tally.changed);
+  if (!tally.doubled.empty()) detail += fmt::format("; ids twice: {}", fmt::join(tally.doubled, ", "));
+  if (missing > 0) detail += fmt::format("; {} source rows of its range in none of its objects", missing);
+  if (tally.unexplained > 0)
+    detail += fmt::format("; {} ids the source never had at that version, e.g. {}", tally.unexplained,
+                          fmt::join(tally.extra, ", "));
+  const bool pass = tally.doubled.empty() && missing == 0 && tally.unexplained == 0;
+  if (pass) detail += ", each id once";
+  return VerifyLine{pass, "source->bucket (newest run)", std::string(t.name), detail};
+}
+
+}  // namespace fp::batch
