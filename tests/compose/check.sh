@@ -29,7 +29,13 @@ done
 for want in 'redpanda:' 'debezium/connect:' 'minio/minio:' 'debezium/postgres:' 'dpage/pgadmin4:'; do
   q '.services[].image' | grep -q "$want" || bad "no service runs the seed's image $want"
 done
-grep -E '^FROM ' Dockerfile | grep -vqE ':latest|^FROM [^:]+$' || bad "Dockerfile base image not pinned"
+# Every FROM line pinned (an earlier stage's name aside): one unpinned base fails, however many others are.
+mapfile -t stages < <(sed -nE 's/^FROM .* AS ([^ ]+).*/\1/ip' Dockerfile)
+while read -r _ base _; do
+  [[ " ${stages[*]} " == *" $base "* ]] && continue
+  [[ "$base" == *:* && "${base##*:}" != latest ]] || bad "Dockerfile base image $base is not pinned by a tag"
+done < <(grep -E '^FROM ' Dockerfile)
+grep -qE '^FROM ' Dockerfile || bad "Dockerfile has no FROM"
 
 # Names, not addresses: no IPv4 literal other than the loopback/any binds.
 if grep -nE '\b([0-9]{1,3}\.){3}[0-9]{1,3}\b' docker-compose.yml | grep -vE '127\.0\.0\.1|0\.0\.0\.0'; then
