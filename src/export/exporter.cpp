@@ -21,7 +21,7 @@ namespace fp::batch {
 namespace {
 
 constexpr std::string_view kLog = "export";
-// pg_try_advisory_lock key: "fleetpipe export" (any constant works; this one is unlikely to collide).
+// Advisory lock key: "fleetpipe export" (any constant works; this one is unlikely to collide).
 constexpr int64_t kExportLockKey = 0x666c6565747870;
 
 // Cuts the ordered row stream of one table into objects (a new one per day and every max_rows rows),
@@ -275,9 +275,7 @@ Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts) {
   auto conn = FP_TRY(
       pg::Connection::connect(cfg.webapp, text_stable_session("fleetpipe export", std::chrono::hours(2))),
       "connect webapp");
-  auto locked = FP_TRY(conn.query("SELECT pg_try_advisory_lock($1)", kExportLockKey), "advisory lock");
-  if (FP_TRY(locked.get<bool>(0, 0), "advisory lock") == false)
-    return transient_error("another export is running against this database");
+  FP_CHECK(take_run_lock(conn, kExportLockKey, std::chrono::seconds(10), "export"), "export");
   auto first = FP_TRY(export_once(s3, conn, opts, opts.new_epoch), "export");
   if (!first.resumed && !first.new_epoch) return first;
   // The redone run only covers the crashed run's range (a new epoch's first run, up to its snapshot):

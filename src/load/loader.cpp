@@ -8,6 +8,7 @@
 
 #include "common/batch/codec.h"
 #include "common/batch/layout.h"
+#include "common/batch/session.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
 #include "common/pg/error.h"
@@ -239,9 +240,7 @@ pg::ConnectOptions load_connect_options() {
 // The run's own session, which holds the advisory lock that keeps a second load off this warehouse.
 Result<pg::Connection> connect_and_lock(const Config& cfg, const pg::ConnectOptions& co) {
   auto conn = FP_TRY(pg::Connection::connect(cfg.warehouse, co), "connect warehouse");
-  auto locked = FP_TRY(conn.query("SELECT pg_try_advisory_lock($1)", kLoadLockKey), "advisory lock");
-  if (FP_TRY(locked.get<bool>(0, 0), "advisory lock") == false)
-    return transient_error("another load is running against this warehouse");
+  FP_CHECK(take_run_lock(conn, kLoadLockKey, std::chrono::seconds(10), "load"), "load");
   return conn;
 }
 

@@ -262,9 +262,10 @@ class BatchEpochTest : public BatchTrustTest {
 
   // `fleetpipe args` against the other database.
   int run_other(const std::vector<std::string>& args) {
+    const std::string ours = std::getenv("POSTGRES_DB") ? std::getenv("POSTGRES_DB") : "";
     setenv("POSTGRES_DB", kDb, 1);
     const int rc = run(args);
-    unsetenv("POSTGRES_DB");
+    setenv("POSTGRES_DB", ours.c_str(), 1);  // the test's own scratch database again
     return rc;
   }
 

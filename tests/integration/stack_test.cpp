@@ -63,7 +63,7 @@ TEST_F(StackTest, BothDatabasesAnswerWithTheirMigrationsApplied) {
   EXPECT_EQ(count(*dw, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"), 8);
 }
 
-TEST_F(StackTest, CdcRoleReplicatesAndOnlyReads) {
+TEST_F(StackTest, CdcRoleReplicatesReadsAndWritesOnlyItsHeartbeat) {
   auto web = pg::Connection::connect(cfg_.webapp);
   ASSERT_TRUE(web.ok());
   auto role = web->query("SELECT rolreplication, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = $1",
@@ -80,7 +80,16 @@ TEST_F(StackTest, CdcRoleReplicatesAndOnlyReads) {
   ASSERT_FALSE(write.ok());
   EXPECT_NE(write.error().message.find("42501"), std::string::npos)
       << write.error().message;  // permission denied
-  EXPECT_EQ(count(*web, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'webapp_cdc'"), 3);
+  // Its one write: Debezium's heartbeat row (sql/webapp/008_cdc_heartbeat.sql), published with the tables.
+  EXPECT_TRUE(cdc->exec("UPDATE cdc_heartbeat SET beat_at = now() WHERE id = 1").ok());
+  auto other = cdc->exec("UPDATE trips SET latitude = latitude WHERE id = -1");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "42501");
+  EXPECT_EQ(count(*web,
+                  "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'webapp_cdc' AND tablename "
+                  "IN ('trips', 'vehicles', 'drivers', 'cdc_heartbeat')"),
+            4);
+  EXPECT_EQ(count(*web, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'webapp_cdc'"), 4);
 }
 
 TEST_F(StackTest, DeclaredTopicsExistWithTheirPartitions) {

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
+#include "common/error.h"
 #include "common/pg/connection.h"
 
 namespace fp::batch {
@@ -21,5 +23,13 @@ inline pg::ConnectOptions text_stable_session(std::string application_name,
                 {"application_name", std::move(application_name)}};
   return o;
 }
+
+// Takes the session advisory lock that keeps a second export (or load) off the database, waiting up to
+// `wait` for it: the lock of a process that was just killed is released only once its backend notices the
+// closed socket, so a rerun right after a crash must not fail for it. Still held after `wait` (another run
+// is really going): a transient error saying `what` is running. The wait is the server's (lock_timeout),
+// woken the moment the lock is released.
+Status take_run_lock(pg::Connection& conn, int64_t key, std::chrono::milliseconds wait,
+                     std::string_view what);
 
 }  // namespace fp::batch
