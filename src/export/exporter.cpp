@@ -213,7 +213,7 @@ Status delete_orphans(s3::Client& s3, const ExportOptions& opts, const RunManife
   return ok_status();
 }
 
-// The commit point: the run's manifest; the intent it replaces is deleted after it.
+// The commit point: the run's manifest; the intent it replaces is deleted after it and the head moved to it.
 Status commit_run(s3::Client& s3, const ExportOptions& opts, const RunManifest& manifest,
                   const ExportReport& report) {
   const RunRange& range = manifest.range;
@@ -221,6 +221,11 @@ Status commit_run(s3::Client& s3, const ExportOptions& opts, const RunManifest& 
          "write manifest");
   if (auto st = s3.delete_object(intent_key(opts.prefix, range.run)); !st)
     log::warn(kLog, "run {} committed but its intent could not be deleted: {}", range.run,
+              st.error().message);
+  // After the commit: a head left behind by a failure here is only stale, and the next export lists the few
+  // runs after it (layout.h).
+  if (auto st = write_manifest_head(s3, opts.prefix, range.run); !st)
+    log::warn(kLog, "run {} committed but the manifest head could not be moved to it: {}", range.run,
               st.error().message);
   log::emit(log::Level::kInfo, kLog, "export run committed",
             {{"run", range.run},

@@ -154,7 +154,8 @@ Result<SourceState> read_source(pg::Connection& conn) {
 // up to the current snapshot (nullopt: nothing to do).
 Result<std::optional<RunPlan>> plan_run(s3::Client& s3, pg::Connection& conn, const ExportOptions& opts,
                                         bool new_epoch, ExportReport& report) {
-  auto state = FP_TRY(read_manifest_state(s3, opts.prefix), "manifests");
+  // The head and what came after it, not the whole history (a new epoch needs only the newest run too).
+  auto state = FP_TRY(read_manifest_head(s3, opts.prefix), "manifests");
   if (new_epoch) {
     auto plan = FP_TRY(plan_new_epoch(s3, conn, opts, state), "new epoch");
     report.new_epoch = true;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -90,6 +91,51 @@ TEST_F(BatchTest, HundredThousandRowsEndToEndAndIdempotent) {
                             kBase))
           .ok());
   EXPECT_EQ(verify(), 1);
+}
+
+// Export finds its watermark from manifests/HEAD.json and the keys after it, not from a listing of the whole
+// history: a head left stale (a crash between the commit and its update) still gives the next run number, and
+// a bucket without a head (written before heads existed) falls back to the full listing and gets one.
+TEST_F(BatchTest, ExportFindsItsWatermarkFromTheManifestHead) {
+  auto head = [&]() -> int64_t {
+    auto body = s3_->get_object(head_key(prefix_));
+    if (!body) return -1;
+    return nlohmann::json::parse(*body).value("run", int64_t{-1});
+  };
+  auto runs = [&] {
+    auto st = read_manifest_state(*s3_, prefix_);
+    EXPECT_TRUE(st.ok());
+    return st ? st->committed_runs : std::vector<int64_t>{};
+  };
+  insert_trips(1000, 1);
+  ASSERT_EQ(export_(), 0);
+  insert_trips(1000, 10);
+  ASSERT_EQ(export_(), 0);
+  EXPECT_EQ(head(), 2);
+
+  // Stale: the head says run 1 while run 2 is committed; the next run is 3, run 2 is left as it was.
+  ASSERT_TRUE(write_manifest_head(*s3_, prefix_, 1).ok());
+  const auto run2 = s3_->get_object(manifest_key(prefix_, 2));
+  ASSERT_TRUE(run2.ok());
+  insert_trips(1000, 20);
+  ASSERT_EQ(export_(), 0);
+  EXPECT_EQ(head(), 3);
+  EXPECT_EQ(*s3_->get_object(manifest_key(prefix_, 2)), *run2);
+
+  // None: the full listing, and a head again.
+  ASSERT_TRUE(s3_->delete_object(head_key(prefix_)).ok());
+  insert_trips(1000, 30);
+  ASSERT_EQ(export_(), 0);
+  EXPECT_EQ(head(), 4);
+  EXPECT_EQ(runs(), (std::vector<int64_t>{1, 2, 3, 4}));
+
+  // What read_manifest_head sees: the head's run and those after it, with the pending intent.
+  auto st = read_manifest_head(*s3_, prefix_);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(st->committed_runs, (std::vector<int64_t>{4}));
+  EXPECT_FALSE(st->pending_intent);
+  ASSERT_EQ(load(), 0);
+  EXPECT_EQ(verify(), 0);
 }
 
 TEST_F(BatchTest, LateCommittedRowIsExportedExactlyOnce) {

@@ -168,6 +168,13 @@ TEST_F(S3Integration, ListAllFollowsPagination) {
   ASSERT_TRUE(all.ok()) << all.error().message;
   ASSERT_EQ(all->size(), static_cast<size_t>(kObjects));
   for (int i = 0; i < kObjects; ++i) EXPECT_EQ((*all)[i].key, key(fmt::format("p/{:03}", i)));
+
+  // start-after: only the keys after it, across pages too (what lets export list only the runs since its
+  // manifest head instead of the whole history).
+  const auto after = client_->list_all(prefix_ + "p/", 5, key("p/011"));
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  ASSERT_EQ(after->size(), static_cast<size_t>(kObjects - 12));
+  for (size_t i = 0; i < after->size(); ++i) EXPECT_EQ((*after)[i].key, key(fmt::format("p/{:03}", 12 + i)));
 }
 
 TEST_F(S3Integration, MultipartTwentyMebibytesReadsBackIdentical) {

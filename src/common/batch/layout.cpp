@@ -187,23 +187,59 @@ std::optional<DataKey> parse_data_key(std::string_view prefix, std::string_view 
   return k;
 }
 
-Result<ManifestState> read_manifest_state(s3::Client& s3, std::string_view prefix) {
-  const std::string dir = fmt::format("{}manifests/", prefix);
-  auto list = FP_TRY(s3.list_all(dir), "list manifests");
+namespace {
+
+// The runs after `after` among `list` (keys under <prefix>manifests/): committed ones and the pending intent.
+ManifestState manifests_in(const std::vector<s3::ObjectSummary>& list, const std::string& dir,
+                           int64_t after) {
   ManifestState st;
   std::vector<int64_t> intents;
   for (const auto& o : list) {
     std::string_view name = o.key;
     name.remove_prefix(dir.size());
     int64_t run = 0;
-    if (!take(name, "run-") || !take_int(name, run)) continue;
+    if (!take(name, "run-") || !take_int(name, run) || run <= after) continue;
     if (name == ".json") st.committed_runs.push_back(run);
     if (name == ".intent.json") intents.push_back(run);
   }
   std::sort(st.committed_runs.begin(), st.committed_runs.end());
-  const int64_t next = st.committed_runs.empty() ? 1 : st.committed_runs.back() + 1;
+  const int64_t next = st.committed_runs.empty() ? after + 1 : st.committed_runs.back() + 1;
   for (auto r : intents)
     if (r == next) st.pending_intent = r;
+  return st;
+}
+
+}  // namespace
+
+Result<ManifestState> read_manifest_state(s3::Client& s3, std::string_view prefix) {
+  const std::string dir = fmt::format("{}manifests/", prefix);
+  auto list = FP_TRY(s3.list_all(dir), "list manifests");
+  return manifests_in(list, dir, 0);
+}
+
+std::string head_key(std::string_view prefix) {
+  return fmt::format("{}manifests/HEAD.json", prefix);
+}
+
+Status write_manifest_head(s3::Client& s3, std::string_view prefix, int64_t run) {
+  FP_TRY(s3.put_object(head_key(prefix), nlohmann::json{{"run", run}}.dump(), "application/json"), "head");
+  return ok_status();
+}
+
+Result<ManifestState> read_manifest_head(s3::Client& s3, std::string_view prefix) {
+  auto body = s3.get_object(head_key(prefix));
+  if (!body) {
+    if (body.error().kind == Error::Kind::kNotFound) return read_manifest_state(s3, prefix);
+    return std::move(body).error().context("manifest head");
+  }
+  auto j = nlohmann::json::parse(*body, nullptr, false);
+  if (j.is_discarded() || !j.contains("run") || !j["run"].is_number_integer() || j["run"].get<int64_t>() < 1)
+    return invalid_input("{}: not {{\"run\": N}}", head_key(prefix));
+  const int64_t head = j["run"].get<int64_t>();
+  const std::string dir = fmt::format("{}manifests/", prefix);
+  auto list = FP_TRY(s3.list_all(dir, 1000, manifest_key(prefix, head)), "list manifests after the head");
+  ManifestState st = manifests_in(list, dir, head);
+  st.committed_runs.insert(st.committed_runs.begin(), head);
   return st;
 }
 

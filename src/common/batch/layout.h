@@ -115,6 +115,17 @@ struct ManifestState {
   std::optional<int64_t> pending_intent;
 };
 Result<ManifestState> read_manifest_state(s3::Client& s3, std::string_view prefix);
+
+// <prefix>manifests/HEAD.json: {"run": N}, the newest committed run, written by export after each commit. It
+// lets export find its watermark without listing the whole history: the runs after the head are listed with
+// start-after, so a head left stale by a crash between the commit and its update costs one short listing,
+// never a wrong answer.
+std::string head_key(std::string_view prefix);
+Status write_manifest_head(s3::Client& s3, std::string_view prefix, int64_t run);
+// The newest committed run and the pending intent, like read_manifest_state, from the head and the keys after
+// it (committed_runs then holds the head's run and those after it only). Without a head (a bucket written
+// before heads existed): the full listing.
+Result<ManifestState> read_manifest_head(s3::Client& s3, std::string_view prefix);
 Result<RunManifest> read_manifest(s3::Client& s3, std::string_view prefix, int64_t run);
 
 }  // namespace fp::batch

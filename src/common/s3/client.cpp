@@ -264,24 +264,26 @@ Result<std::string> Client::copy_object(std::string_view source_key, std::string
 }
 
 Result<ListPage> Client::list_objects_v2(std::string_view prefix, std::string_view continuation_token,
-                                         int max_keys) {
+                                         int max_keys, std::string_view start_after) {
   if (max_keys < 1 || max_keys > 1000) return invalid_input("max_keys {} outside 1..1000", max_keys);
   Call c;
   c.query = {{"list-type", "2"}, {"max-keys", std::to_string(max_keys)}};
   if (!prefix.empty()) c.query.emplace_back("prefix", std::string(prefix));
   if (!continuation_token.empty())
     c.query.emplace_back("continuation-token", std::string(continuation_token));
+  if (!start_after.empty()) c.query.emplace_back("start-after", std::string(start_after));
   const std::string what = fmt::format("list {:?}", prefix);
   const http::Response r = FP_TRY(execute_with_retry(what, c), "s3");
   return FP_TRY(parse_list_v2(r.body), fmt::format("s3: {}", what));
 }
 
-Result<std::vector<ObjectSummary>> Client::list_all(std::string_view prefix, int page_size) {
+Result<std::vector<ObjectSummary>> Client::list_all(std::string_view prefix, int page_size,
+                                                    std::string_view start_after) {
   std::vector<ObjectSummary> all;
   std::string token;
   do {
-    ListPage page =
-        FP_TRY(list_objects_v2(prefix, token, page_size), fmt::format("after {} keys", all.size()));
+    ListPage page = FP_TRY(list_objects_v2(prefix, token, page_size, start_after),
+                           fmt::format("after {} keys", all.size()));
     std::move(page.objects.begin(), page.objects.end(), std::back_inserter(all));
     // A server that repeats a token would otherwise keep us here forever.
     if (page.truncated && page.next_continuation_token == token)

@@ -90,11 +90,14 @@ class Client {
   // Server-side copy within the bucket (e.g. to a quarantine prefix); metadata is copied. Returns the ETag.
   Result<std::string> copy_object(std::string_view source_key, std::string_view dest_key);
 
-  // One ListObjectsV2 page; pass the previous page's next_continuation_token to continue.
+  // One ListObjectsV2 page; pass the previous page's next_continuation_token to continue. With
+  // `start_after`, only keys that sort after it (the listing is in key order), so a caller that knows where
+  // its history ends lists only what came since.
   Result<ListPage> list_objects_v2(std::string_view prefix, std::string_view continuation_token = {},
-                                   int max_keys = 1000);
-  // Every object under `prefix`, following pagination.
-  Result<std::vector<ObjectSummary>> list_all(std::string_view prefix, int page_size = 1000);
+                                   int max_keys = 1000, std::string_view start_after = {});
+  // Every object under `prefix` (after `start_after`), following pagination.
+  Result<std::vector<ObjectSummary>> list_all(std::string_view prefix, int page_size = 1000,
+                                              std::string_view start_after = {});
 
   // Multipart primitives (put_large drives them).
   Result<std::string> create_multipart_upload(std::string_view key, std::string_view content_type,
