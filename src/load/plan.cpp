@@ -10,8 +10,23 @@ namespace {
 
 constexpr std::string_view kLog = "load";
 
-Result<std::set<int64_t>> finished_runs(pg::Connection& dw, const std::string& prefix) {
-  auto rows = FP_TRY(dw.query("SELECT run FROM raw.load_runs WHERE prefix = $1", prefix), "finished runs");
+// The lowest run the warehouse has not finished (runs are numbered 1, 2, ... without gaps; raw.load_runs
+// holds the finished and the superseded ones): everything below it is done, so the load lists only the
+// manifests from it on and its cost follows what is new, not the number of runs in the bucket.
+Result<int64_t> first_unfinished_run(pg::Connection& dw, const std::string& prefix) {
+  auto r = FP_TRY(
+      dw.query("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM raw.load_runs WHERE prefix = $1 AND run = 1) "
+               "THEN 1 ELSE (SELECT min(r.run) + 1 FROM raw.load_runs r WHERE r.prefix = $1 AND NOT "
+               "EXISTS (SELECT 1 FROM raw.load_runs n WHERE n.prefix = $1 AND n.run = r.run + 1)) END",
+               prefix),
+      "first unfinished run");
+  return r.get<int64_t>(0, 0);
+}
+
+// The finished runs from `from` on (above a gap a later run may already be finished).
+Result<std::set<int64_t>> finished_runs(pg::Connection& dw, const std::string& prefix, int64_t from) {
+  auto rows = FP_TRY(dw.query("SELECT run FROM raw.load_runs WHERE prefix = $1 AND run >= $2", prefix, from),
+                     "finished runs");
   std::set<int64_t> out;
   for (int r = 0; r < rows.size(); ++r) out.insert(FP_TRY(rows.get<int64_t>(r, 0), "run"));
   return out;
@@ -83,10 +98,19 @@ Status record_superseded(pg::Connection& dw, const std::string& prefix, const Ru
 
 Result<LoadPlan> plan_load(s3::Client& s3, pg::Connection& dw, const std::string& prefix) {
   LoadPlan plan;
-  auto state = read_manifest_state(s3, prefix);
+  const int64_t from = FP_TRY(first_unfinished_run(dw, prefix), "load runs");
+  auto state = read_manifests_after(s3, prefix, from - 1);
   if (!state) return std::move(state).error().context("manifests");
-  if (state->committed_runs.empty()) return plan;
-  auto finished = FP_TRY(finished_runs(dw, prefix), "load runs");
+  if (state->committed_runs.empty()) {
+    // Nothing committed since the last finished run. The epoch still names the newest committed run's, read
+    // through the manifest head (constant cost).
+    auto head = FP_TRY(read_manifest_head(s3, prefix), "manifest head");
+    if (!head.committed_runs.empty())
+      plan.epoch =
+          FP_TRY(read_manifest(s3, prefix, head.committed_runs.back()), "newest manifest").range.epoch;
+    return plan;
+  }
+  auto finished = FP_TRY(finished_runs(dw, prefix, from), "load runs");
   auto newest = FP_TRY(read_manifest(s3, prefix, state->committed_runs.back()), "newest manifest");
   plan.epoch = newest.range.epoch;
   for (int64_t run : state->committed_runs) {

@@ -1,6 +1,7 @@
 // What a load has to do, read from the committed run manifests (the only authority on what the bucket
 // should hold) and the warehouse's records of what it loaded:
-//   - runs the warehouse has finished (raw.load_runs) are not read again, so a load costs what is new;
+//   - runs the warehouse has finished (raw.load_runs) are not read again, and below the first unfinished run
+//     not even listed (ListObjectsV2 start-after), so a load costs what is new;
 //   - of the other runs, those of an older epoch than the newest are superseded (never loaded);
 //   - each object of the newest epoch's unfinished runs is pending unless raw.load_manifest has its key with
 //     the manifest's sha256.

@@ -236,11 +236,16 @@ Result<ManifestState> read_manifest_head(s3::Client& s3, std::string_view prefix
   if (j.is_discarded() || !j.contains("run") || !j["run"].is_number_integer() || j["run"].get<int64_t>() < 1)
     return invalid_input("{}: not {{\"run\": N}}", head_key(prefix));
   const int64_t head = j["run"].get<int64_t>();
-  const std::string dir = fmt::format("{}manifests/", prefix);
-  auto list = FP_TRY(s3.list_all(dir, 1000, manifest_key(prefix, head)), "list manifests after the head");
-  ManifestState st = manifests_in(list, dir, head);
+  ManifestState st = FP_TRY(read_manifests_after(s3, prefix, head), "after the head");
   st.committed_runs.insert(st.committed_runs.begin(), head);
   return st;
+}
+
+Result<ManifestState> read_manifests_after(s3::Client& s3, std::string_view prefix, int64_t after) {
+  const std::string dir = fmt::format("{}manifests/", prefix);
+  auto list = FP_TRY(s3.list_all(dir, 1000, after > 0 ? manifest_key(prefix, after) : std::string()),
+                     fmt::format("list manifests after run {}", after));
+  return manifests_in(list, dir, after);
 }
 
 Result<RunManifest> read_manifest(s3::Client& s3, std::string_view prefix, int64_t run) {

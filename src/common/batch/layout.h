@@ -126,6 +126,8 @@ Status write_manifest_head(s3::Client& s3, std::string_view prefix, int64_t run)
 // it (committed_runs then holds the head's run and those after it only). Without a head (a bucket written
 // before heads existed): the full listing.
 Result<ManifestState> read_manifest_head(s3::Client& s3, std::string_view prefix);
+// The committed runs after `after` and the pending intent, from the keys listed after run-<after>.json.
+Result<ManifestState> read_manifests_after(s3::Client& s3, std::string_view prefix, int64_t after);
 Result<RunManifest> read_manifest(s3::Client& s3, std::string_view prefix, int64_t run);
 
 }  // namespace fp::batch
