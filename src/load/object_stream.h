@@ -14,6 +14,7 @@
 #include "common/batch/layout.h"
 #include "common/error.h"
 #include "common/pg/copy.h"
+#include "load/ndjson_lines.h"
 #include "load/ndjson_row.h"
 
 namespace fp::batch {
@@ -37,7 +38,7 @@ class ObjectRowStream {
   const std::optional<Error>& content_error() const { return content_error_; }
   // After the download: the gzip stream must have ended, and the last line may lack its newline.
   Status finish_gunzip() const { return gunzip_.finish(); }
-  Status consume_rest() { return consume_lines(true); }
+  Status consume_rest() { return consume_lines(true, {}); }
   // Sends the rows still queued and ends the COPY.
   Result<int64_t> end_copy();
   std::string sha256() { return sha_.hex_digest(); }
@@ -45,7 +46,8 @@ class ObjectRowStream {
 
  private:
   Status take_piece(std::string_view piece);
-  Status consume_lines(bool final);
+  Status consume_lines(bool final, std::string_view piece);
+  Status take_row(std::string_view line, size_t readable, int64_t line_no);
 
   NdjsonRowParser parser_;
   pg::CopyIn& copy_;
@@ -53,10 +55,11 @@ class ObjectRowStream {
   const StreamLimits limits_;
   GunzipReader gunzip_;
   Sha256Stream sha_;
-  std::string text_, rows_out_;
+  NdjsonLines lines_;
+  std::string rows_out_;
   std::optional<Error> content_error_;
   uint64_t inflated_ = 0;
-  int64_t rows_ = 0, line_no_ = 0;
+  int64_t rows_ = 0;
 };
 
 }  // namespace fp::batch

@@ -1,12 +1,11 @@
 #include "load/verify_newest.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "common/batch/codec.h"
 #include "common/pg/params.h"
+#include "load/ndjson_lines.h"
 #include "load/ndjson_row.h"
 
 namespace fp::batch {
@@ -19,23 +18,25 @@ constexpr size_t kShownIds = 5;
 // kMaxLineBytes, no more lines than the manifest's row count; every line must be a valid row of the table.
 class ObjectIds {
  public:
-  ObjectIds(const TableSpec& t, const ObjectEntry& o, const RunRange& range) : parser_(t), object_(o) {
+  ObjectIds(const TableSpec& t, const ObjectEntry& o, const RunRange& range)
+      : parser_(t), object_(o), lines_(kMaxLineBytes) {
     parser_.require_xid_range(range.xid_from, range.xid_to);
   }
 
   Status read(s3::Client& s3) {
+    const NdjsonLines::OnLine take = [this](std::string_view line, size_t readable, int64_t line_no) {
+      return take_row(line, readable, line_no);
+    };
     Status failed = ok_status();
     auto st = s3.get_object(object_.key, [&](const char* data, size_t len) {
-      failed = gunzip_.write(std::string_view(data, len), [&](std::string_view piece) {
-        text_.append(piece);
-        return lines(false);
-      });
+      failed = gunzip_.write(std::string_view(data, len),
+                             [&](std::string_view piece) { return lines_.add(piece, take); });
       return failed.ok();
     });
     FP_CHECK(failed, object_.key);
     FP_CHECK(st, fmt::format("read {}", object_.key));
     FP_CHECK(gunzip_.finish(), object_.key);
-    FP_CHECK(lines(true), object_.key);
+    FP_CHECK(lines_.finish(take), object_.key);
     if (static_cast<int64_t>(ids_.size()) != object_.rows)
       return invalid_input("{}: {} rows, its manifest says {}", object_.key, ids_.size(), object_.rows);
     return ok_status();
@@ -44,32 +45,12 @@ class ObjectIds {
   std::vector<int64_t>& ids() { return ids_; }
 
  private:
-  Status lines(bool final) {
-    text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);  // simdjson reads past each line
-    const size_t readable_end = text_.capacity();
-    size_t pos = 0;
-    while (pos < text_.size()) {
-      size_t nl = text_.find('\n', pos);
-      if (nl == std::string::npos) {
-        if (text_.size() - pos > kMaxLineBytes)
-          return invalid_input("a line longer than {} bytes", kMaxLineBytes);
-        if (!final) break;
-        nl = text_.size();
-      }
-      const std::string_view line(text_.data() + pos, nl - pos);
-      if (!line.empty()) FP_CHECK(take(line, readable_end - pos), fmt::format("row {}", ids_.size() + 1));
-      pos = nl + 1;
-    }
-    text_.erase(0, std::min(pos, text_.size()));
-    return ok_status();
-  }
-
-  Status take(std::string_view line, size_t readable) {
-    if (line.size() > kMaxLineBytes) return invalid_input("longer than {} bytes", kMaxLineBytes);
+  Status take_row(std::string_view line, size_t readable, int64_t line_no) {
     if (static_cast<int64_t>(ids_.size()) >= object_.rows)
-      return invalid_input("more rows than the manifest's {}", object_.rows);
+      return invalid_input("more rows than the manifest's {} (line {})", object_.rows, line_no);
     row_.clear();
-    FP_CHECK(parser_.parse(line, readable, row_), "parse");
+    if (auto st = parser_.parse(line, readable, row_); !st)
+      return std::move(st).error().context(fmt::format("line {}", line_no));
     // The COPY row's first field is the id (TableSpec: `id` first), a validated bigint.
     ids_.push_back(std::stoll(row_.substr(0, row_.find('\t'))));
     return ok_status();
@@ -78,7 +59,8 @@ class ObjectIds {
   NdjsonRowParser parser_;
   const ObjectEntry& object_;
   GunzipReader gunzip_;
-  std::string text_, row_;
+  NdjsonLines lines_;
+  std::string row_;
   std::vector<int64_t> ids_;
 };
 
