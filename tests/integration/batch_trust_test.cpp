@@ -3,7 +3,6 @@
 // rewritten in the bucket, and objects built to exhaust the loader's memory. Real stack, real binary; ids
 // from 810000 up, a bucket prefix of its own (fixture: integration/batch_lane_fixture.h).
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "common/digest.h"
 #include "common/pg/migrate.h"
 #include "integration/batch_lane_fixture.h"
+#include "integration/test_support.h"
 
 namespace fp::batch {
 namespace {
@@ -80,10 +80,7 @@ class BatchTrustTest : public integration::BatchLaneTest {
     std::vector<std::string> argv = {bin()};
     argv.insert(argv.end(), args.begin(), args.end());
     const pid_t pid = integration::spawn_logged(argv, "/dev/null", kLog);
-    int status = 0;
-    rusage ru{};
-    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid) return {-1, 0};
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ru.ru_maxrss};
+    return pid < 0 ? std::pair<int, long>{-1, 0} : integration::wait_exit_with_peak_rss(pid);
   }
 
   std::string quarantine_reason(const std::string& key) {

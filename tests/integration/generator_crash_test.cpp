@@ -84,18 +84,11 @@ TEST_F(Generator, DeadBrokerCommitsNothingAndLeavesTheCheckpoint) {
   const int64_t rows = count(), at = checkpoint();
   ASSERT_EQ(rows, at);
 
-  // A port nothing listens on: bind one, then close it.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-  close(fd);
+  const int dead_port = free_loopback_port();  // nothing listens there
+  ASSERT_GT(dead_port, 0);
   const auto started = std::chrono::steady_clock::now();
   auto dead = run(fmt::format("{} --resume --kafka-timeout-ms 3000", args),
-                  fmt::format("KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:{}", ntohs(sa.sin_port)));
+                  fmt::format("KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:{}", dead_port));
   EXPECT_EQ(dead.exit_code, 1) << dead.err;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 30s) << "the delivery timeout was not honoured";
   EXPECT_NE(dead.err.find("error"), std::string::npos) << dead.err;

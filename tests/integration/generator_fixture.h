@@ -28,6 +28,7 @@
 #include "common/kafka/consumer.h"
 #include "common/pg/connection.h"
 #include "integration/scratch_db.h"
+#include "integration/test_support.h"
 
 namespace fp::integration {
 
@@ -83,9 +84,7 @@ class Generator : public ::testing::Test {
     cleanup();
   }
   void TearDown() override {
-    if (admin_) {
-      for (const auto& t : topics_) EXPECT_TRUE(admin_->delete_topic(t).ok());
-    }
+    topics_.reset();
     conn_.reset();
     scratch_.release();
   }
@@ -127,18 +126,8 @@ class Generator : public ::testing::Test {
   }
 
   std::string make_topic(kafka::ConfigMap configs = {}) {
-    if (!admin_) {
-      kafka::AdminOptions o;
-      o.bootstrap = cfg_.kafka_bootstrap;
-      auto a = kafka::Admin::create(o);
-      EXPECT_TRUE(a.ok()) << a.error().message;
-      admin_ = std::move(*a);
-    }
-    std::string t = fmt::format("fp_it_gen_{}_{}", getpid(), topics_.size());
-    auto c = admin_->create_topic(kafka::TopicSpec{t, 3, 1, std::move(configs)});
-    EXPECT_TRUE(c.ok()) << c.error().message;
-    topics_.push_back(t);
-    return t;
+    if (!topics_) topics_ = std::make_unique<ScratchTopics>(cfg_.kafka_bootstrap, "fp_it_gen");
+    return topics_->make(std::move(configs));
   }
 
   // Reads `topic` from its start in a group of its own (`group` names it) until `want` messages arrived and
@@ -209,8 +198,7 @@ class Generator : public ::testing::Test {
   ScratchStack scratch_;
   Config cfg_;
   std::unique_ptr<pg::Connection> conn_;
-  std::unique_ptr<kafka::Admin> admin_;
-  std::vector<std::string> topics_;
+  std::unique_ptr<ScratchTopics> topics_;
   int first_ = 0;
 };
 

@@ -1,5 +1,5 @@
 // The memory bounds the docs promise, each checked on the real `build/fleetpipe` child by its peak RSS
-// (VmHWM, or wait4's ru_maxrss) in a situation that would grow memory without the bound:
+// (VmHWM) in a situation that would grow memory without the bound:
 // - generate: the sink stalls (its stdout is a pipe nobody reads) while the source could produce millions of
 //   rows; the queue of two batches between reader and writer must hold the reader back;
 // - export: 600 000 rows in objects of 50 000; rows stream from COPY into one object at a time, so the peak
@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +30,7 @@
 #include "common/pg/connection.h"
 #include "integration/batch_lane_fixture.h"
 #include "integration/scratch_db.h"
+#include "integration/test_support.h"
 
 extern char** environ;
 
@@ -40,15 +40,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kLog = "/tmp/fleetpipe-memory-test.log";
-
-// A process's peak resident set (VmHWM) in kB, -1 when it cannot be read.
-long peak_rss_kb(pid_t pid) {
-  std::ifstream f(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
 
 // A value of the service's /metrics (the first sample of `name`), -1 when absent.
 double metric(int port, const std::string& name) {
@@ -74,34 +65,20 @@ class MemoryBound : public ::testing::Test {
     web_.emplace(std::move(*w));
   }
   void TearDown() override {
-    if (admin_) {
-      for (const auto& t : topics_) EXPECT_TRUE(admin_->delete_topic(t).ok());
-    }
+    topics_.reset();
     web_.reset();
     scratch_.release();
   }
 
   std::string make_topic() {
-    if (!admin_) {
-      kafka::AdminOptions o;
-      o.bootstrap = cfg_.kafka_bootstrap;
-      auto a = kafka::Admin::create(o);
-      EXPECT_TRUE(a.ok()) << a.error().message;
-      if (!a) return "";
-      admin_ = std::move(*a);
-    }
-    std::string t = fmt::format("fp_it_mem_{}_{}", getpid(), topics_.size());
-    auto c = admin_->create_topic(kafka::TopicSpec{t, 3, 1, {}});
-    EXPECT_TRUE(c.ok()) << c.error().message;
-    topics_.push_back(t);
-    return t;
+    if (!topics_) topics_ = std::make_unique<ScratchTopics>(cfg_.kafka_bootstrap, "fp_it_mem");
+    return topics_->make();
   }
 
   ScratchStack scratch_;
   Config cfg_;
   std::optional<pg::Connection> web_;
-  std::unique_ptr<kafka::Admin> admin_;
-  std::vector<std::string> topics_;
+  std::unique_ptr<ScratchTopics> topics_;
 };
 
 TEST_F(MemoryBound, TheGeneratorsQueueHoldsTheReaderBackWhileTheSinkStalls) {
@@ -158,10 +135,8 @@ TEST_F(MemoryBound, ExportStreamsRowsIntoOneObjectAtATime) {
   const pid_t pid = spawn_logged(
       {"build/fleetpipe", "export", "--prefix", prefix, "--max-rows-per-object", "50000"}, "/dev/null", kLog);
   ASSERT_GT(pid, 0);
-  int status = 0;
-  rusage ru{};
-  ASSERT_EQ(wait4(pid, &status, 0, &ru), pid);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "see " << kLog;
+  const auto [rc, peak] = wait_exit_with_peak_rss(pid);
+  ASSERT_EQ(rc, 0) << "see " << kLog;
   s3::Client s3(cfg_.s3);
   int64_t bytes = 0;
   auto objs = s3.list_all(prefix);
@@ -169,10 +144,10 @@ TEST_F(MemoryBound, ExportStreamsRowsIntoOneObjectAtATime) {
   for (const auto& o : *objs) bytes += o.size;
   for (const auto& o : *objs) (void)s3.delete_object(o.key);
   std::printf("[ export ] %d rows, %zu objects, %ld kB in the bucket: peak RSS %ld kB\n", kRows, objs->size(),
-              static_cast<long>(bytes / 1024), ru.ru_maxrss);
-  RecordProperty("export_peak_rss_kb", static_cast<int>(ru.ru_maxrss));
+              static_cast<long>(bytes / 1024), peak);
+  RecordProperty("export_peak_rss_kb", static_cast<int>(peak));
   // About 200 bytes a row as JSON: the table alone would be over 100 MB in memory.
-  EXPECT_LT(ru.ru_maxrss, 60 * 1024) << "export holds more than one object's rows";
+  EXPECT_LT(peak, 60 * 1024) << "export holds more than one object's rows";
 }
 
 // Opens /events and never reads: with a small receive buffer the server's socket fills at once.
@@ -198,7 +173,8 @@ int stuck_viewer(int port) {
 
 TEST_F(MemoryBound, ARealtimeViewerThatNeverReadsCostsAtMostItsQueue) {
   const std::string topic = make_topic();
-  const int port = 25000 + static_cast<int>(getpid() % 5000);
+  const int port = free_loopback_port();
+  ASSERT_GT(port, 0);
   const pid_t rt = spawn_logged({"build/fleetpipe", "realtime", "--source", "direct", "--topic", topic,
                                  "--group", topic + "_rt", "--port", std::to_string(port)},
                                 kLog, kLog);

@@ -32,6 +32,7 @@
 #include "common/pg/connection.h"
 #include "integration/batch_lane_fixture.h"
 #include "integration/scratch_db.h"
+#include "integration/test_support.h"
 
 namespace fp::integration {
 namespace {
@@ -61,22 +62,6 @@ std::vector<pid_t> processes_with(const std::string& marker) {
     }
   }
   return out;
-}
-
-// A loopback port nothing listens on now.
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(sa.sin_port);
 }
 
 // The status of GET url, 0 when nothing answered.
@@ -167,7 +152,7 @@ TEST_F(SignalTest, ServicesStopWithExit0AndLeaveNothingBehind) {
   for (int sig : {SIGINT, SIGTERM}) {
     for (const std::string service : {"webapp", "console", "realtime", "scheduler"}) {
       SCOPED_TRACE(service + " " + signal_name(sig));
-      const int port = free_port();
+      const int port = free_loopback_port();
       ASSERT_GT(port, 0);
       std::vector<std::string> args = {service};
       if (service == "webapp" || service == "realtime") {
@@ -199,7 +184,7 @@ TEST_F(SignalTest, TheWebAppStopsAnsweringOnlyWhatItCommitted) {
                   .ok());
   for (int sig : {SIGINT, SIGTERM}) {
     SCOPED_TRACE(signal_name(sig));
-    const int port = free_port();
+    const int port = free_loopback_port();
     const pid_t pid = start({"webapp", "--port", std::to_string(port), "--threads", "4"});
     ASSERT_GT(pid, 0);
     ASSERT_TRUE(wait_answering(port)) << "see " << kLog;
@@ -265,7 +250,7 @@ TEST_F(SignalTest, TheSchedulerKillsDbtRecordsTheRunFailedAndExits130) {
   ASSERT_NO_FATAL_FAILURE(insert_trips(*web_));
   for (int sig : {SIGINT, SIGTERM}) {
     SCOPED_TRACE(signal_name(sig));
-    const int port = free_port();
+    const int port = free_loopback_port();
     const std::string prefix = fmt::format("test-signal-{}-{}/", getpid(), sig);
     const pid_t pid = start({"scheduler", "--once", "--no-docs", "--prefix", prefix, "--listen",
                              fmt::format("127.0.0.1:{}", port)});
