@@ -181,7 +181,7 @@ class ObjectLoader {
         "INSERT INTO raw.{0} AS r ({1}, _object_key, _source_epoch) SELECT {1}, $1, $2 FROM stage_{0} "
         "ORDER BY id ON CONFLICT (id) DO UPDATE SET {2}_source_xid = EXCLUDED._source_xid, "
         "_source_epoch = EXCLUDED._source_epoch, _deleted_xid = NULL, _deleted_at = NULL, "
-        "_object_key = EXCLUDED._object_key, _loaded_at = now() "
+        "_object_key = EXCLUDED._object_key, _loaded_at = now(), _load_xid = pg_current_xact_id() "
         "WHERE (r._source_epoch, r._source_xid) <= (EXCLUDED._source_epoch, EXCLUDED._source_xid)",
         t.name, column_list(t), set);
     return conn_.query(sql, key, epoch);
@@ -195,7 +195,8 @@ class ObjectLoader {
         "SELECT id, _source_xid, $2, _source_xid, now(), $1 FROM stage_{0}_deletes ORDER BY id "
         "ON CONFLICT (id) DO UPDATE SET _source_xid = EXCLUDED._source_xid, "
         "_source_epoch = EXCLUDED._source_epoch, _deleted_xid = EXCLUDED._deleted_xid, "
-        "_deleted_at = EXCLUDED._deleted_at, _object_key = EXCLUDED._object_key, _loaded_at = now() "
+        "_deleted_at = EXCLUDED._deleted_at, _object_key = EXCLUDED._object_key, _loaded_at = now(), "
+        "_load_xid = pg_current_xact_id() "
         "WHERE (r._source_epoch, r._source_xid) < (EXCLUDED._source_epoch, EXCLUDED._source_xid)",
         t.name);
     return conn_.query(sql, key, epoch);

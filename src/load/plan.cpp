@@ -137,8 +137,8 @@ Result<int64_t> sweep_epoch(pg::Connection& dw, const std::string& prefix, int e
   int64_t swept = 0;
   for (const auto& t : tables()) {
     auto r = FP_TRY(
-        dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = "
-                             "0, _deleted_at = now() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
+        dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = 0, _deleted_at = "
+                             "now(), _load_xid = pg_current_xact_id() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
                              t.name),
                  epoch),
         "sweep");

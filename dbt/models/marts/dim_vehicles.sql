@@ -1,4 +1,5 @@
--- One row per vehicle, its current driver, tank size class and lifetime use.
+-- One row per vehicle, its current driver, tank size class and lifetime use. Rebuilt on every run from
+-- fct_trips (one row per trip, not per measurement), so it costs the number of trips.
 with use as (
     select
         vehicle_id,
@@ -6,7 +7,7 @@ with use as (
         sum(distance_miles)     as total_miles,
         min(started_at)         as first_trip_at,
         max(ended_at)           as last_trip_at
-    from {{ ref('int_trip_summary') }}
+    from {{ ref('fct_trips') }}
     group by vehicle_id
 )
 

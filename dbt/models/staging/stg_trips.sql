@@ -2,15 +2,51 @@
 -- the source's surrogate id, so a row deleted and re-inserted in the webapp can reach the warehouse twice
 -- under two ids: the newest version (highest epoch and source transaction, then highest id) wins. Rows the
 -- source deleted (raw rows with _deleted_xid) stay out.
-with ranked as (
-    select
-        t.*,
-        row_number() over (
-            partition by t.vehicle_id, t.trip_id, t.measurement_sequence
-            order by t._source_epoch desc, t._source_xid desc, t.id desc
-        ) as version_rank
-    from {{ source('raw', 'trips') }} as t
-    where t._deleted_xid is null
+--
+-- Incremental: a build recomputes only the natural keys the unread change-log batches name, where each
+-- changed measurement is now and where it was (macros/trip_changes.sql); a key with no live version left
+-- is deleted by the post-hook. A full build ranks every raw row.
+-- depends_on: {{ ref('stg_trip_changes') }}
+{{ config(
+    materialized='incremental',
+    unique_key='measurement_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[
+        {'columns': ['measurement_key'], 'unique': True},
+        {'columns': ['source_id']},
+        {'columns': ['vehicle_id', 'trip_id', 'measured_at', 'measurement_sequence']},
+        {'columns': ['_batch_id']},
+    ],
+    post_hook=[
+        "{% if is_incremental() %}delete from {{ this }} as d using ({{ changed_trip_keys() }}) as k
+         where (d.vehicle_id, d.trip_id, d.measurement_sequence) = (k.vehicle_id, k.trip_id, k.measurement_sequence)
+           and d._batch_id < {{ watermark('stg_trip_changes') }}{% endif %}",
+        "{{ record_watermark(watermark('stg_trip_changes')) }}",
+    ],
+) }}
+
+
+with newest as (
+{%- if trip_changes_incremental() %}
+    select t.*
+    from ({{ changed_trip_keys() }}) as k
+    cross join lateral (
+        select r.*
+        from {{ source('raw', 'trips') }} as r
+        where r.vehicle_id = k.vehicle_id
+          and r.trip_id = k.trip_id
+          and r.measurement_sequence = k.measurement_sequence
+          and r._deleted_xid is null
+        order by r._source_epoch desc, r._source_xid desc, r.id desc
+        limit 1
+    ) as t
+{%- else %}
+    select distinct on (r.vehicle_id, r.trip_id, r.measurement_sequence) r.*
+    from {{ source('raw', 'trips') }} as r
+    where r._deleted_xid is null
+    order by r.vehicle_id, r.trip_id, r.measurement_sequence, r._source_epoch desc, r._source_xid desc, r.id desc
+{%- endif %}
 )
 
 select
@@ -31,6 +67,7 @@ select
     fuel_remaining_gallon::double precision     as fuel_remaining_gallons,
     lower(color)                                as color,
     _object_key                                 as loaded_from_object,
-    _loaded_at                                  as loaded_at
-from ranked
-where version_rank = 1
+    _loaded_at                                  as loaded_at,
+    _load_xid                                   as _load_xid,
+    {{ watermark('stg_trip_changes') }}         as _batch_id
+from newest

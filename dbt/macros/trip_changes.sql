@@ -1,0 +1,149 @@
+{#- The incremental trips lane (how it works: models/staging/stg_trip_changes.sql).
+
+    Every incremental model of the lane reads the change log's batches after its own watermark and up to
+    its upstream model's, recomputes only the trips (from the earliest changed position on) that those
+    batches touched, and records the upstream's watermark in ops.dbt_watermarks in the same transaction. -#}
+
+{#- The batch a model has read up to (NULL before its first build). -#}
+{% macro watermark(model_name) -%}
+    (select w.batch_id from ops.dbt_watermarks as w where w.model = '{{ model_name }}')
+{%- endmacro %}
+
+{#- Post-hook: this model has now read up to `batch_sql` (a scalar subquery). -#}
+{% macro record_watermark(batch_sql) -%}
+    insert into ops.dbt_watermarks (model, batch_id, updated_at)
+    select '{{ this.identifier }}', {{ batch_sql }}, now()
+    on conflict (model) do update set batch_id = excluded.batch_id, updated_at = excluded.updated_at
+{%- endmacro %}
+
+{#- True when the model reads only the new batches: it exists, is not being full-refreshed, and has a
+    watermark. A table without a watermark (the change log was rebuilt alone, or the row was lost) cannot be
+    caught up safely: the build stops and says how to rebuild it. -#}
+{% macro trip_changes_incremental() %}
+    {%- if not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if execute -%}
+        {%- set found = run_query("select 1 from ops.dbt_watermarks where model = '" ~ this.identifier ~ "'") -%}
+        {%- if found.rows | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                this.identifier ~ " has no watermark in ops.dbt_watermarks, so the changes it has not read are
+                unknown; rebuild it with `scripts/dbt.sh build --full-refresh --select " ~ this.identifier ~ "+`") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(true) }}
+{% endmacro %}
+
+{#- The change-log rows this model has not read yet, up to what its upstream model has applied. -#}
+{% macro unread_changes(upstream) -%}
+    select c.*
+    from {{ ref('stg_trip_changes') }} as c
+    where c.batch_id > {{ watermark(this.identifier) }}
+      and c.batch_id <= {{ watermark(upstream) }}
+      and c.source_id is not null
+{%- endmacro %}
+
+{#- The natural keys of the measurements the unread changes name, where they are now and where they were. -#}
+{% macro changed_trip_keys() -%}
+    select vehicle_id, trip_id, measurement_sequence
+    from ({{ unread_changes('stg_trip_changes') }}) as n
+    where vehicle_id is not null
+    union
+    select old_vehicle_id, old_trip_id, old_measurement_sequence
+    from ({{ unread_changes('stg_trip_changes') }}) as o
+    where old_vehicle_id is not null
+{%- endmacro %}
+
+{#- Per touched trip, the earliest position (measured_at, measurement_sequence) any unread change moved a
+    measurement from or to: the trip is unchanged before it. -#}
+{% macro touched_trips(upstream) -%}
+    select distinct on (vehicle_id, trip_id)
+        vehicle_id,
+        trip_id,
+        measured_at             as from_measured_at,
+        measurement_sequence    as from_sequence
+    from (
+        select vehicle_id, trip_id, measured_at, measurement_sequence
+        from ({{ unread_changes(upstream) }}) as n
+        where vehicle_id is not null
+        union all
+        select old_vehicle_id, old_trip_id, old_measured_at, old_measurement_sequence
+        from ({{ unread_changes(upstream) }}) as o
+        where old_vehicle_id is not null
+    ) as positions
+    order by vehicle_id, trip_id, measured_at, measurement_sequence
+{%- endmacro %}
+
+{#- Per vehicle with a touched trip, the day of its earliest changed position: its days before are unchanged. -#}
+{% macro touched_vehicle_days() -%}
+    select vehicle_id, min(from_measured_at)::date as from_date
+    from ({{ touched_trips('int_trip_days') }}) as t
+    group by vehicle_id
+{%- endmacro %}
+
+{#- Post-hook: rows of the touched trips at or after their earliest changed position that this build did
+    not rewrite are gone from the trip (deleted or moved measurements). `at` is the row's time column. -#}
+{% macro delete_untouched_after(upstream, at, sequence='measurement_sequence') -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as d
+    using ({{ touched_trips(upstream) }}) as t
+    where d.vehicle_id = t.vehicle_id
+      and d.trip_id = t.trip_id
+      and (d.{{ at }}, d.{{ sequence }}) >= (t.from_measured_at, t.from_sequence)
+      and d._batch_id < {{ watermark(upstream) }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of the facts that carry the vehicle's driver: the driver is the vehicle's current one (the
+    source assigns drivers to vehicles), so a reassignment rewrites the vehicle's rows. Reads the fact's
+    (vehicle_id, driver_id) pairs, not the history of measurements. -#}
+{% macro refresh_drivers() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} as f
+    set driver_id = v.driver_id
+    from (
+        select f2.vehicle_id, v2.driver_id
+        from (select distinct vehicle_id, driver_id from {{ this }}) as f2
+        left join {{ ref('stg_vehicles') }} as v2 on v2.vehicle_id = f2.vehicle_id
+        where f2.driver_id is distinct from v2.driver_id
+    ) as v
+    where f.vehicle_id = v.vehicle_id
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows a test checks. Tests carry `where: __new_slice__` (dbt_project.yml); on a trip-lane model it
+    becomes the rows its latest build wrote, on raw.trips the rows written since the last build; any other relation is
+    small and checked whole. `--vars '{full_tests: true}'` (the scheduler's full-test schedule) checks every
+    relation whole. -#}
+{% macro new_slice(relation) -%}
+    {%- if var('full_tests') -%}
+        1 = 1
+    {%- elif relation.identifier in var('trip_lane_models') -%}
+        _batch_id = {{ watermark(relation.identifier) }}
+    {%- elif relation.schema == 'raw' and relation.identifier == 'trips' -%}
+        {#- Source tests run before the change log is built: the rows written since the previous build. -#}
+        {%- set log = adapter.get_relation(target.database, 'staging', 'stg_trip_changes') -%}
+        {%- if log is none -%}
+        1 = 1
+        {%- else -%}
+        _load_xid >= coalesce((select h.batch_xmin from {{ log }} as h
+                               where h.batch_id = {{ watermark('stg_trip_changes') }} and h.source_id is null), '1')
+        {%- endif -%}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where and '__new_slice__' in where -%}
+        {%- set where = where | replace('__new_slice__', new_slice(relation)) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,89 @@
+{#- The change log of the trips lane: what each dbt build found changed in raw.trips since the previous one.
+
+    One batch per build: a header row (source_id NULL) and one row per raw measurement whose newest version
+    differs from what stg_trips holds, with where the measurement is now (NULL when deleted) and where
+    stg_trips had it (NULL when new). Raw rows are found through raw.trips._load_xid: the build reads the
+    rows written at or after the previous batch's snapshot xmin (sql/warehouse/006_incremental_marts.sql),
+    and drops those stg_trips already holds in that exact version, so a re-read row changes nothing.
+
+    Every incremental model downstream (stg_trips, int_fuel_changes, int_trip_days and the facts) reads the
+    batches after its own watermark (ops.dbt_watermarks) up to its upstream's and recomputes each touched
+    trip from its earliest changed position on (macros/trip_changes.sql). Batches every model has read are
+    pruned. Rebuild this log only together with its consumers (`--full-refresh --select stg_trip_changes+`):
+    a full build of the log alone clears their watermarks, and they then refuse to build incrementally. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[{'columns': ['batch_id']}],
+    pre_hook="{% if is_incremental() %}delete from {{ this }}
+              where batch_id < (select min(batch_id) from ops.dbt_watermarks){% endif %}",
+    post_hook=[
+        "{% if not is_incremental() %}delete from ops.dbt_watermarks where model <> '{{ this.identifier }}'{% endif %}",
+        "{{ record_watermark('(select max(batch_id) from ' ~ this ~ ')') }}",
+    ],
+) }}
+{%- set stg_trips = adapter.get_relation(this.database, 'staging', 'stg_trips') if execute else none -%}
+{#- Until stg_trips is an incremental table (first build, or an older install's view) it is built whole. -#}
+{%- set diffing = is_incremental() and stg_trips is not none and stg_trips.is_table %}
+
+with batch as (
+    select
+        coalesce((select max(batch_id) from ops.dbt_watermarks), 0) + 1   as batch_id,
+{%- if diffing %}
+        (select h.batch_xmin from {{ this }} as h
+         where h.batch_id = {{ watermark('stg_trip_changes') }} and h.source_id is null) as from_xmin,
+{%- else %}
+        '1'::xid8                                                          as from_xmin,
+{%- endif %}
+        pg_snapshot_xmin(pg_current_snapshot())                            as batch_xmin,
+        now()                                                              as built_at
+)
+{%- if diffing %},
+
+written as (
+    select t.*
+    from raw.trips as t
+    where t._load_xid >= (select from_xmin from batch)
+),
+
+changes as (
+    select
+        w.id                                                                as source_id,
+        case when w._deleted_xid is null then w.vehicle_id end              as vehicle_id,
+        case when w._deleted_xid is null then w.trip_id end                 as trip_id,
+        case when w._deleted_xid is null then w.measurement_sequence end    as measurement_sequence,
+        case when w._deleted_xid is null then w.measurement_time end        as measured_at,
+        s.vehicle_id                                                        as old_vehicle_id,
+        s.trip_id                                                           as old_trip_id,
+        s.measurement_sequence                                              as old_measurement_sequence,
+        s.measured_at                                                       as old_measured_at
+    from written as w
+    left join {{ stg_trips }} as s on s.source_id = w.id
+    -- unchanged: stg_trips holds this very version, or the id is deleted and stg_trips never held it
+    where not (w._deleted_xid is null and s._load_xid is not distinct from w._load_xid)
+      and not (w._deleted_xid is not null and s.source_id is null)
+)
+{%- endif %}
+
+select
+    b.batch_id,
+    b.from_xmin,
+    b.batch_xmin,
+    b.built_at,
+    null::bigint        as source_id,
+    null::integer       as vehicle_id,
+    null::integer       as trip_id,
+    null::integer       as measurement_sequence,
+    null::timestamp     as measured_at,
+    null::integer       as old_vehicle_id,
+    null::integer       as old_trip_id,
+    null::integer       as old_measurement_sequence,
+    null::timestamp     as old_measured_at
+from batch as b
+{%- if diffing %}
+union all
+select b.batch_id, b.from_xmin, b.batch_xmin, b.built_at, c.*
+from batch as b
+cross join changes as c
+{%- endif %}
