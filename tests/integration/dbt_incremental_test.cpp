@@ -116,8 +116,9 @@ class DbtIncrementalTest : public BatchLaneTest {
           m.relation, m.key, fmt::format("vehicle_id > {}", kBase));
       const std::string inc = text(*dw_, sql), full = text(*full_dw_, sql);
       // Every model has rows to compare (the anomalies from round 3 on, checked there).
-      if (std::string_view(m.relation) != "marts.fct_fuel_anomalies")
+      if (std::string_view(m.relation) != "marts.fct_fuel_anomalies") {
         EXPECT_FALSE(full.empty()) << m.relation;
+      }
       EXPECT_EQ(inc, full) << m.relation << " after " << what;
     }
     return results;
