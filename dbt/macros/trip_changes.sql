@@ -4,9 +4,30 @@
     its upstream model's, recomputes only the trips (from the earliest changed position on) that those
     batches touched, and records the upstream's watermark in ops.dbt_watermarks in the same transaction. -#}
 
-{#- The batch a model has read up to (NULL before its first build). -#}
+{#- The batch a model has read up to (NULL before its first build), as a literal read when the model
+    runs: the planner then estimates a predicate on it from the column's statistics and the index's actual
+    edge (a newer batch than any analyzed is a small range), where an unknown parameter would be estimated
+    at a third of the table and planned as a scan. At parse time (nothing runs) the equivalent subquery. -#}
 {% macro watermark(model_name) -%}
-    (select w.batch_id from ops.dbt_watermarks as w where w.model = '{{ model_name }}')
+    {%- set sql = "select w.batch_id from ops.dbt_watermarks as w where w.model = '" ~ model_name ~ "'" -%}
+    {%- if execute -%}
+        {%- set found = run_query(sql) -%}
+        {{- found.rows[0][0] if found.rows | length > 0 else 'null' -}}
+    {%- else -%}
+        ({{ sql }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The snapshot xmin of a change-log batch (its header row), as a literal: the raw rows written at or after
+    it are newer than the batch. '1' (everything) when there is no such batch. -#}
+{% macro batch_xmin(log, batch_id) -%}
+    {%- if execute and batch_id != 'null' -%}
+        {%- set found = run_query("select batch_xmin::text from " ~ log ~ " where batch_id = " ~ batch_id
+                                  ~ " and source_id is null") -%}
+        {{- found.rows[0][0] if found.rows | length > 0 else '1' -}}
+    {%- else -%}
+        1
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook: this model has now read up to `batch_sql` (a scalar subquery). -#}
@@ -83,12 +104,20 @@
     not rewrite are gone from the trip (deleted or moved measurements). `at` is the row's time column. -#}
 {% macro delete_untouched_after(upstream, at, sequence='measurement_sequence') -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} as d
-    using ({{ touched_trips(upstream) }}) as t
-    where d.vehicle_id = t.vehicle_id
-      and d.trip_id = t.trip_id
-      and (d.{{ at }}, d.{{ sequence }}) >= (t.from_measured_at, t.from_sequence)
-      and d._batch_id < {{ watermark(upstream) }}
+    delete from {{ this }}
+    where ctid in (
+        select d.ctid
+        from ({{ touched_trips(upstream) }}) as t
+        cross join lateral (
+            select d.ctid, d._batch_id
+            from {{ this }} as d
+            where d.vehicle_id = t.vehicle_id
+              and d.trip_id = t.trip_id
+              and (d.{{ at }}, d.{{ sequence }}) >= (t.from_measured_at, t.from_sequence)
+            offset 0  -- a fence: one index lookup per touched trip, never a scan of the whole table
+        ) as d
+        where d._batch_id < {{ watermark(upstream) }}
+    )
     {%- else -%}
     select 1
     {%- endif -%}
@@ -128,8 +157,7 @@
         {%- if log is none -%}
         1 = 1
         {%- else -%}
-        _load_xid >= coalesce((select h.batch_xmin from {{ log }} as h
-                               where h.batch_id = {{ watermark('stg_trip_changes') }} and h.source_id is null), '1')
+        _load_xid >= '{{ batch_xmin(log, watermark('stg_trip_changes')) }}'::xid8
         {%- endif -%}
     {%- else -%}
         1 = 1

@@ -10,11 +10,11 @@
 -- depends_on: {{ ref('stg_trip_changes') }}
 {{ config(
     materialized='incremental',
-    unique_key='measurement_key',
+    unique_key=['vehicle_id', 'trip_id', 'measurement_sequence'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     indexes=[
-        {'columns': ['measurement_key'], 'unique': True},
+        {'columns': ['vehicle_id', 'trip_id', 'measurement_sequence'], 'unique': True},
         {'columns': ['vehicle_id', 'trip_id', 'measured_at', 'measurement_sequence']},
         {'columns': ['_batch_id']},
     ],
@@ -93,5 +93,5 @@ select
     *,
     coalesce({{ is_refuel('fuel_delta_gallons', 'miles_delta') }}, false)          as is_refuel,
     coalesce({{ is_suspicious_drop('fuel_delta_gallons', 'miles_delta') }}, false) as is_suspicious_drop,
-    {{ watermark('stg_trips') }}                                                   as _batch_id
+    {{ watermark('stg_trips') }}::bigint                                                   as _batch_id
 from changes

@@ -20,9 +20,12 @@
         {'columns': ['_batch_id']},
     ],
     post_hook=[
-        "{% if is_incremental() %}delete from {{ this }} as d using ({{ touched_trips('int_fuel_changes') }}) as t
-         where (d.vehicle_id, d.trip_id) = (t.vehicle_id, t.trip_id) and d.activity_date >= t.from_measured_at::date
-           and d._batch_id < {{ watermark('int_fuel_changes') }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where ctid in (
+           select d.ctid from ({{ touched_trips('int_fuel_changes') }}) as t
+           cross join lateral (select d.ctid, d._batch_id from {{ this }} as d
+                               where (d.vehicle_id, d.trip_id) = (t.vehicle_id, t.trip_id)
+                                 and d.activity_date >= t.from_measured_at::date offset 0) as d
+           where d._batch_id < {{ watermark('int_fuel_changes') }}){% endif %}",
         "{{ record_watermark(watermark('int_fuel_changes')) }}",
     ],
 ) }}
@@ -127,7 +130,7 @@ select
     n.refuel_count,
     n.anomaly_count,
 {%- endif %}
-    {{ watermark('int_fuel_changes') }}                         as _batch_id
+    {{ watermark('int_fuel_changes') }}::bigint                         as _batch_id
 from days as n
 {%- if incremental %}
 left join {{ this }} as o

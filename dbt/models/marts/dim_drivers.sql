@@ -1,4 +1,5 @@
 -- One row per driver, with the vehicles assigned to them.
+{{ config(indexes=[{'columns': ['driver_id'], 'unique': True}]) }}
 select
     d.driver_id,
     d.driver_name,

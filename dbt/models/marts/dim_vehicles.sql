@@ -1,5 +1,6 @@
 -- One row per vehicle, its current driver, tank size class and lifetime use. Rebuilt on every run from
 -- fct_trips (one row per trip, not per measurement), so it costs the number of trips.
+{{ config(indexes=[{'columns': ['vehicle_id'], 'unique': True}]) }}
 with use as (
     select
         vehicle_id,

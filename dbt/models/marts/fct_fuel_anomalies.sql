@@ -40,7 +40,7 @@ select
            + {{ var('anomaly_slack_gallons') }})::numeric, 3) as gallons_explainable,
     case when c.miles_delta <= {{ var('refuel_max_miles') }} then 'drop_while_stopped'
          else 'drop_while_moving' end                       as anomaly_kind,
-    {{ watermark('int_fuel_changes') }}                    as _batch_id
+    {{ watermark('int_fuel_changes') }}::bigint                    as _batch_id
 {%- if trip_changes_incremental() %}
 from ({{ touched_trips('int_fuel_changes') }}) as t
 cross join lateral (

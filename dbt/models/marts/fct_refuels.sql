@@ -37,7 +37,7 @@ select
     round(c.fuel_delta_gallons::numeric, 3)                 as gallons_added,
     case when c.fuel_remaining_gallons >= 0.98 * c.fuel_capacity_gallons then 'full' else 'partial' end
                                                             as fill_level,
-    {{ watermark('int_fuel_changes') }}                    as _batch_id
+    {{ watermark('int_fuel_changes') }}::bigint                    as _batch_id
 {%- if trip_changes_incremental() %}
 from ({{ touched_trips('int_fuel_changes') }}) as t
 cross join lateral (

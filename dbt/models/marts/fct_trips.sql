@@ -17,9 +17,11 @@
         {'columns': ['_batch_id']},
     ],
     post_hook=[
-        "{% if is_incremental() %}delete from {{ this }} as d using ({{ touched_trips('int_trip_days') }}) as t
-         where (d.vehicle_id, d.trip_id) = (t.vehicle_id, t.trip_id)
-           and d._batch_id < {{ watermark('int_trip_days') }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where ctid in (
+           select d.ctid from ({{ touched_trips('int_trip_days') }}) as t
+           cross join lateral (select d.ctid, d._batch_id from {{ this }} as d
+                               where (d.vehicle_id, d.trip_id) = (t.vehicle_id, t.trip_id) offset 0) as d
+           where d._batch_id < {{ watermark('int_trip_days') }}){% endif %}",
         "{{ refresh_drivers() }}",
         "{{ record_watermark(watermark('int_trip_days')) }}",
     ],
@@ -81,6 +83,6 @@ select
     s.measurement_count,
     s.refuel_count,
     s.anomaly_count,
-    {{ watermark('int_trip_days') }}                                        as _batch_id
+    {{ watermark('int_trip_days') }}::bigint                                        as _batch_id
 from summary as s
 left join {{ ref('stg_vehicles') }} as v on v.vehicle_id = s.vehicle_id

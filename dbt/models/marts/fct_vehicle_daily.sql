@@ -16,9 +16,11 @@
         {'columns': ['_batch_id']},
     ],
     post_hook=[
-        "{% if is_incremental() %}delete from {{ this }} as d using ({{ touched_vehicle_days() }}) as t
-         where d.vehicle_id = t.vehicle_id and d.activity_date >= t.from_date
-           and d._batch_id < {{ watermark('int_trip_days') }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where ctid in (
+           select d.ctid from ({{ touched_vehicle_days() }}) as t
+           cross join lateral (select d.ctid, d._batch_id from {{ this }} as d
+                               where d.vehicle_id = t.vehicle_id and d.activity_date >= t.from_date offset 0) as d
+           where d._batch_id < {{ watermark('int_trip_days') }}){% endif %}",
         "{{ record_watermark(watermark('int_trip_days')) }}",
     ],
 ) }}
@@ -50,6 +52,6 @@ select
     sum(refuel_count)::integer              as refuel_count,
     min(first_measured_at)                  as first_measured_at,
     max(last_measured_at)                   as last_measured_at,
-    {{ watermark('int_trip_days') }}        as _batch_id
+    {{ watermark('int_trip_days') }}::bigint        as _batch_id
 from trip_days
 group by vehicle_id, activity_date

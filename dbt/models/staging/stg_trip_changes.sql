@@ -31,8 +31,7 @@ with batch as (
     select
         coalesce((select max(batch_id) from ops.dbt_watermarks), 0) + 1   as batch_id,
 {%- if diffing %}
-        (select h.batch_xmin from {{ this }} as h
-         where h.batch_id = {{ watermark('stg_trip_changes') }} and h.source_id is null) as from_xmin,
+        '{{ batch_xmin(this, watermark('stg_trip_changes')) }}'::xid8        as from_xmin,
 {%- else %}
         '1'::xid8                                                          as from_xmin,
 {%- endif %}
@@ -44,7 +43,7 @@ with batch as (
 written as (
     select t.*
     from raw.trips as t
-    where t._load_xid >= (select from_xmin from batch)
+    where t._load_xid >= '{{ batch_xmin(this, watermark('stg_trip_changes')) }}'::xid8
 ),
 
 changes as (

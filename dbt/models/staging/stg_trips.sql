@@ -9,19 +9,22 @@
 -- depends_on: {{ ref('stg_trip_changes') }}
 {{ config(
     materialized='incremental',
-    unique_key='measurement_key',
+    unique_key=['vehicle_id', 'trip_id', 'measurement_sequence'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     indexes=[
-        {'columns': ['measurement_key'], 'unique': True},
+        {'columns': ['vehicle_id', 'trip_id', 'measurement_sequence'], 'unique': True},
         {'columns': ['source_id']},
         {'columns': ['vehicle_id', 'trip_id', 'measured_at', 'measurement_sequence']},
         {'columns': ['_batch_id']},
     ],
     post_hook=[
-        "{% if is_incremental() %}delete from {{ this }} as d using ({{ changed_trip_keys() }}) as k
-         where (d.vehicle_id, d.trip_id, d.measurement_sequence) = (k.vehicle_id, k.trip_id, k.measurement_sequence)
-           and d._batch_id < {{ watermark('stg_trip_changes') }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where ctid in (
+           select d.ctid from ({{ changed_trip_keys() }}) as k
+           cross join lateral (select d.ctid, d._batch_id from {{ this }} as d
+                               where (d.vehicle_id, d.trip_id, d.measurement_sequence)
+                                     = (k.vehicle_id, k.trip_id, k.measurement_sequence) offset 0) as d
+           where d._batch_id < {{ watermark('stg_trip_changes') }}){% endif %}",
         "{{ record_watermark(watermark('stg_trip_changes')) }}",
     ],
 ) }}
@@ -69,5 +72,5 @@ select
     _object_key                                 as loaded_from_object,
     _loaded_at                                  as loaded_at,
     _load_xid                                   as _load_xid,
-    {{ watermark('stg_trip_changes') }}         as _batch_id
+    {{ watermark('stg_trip_changes') }}::bigint         as _batch_id
 from newest

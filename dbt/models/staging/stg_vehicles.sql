@@ -1,5 +1,8 @@
 -- One row per live vehicle id, the newest version the loader has seen (raw rows the source deleted
--- carry _deleted_xid and stay out).
+-- carry _deleted_xid and stay out). A small table with a unique index rather than a view: every
+-- measurement-sized model and test looks vehicles up here, and an index probe stays cheap whatever plan
+-- the row estimates lead to.
+{{ config(materialized='table', indexes=[{'columns': ['vehicle_id'], 'unique': True}]) }}
 with ranked as (
     select
         v.*,
