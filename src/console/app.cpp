@@ -194,9 +194,9 @@ struct Console::Impl {
     return redirect;
   }
 
-  httpd::Response run_now(const httpd::Request& req, bool as_api) {
+  httpd::Response run_now(const httpd::Request& req, bool as_api, bool full_tests = false) {
     if (auto refused = as_api ? authorize_api(req) : authorize_form(req, "/batch")) return *refused;
-    auto r = request_run(src, "console");
+    auto r = request_run(src, "console", full_tests);
     if (!r) return action_failed(as_api, r.error(), "/batch");
     log::info(kComponent, "run {} requested by {}", (*r)["request_id"].get<int64_t>(), req.remote_address);
     if (as_api) return httpd::Response::json(202, *r);
@@ -335,6 +335,12 @@ struct Console::Impl {
     FP_CHECK(server.post("/batch/run-now", [this](const httpd::Request& r) { return run_now(r, false); }),
              "route");
     FP_CHECK(server.post("/api/runs", [this](const httpd::Request& r) { return run_now(r, true); }), "route");
+    FP_CHECK(server.post("/batch/run-full-tests",
+                         [this](const httpd::Request& r) { return run_now(r, false, true); }),
+             "route");
+    FP_CHECK(server.post("/api/runs/full-tests",
+                         [this](const httpd::Request& r) { return run_now(r, true, true); }),
+             "route");
     return ok_status();
   }
 

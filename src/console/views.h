@@ -35,7 +35,8 @@ nlohmann::json batch(Sources& src);
 // Run history, newest first: `limit` runs with run_id < before (all when before is empty).
 nlohmann::json runs(Sources& src, std::optional<int64_t> before, int limit);
 // Asks the scheduler for a run: a row in ops.run_requests and NOTIFY fleetpipe_run_request.
-Result<nlohmann::json> request_run(Sources& src, const std::string& requested_by);
+// `full_tests`: the run also tests whole tables (step dbt_full_tests).
+Result<nlohmann::json> request_run(Sources& src, const std::string& requested_by, bool full_tests = false);
 
 // Parsing of what other parts write (pure, unit-tested).
 // Kafka Connect's GET /connectors?expand=status&expand=info -> [{name, type, class, state, worker_id,

@@ -256,7 +256,7 @@ Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const Exp
   auto src = FP_TRY(read_source(conn), "source");
   // One REPEATABLE READ snapshot for all three tables and their deletes, so a run is a consistent cut.
   auto tx = FP_TRY(conn.begin({pg::Isolation::kRepeatableRead, true}), "begin");
-  RunManifest manifest{range, plan.snapshot, {}, src.identity};
+  RunManifest manifest{range, plan.snapshot, {}, src.identity, plan.snapshot_at};
   for (const auto& spec : tables()) {
     FP_CHECK(export_objects(s3, conn, opts, spec, ObjectKind::kRows, range, manifest, report), "rows");
     // An epoch's first run carries every live row; the loader retires what it does not carry, so the

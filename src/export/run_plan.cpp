@@ -62,12 +62,12 @@ Result<RunPlan> resume_crashed_run(s3::Client& s3, const ExportOptions& opts, in
   FP_CHECK(check_watermark(m, src), "unfinished run");
   log::info(kLog, "resuming run {} (epoch {}, xid {}..{}) left unfinished by an earlier export", m.range.run,
             m.range.epoch, m.range.xid_from, m.range.xid_to);
-  return RunPlan{m.range, m.snapshot};
+  return RunPlan{m.range, m.snapshot, m.snapshot_at};
 }
 
 // Writes the intent of a planned run (before any of its objects).
 Status write_intent(s3::Client& s3, const ExportOptions& opts, const RunPlan& plan, const SourceState& src) {
-  RunManifest intent{plan.range, plan.snapshot, {}, src.identity};
+  RunManifest intent{plan.range, plan.snapshot, {}, src.identity, plan.snapshot_at};
   FP_TRY(s3.put_object(intent_key(opts.prefix, plan.range.run), intent.to_json().dump(), "application/json"),
          "write intent");
   return ok_status();
@@ -89,6 +89,7 @@ Result<std::optional<RunPlan>> plan_new_run(s3::Client& s3, pg::Connection& conn
   }
   FP_CHECK(check_no_future_rows(conn, src), "watermark");
   plan.snapshot = src.snapshot;
+  plan.snapshot_at = src.snapshot_at;
   range.xid_to = src.xmin;
   if (range.xid_to <= range.xid_from) {
     log::info(kLog, "nothing to export: no transaction finished since xid {}", range.xid_from);
@@ -127,6 +128,7 @@ Result<RunPlan> plan_new_epoch(s3::Client& s3, pg::Connection& conn, const Expor
   plan.range.xid_from = 0;
   plan.range.xid_to = src.xmin;
   plan.snapshot = src.snapshot;
+  plan.snapshot_at = src.snapshot_at;
   log::emit(log::Level::kWarn, kLog, "starting a new export epoch: every row is exported again",
             {{"epoch", plan.range.epoch}, {"run", plan.range.run}, {"source", src.identity.describe()}});
   FP_CHECK(write_intent(s3, opts, plan, src), "intent");
@@ -136,17 +138,20 @@ Result<RunPlan> plan_new_epoch(s3::Client& s3, pg::Connection& conn, const Expor
 }  // namespace
 
 Result<SourceState> read_source(pg::Connection& conn) {
-  auto r = FP_TRY(conn.query("SELECT (SELECT system_identifier::text FROM pg_control_system()), "
-                             "(SELECT oid::bigint FROM pg_database WHERE datname = current_database()), "
-                             "pg_current_snapshot()::text, pg_snapshot_xmin(pg_current_snapshot())::text, "
-                             "pg_snapshot_xmax(pg_current_snapshot())::text"),
-                  "source identity and snapshot");
+  auto r =
+      FP_TRY(conn.query("SELECT (SELECT system_identifier::text FROM pg_control_system()), "
+                        "(SELECT oid::bigint FROM pg_database WHERE datname = current_database()), "
+                        "pg_current_snapshot()::text, pg_snapshot_xmin(pg_current_snapshot())::text, "
+                        "pg_snapshot_xmax(pg_current_snapshot())::text, "
+                        "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"),
+             "source identity and snapshot");
   SourceState s;
   s.identity.system_identifier = std::string(FP_TRY(r.get<std::string>(0, 0), "system identifier"));
   s.identity.database_oid = FP_TRY(r.get<int64_t>(0, 1), "database oid");
   s.snapshot = std::string(FP_TRY(r.get<std::string>(0, 2), "snapshot"));
   s.xmin = FP_TRY(parse_u64(FP_TRY(r.get<std::string>(0, 3), "xmin")), "xmin");
   s.xmax = FP_TRY(parse_u64(FP_TRY(r.get<std::string>(0, 4), "xmax")), "xmax");
+  s.snapshot_at = std::string(FP_TRY(r.get<std::string>(0, 5), "snapshot time"));
   return s;
 }
 

@@ -28,14 +28,16 @@ namespace fp::batch {
 struct RunPlan {
   RunRange range;
   std::string snapshot;
+  std::string snapshot_at;  // when it was taken (UTC, ISO 8601)
 };
 
 // The source database as the export sees it now.
 struct SourceState {
   SourceIdentity identity;
   std::string snapshot;
-  uint64_t xmin = 0;  // every transaction below has ended
-  uint64_t xmax = 0;  // the next transaction id to be assigned
+  std::string snapshot_at;  // clock time of the snapshot (UTC, ISO 8601)
+  uint64_t xmin = 0;        // every transaction below has ended
+  uint64_t xmax = 0;        // the next transaction id to be assigned
 };
 
 Result<SourceState> read_source(pg::Connection& conn);

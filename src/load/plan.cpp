@@ -137,10 +137,12 @@ Result<int64_t> sweep_epoch(pg::Connection& dw, const std::string& prefix, int e
   int64_t swept = 0;
   for (const auto& t : tables()) {
     auto r = FP_TRY(
-        dw.query(fmt::format("UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = 0, _deleted_at = "
-                             "now(), _load_xid = pg_current_xact_id() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
-                             t.name),
-                 epoch),
+        dw.query(
+            fmt::format(
+                "UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = 0, _deleted_at = "
+                "now(), _load_xid = pg_current_xact_id() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
+                t.name),
+            epoch),
         "sweep");
     swept += r.affected();
     // Old tombstones move to the new epoch too, so no older version can outrank them later.
@@ -178,10 +180,12 @@ Result<int64_t> finish_runs(pg::Connection& dw, const std::string& prefix, const
     // A run with objects not yet accounted for (a load interrupted, an object that failed for a reason not
     // its own) stays open: the next load tries them again.
     if (missing > 0) continue;
-    FP_TRY(dw.query("INSERT INTO raw.load_runs (prefix, run, epoch, objects, quarantined) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    prefix, m.range.run, m.range.epoch, static_cast<int64_t>(m.objects.size()), quarantined),
-           "record finished run");
+    FP_TRY(
+        dw.query("INSERT INTO raw.load_runs (prefix, run, epoch, objects, quarantined, source_snapshot_at) "
+                 "VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::timestamptz) ON CONFLICT DO NOTHING",
+                 prefix, m.range.run, m.range.epoch, static_cast<int64_t>(m.objects.size()), quarantined,
+                 m.snapshot_at),
+        "record finished run");
     // Sweeping after a re-export with objects missing would delete their rows as if the source had.
     if (m.range.xid_from != 0 || m.range.epoch <= 1 || quarantined > 0) continue;
     auto done = FP_TRY(

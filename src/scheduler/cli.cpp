@@ -23,6 +23,7 @@ Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& s) {
 
 struct Args {
   std::string every, cron, docs_every = "1h", listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
+  std::string full_tests_every = "24h", freshness_warn = "2m", freshness_error = "5m";
   bool once = false, no_http = false, no_docs = false;
   int attempts = 3, dbt_timeout_s = 900;
   double retry_base_s = 2, retry_cap_s = 30;
@@ -63,6 +64,16 @@ void add_dbt_options(CLI::App& cmd, Args& a) {
   cmd.add_option("--docs-every", a.docs_every,
                  "Regenerate dbt docs after a build at most this often (and whenever the project changed)")
       ->capture_default_str();
+  cmd.add_option(
+         "--full-tests-every", a.full_tests_every,
+         "Run dbt's tests on whole tables (step dbt_full_tests) at most this often; every build tests "
+         "the rows it wrote. 0: only when the console asks")
+      ->capture_default_str();
+  cmd.add_option("--freshness-warn", a.freshness_warn,
+                 "Warehouse freshness (marts behind the source) to warn at")
+      ->capture_default_str();
+  cmd.add_option("--freshness-error", a.freshness_error, "Warehouse freshness to report as an error at")
+      ->capture_default_str();
 }
 
 // The schedule, the HTTP endpoint, retries and the bucket prefix: everything checked before the
@@ -84,6 +95,16 @@ Result<SchedulerOptions> scheduler_options(const Args& a) {
   o.retry.base = std::chrono::milliseconds(static_cast<int64_t>(a.retry_base_s * 1000));
   o.retry.cap = std::chrono::milliseconds(static_cast<int64_t>(a.retry_cap_s * 1000));
   o.pipeline.prefix = a.prefix;
+  const auto seconds = [](const std::string& s, const char* what) -> Result<std::chrono::seconds> {
+    if (s == "0") return std::chrono::seconds(0);
+    return std::chrono::duration_cast<std::chrono::seconds>(FP_TRY(parse_interval(s), what));
+  };
+  o.full_tests_every = FP_TRY(seconds(a.full_tests_every, "--full-tests-every"), "options");
+  o.pipeline.freshness.warn = FP_TRY(seconds(a.freshness_warn, "--freshness-warn"), "options");
+  o.pipeline.freshness.error = FP_TRY(seconds(a.freshness_error, "--freshness-error"), "options");
+  if (o.pipeline.freshness.error < o.pipeline.freshness.warn)
+    return invalid_input("--freshness-error {} is below --freshness-warn {}", a.freshness_error,
+                         a.freshness_warn);
   return o;
 }
 

@@ -57,14 +57,27 @@ Result<int64_t> RunHistory::start_run(const std::string& scheduler, const std::s
   return FP_TRY(r.get<int64_t>(0, 0), "insert run");
 }
 
-Result<std::vector<int64_t>> RunHistory::claim_requests(int64_t run_id) {
+Result<RunHistory::Claimed> RunHistory::claim_requests(int64_t run_id) {
+  auto r = FP_TRY(conn_.query("UPDATE ops.run_requests SET run_id = $1 WHERE run_id IS NULL "
+                              "RETURNING request_id, full_tests",
+                              run_id),
+                  "claim run requests");
+  Claimed c;
+  for (int i = 0; i < r.size(); ++i) {
+    c.ids.push_back(FP_TRY(r.get<int64_t>(i, 0), "claim run requests"));
+    c.full_tests = FP_TRY(r.get<bool>(i, 1), "claim run requests") || c.full_tests;
+  }
+  return c;
+}
+
+Result<bool> RunHistory::full_tests_due(std::chrono::seconds every) {
+  if (every.count() <= 0) return false;
   auto r =
-      FP_TRY(conn_.query("UPDATE ops.run_requests SET run_id = $1 WHERE run_id IS NULL RETURNING request_id",
-                         run_id),
-             "claim run requests");
-  std::vector<int64_t> ids;
-  for (int i = 0; i < r.size(); ++i) ids.push_back(FP_TRY(r.get<int64_t>(i, 0), "claim run requests"));
-  return ids;
+      FP_TRY(conn_.query("SELECT NOT EXISTS (SELECT 1 FROM ops.pipeline_steps WHERE step = 'dbt_full_tests' "
+                         "AND outcome = 'success' AND finished_at > now() - $1 * interval '1 second')",
+                         static_cast<int64_t>(every.count())),
+             "full tests due");
+  return FP_TRY(r.get<bool>(0, 0), "full tests due");
 }
 
 Status RunHistory::finish_run(int64_t run_id, bool success, const std::string& error) {

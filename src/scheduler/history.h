@@ -3,6 +3,7 @@
 // connection that holds the scheduler's advisory lock, so only the lock holder ever writes a 'running' row.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,8 +26,14 @@ class RunHistory {
   Result<int64_t> mark_abandoned(const std::string& by);
   Result<int64_t> open_requests();
   Result<int64_t> start_run(const std::string& scheduler, const std::string& trigger);
-  // Sets run_id on every open request; returns their ids.
-  Result<std::vector<int64_t>> claim_requests(int64_t run_id);
+  // Sets run_id on every open request; returns their ids and whether any asked for the full tests.
+  struct Claimed {
+    std::vector<int64_t> ids;
+    bool full_tests = false;
+  };
+  Result<Claimed> claim_requests(int64_t run_id);
+  // No dbt_full_tests step succeeded within `every` (0: the schedule never asks for one).
+  Result<bool> full_tests_due(std::chrono::seconds every);
   Status finish_run(int64_t run_id, bool success, const std::string& error);
 
  private:

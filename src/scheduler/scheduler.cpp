@@ -42,6 +42,8 @@ struct Scheduler::Impl {
       reg.counter("fleetpipe_scheduler_ticks_skipped_total",
                   "Ticks skipped because another scheduler held the lock", {{"reason", "locked"}});
 
+  Freshness freshness{reg, opts.pipeline.freshness};
+
   std::mutex state_mu;  // guards the fields /healthz reports
   int64_t last_run_id = 0;
   std::string last_outcome = "none";
@@ -55,6 +57,9 @@ struct Scheduler::Impl {
   }
 
   void observe_attempt(const std::string& step, const StepResult& r, std::chrono::milliseconds took) {
+    if (step == "dbt_build" && r.ok && r.detail.is_object() && r.detail.contains("freshness") &&
+        r.detail["freshness"].contains("as_of"))
+      freshness.built(r.detail["freshness"]["as_of"].get<double>());
     reg.histogram("fleetpipe_scheduler_step_duration_seconds", "Duration of each step attempt",
                   {{"step", step}}, metrics::exponential_buckets(0.05, 2, 14))
         .observe(took.count() / 1000.0);
@@ -92,6 +97,22 @@ struct Scheduler::Impl {
     return out;
   }
 
+  // Claims the open run requests for run_id and decides what the run does: the whole-table tests too when
+  // a request asked for them or the full-test schedule says they are due.
+  PipelineOptions claim_and_plan(RunHistory& history, int64_t run_id) {
+    auto claimed = history.claim_requests(run_id);
+    if (!claimed)
+      log::error(kComponent, "{}", claimed.error().message);
+    else if (!claimed->ids.empty())
+      log::info(kComponent, "run {} serves {} run request(s)", run_id, claimed->ids.size());
+    PipelineOptions pipeline = opts.pipeline;
+    auto due = history.full_tests_due(opts.full_tests_every);
+    if (!due) log::warn(kComponent, "{}", due.error().message);
+    pipeline.full_tests = (claimed && claimed->full_tests) || (due && *due);
+    if (pipeline.full_tests) log::info(kComponent, "run {} also runs dbt's whole-table tests", run_id);
+    return pipeline;
+  }
+
   RunOutcome run_locked(RunHistory& history, pg::Connection& conn, std::string trigger) {
     auto abandoned = history.mark_abandoned(identity);
     if (!abandoned) {
@@ -111,11 +132,7 @@ struct Scheduler::Impl {
       log::error(kComponent, "{}", run_id.error().message);
       return RunOutcome::kError;
     }
-    auto claimed = history.claim_requests(*run_id);
-    if (!claimed)
-      log::error(kComponent, "{}", claimed.error().message);
-    else if (!claimed->empty())
-      log::info(kComponent, "run {} serves {} run request(s)", *run_id, claimed->size());
+    const PipelineOptions pipeline = claim_and_plan(history, *run_id);
 
     log::info(kComponent, "run {} started ({})", *run_id, trigger);
     running.set(1);
@@ -131,7 +148,7 @@ struct Scheduler::Impl {
       observe_attempt(s, r, d);
     };
     const auto t0 = std::chrono::steady_clock::now();
-    DagResult result = run_dag(make_pipeline(cfg, opts.pipeline), recorder, dopts);
+    DagResult result = run_dag(make_pipeline(cfg, pipeline), recorder, dopts);
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     running.set(0);
@@ -172,11 +189,27 @@ struct Scheduler::Impl {
                 {"last_outcome", last_outcome},
                 {"running", busy},
                 {"next_tick_unix", unix_seconds(next_tick)},
-                {"schedule", opts.schedule ? opts.schedule->describe() : "once"}};
+                {"schedule", opts.schedule ? opts.schedule->describe() : "once"},
+                {"warehouse_freshness", freshness.describe(unix_seconds(std::chrono::system_clock::now()))}};
     return h;
   }
 
+  // The marts' as-of from the history, so a restarted scheduler reports their lag before its first build.
+  void restore_freshness() {
+    pg::ConnectOptions co;
+    co.statement_timeout = std::chrono::seconds(10);
+    co.backoff.max_attempts = 1;
+    auto conn = pg::Connection::connect(cfg.warehouse, co);
+    if (!conn) return;  // the first run reports the connection problem
+    auto as_of = last_built_as_of(*conn);
+    if (!as_of)
+      log::warn(kComponent, "freshness: {}", as_of.error().message);
+    else if (*as_of)
+      freshness.built(**as_of);
+  }
+
   void beat() {
+    freshness.tick(unix_seconds(std::chrono::system_clock::now()));
     loop_heartbeat.store(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count());
@@ -286,6 +319,7 @@ int Scheduler::run() {
     }
     log::info(kComponent, "/healthz and /metrics on http://{}:{}/", im.opts.bind_address, server->port());
   }
+  im.restore_freshness();
   im.beat();
   int code = 0;
   if (im.opts.once) {

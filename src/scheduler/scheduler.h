@@ -28,6 +28,9 @@ struct SchedulerOptions {
   uint16_t port = 18070;
   bool serve_http = true;
   PipelineOptions pipeline;
+  // Whole-table dbt tests at most this often (a dbt_full_tests step in the first run after; 0: only on
+  // request from the console).
+  std::chrono::seconds full_tests_every{std::chrono::hours(24)};
   Backoff retry{std::chrono::milliseconds(2000), std::chrono::milliseconds(30000), 3};
 };
 

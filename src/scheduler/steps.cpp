@@ -27,18 +27,47 @@ ChildOptions dbt_child(const Config& cfg, const DbtOptions& o, std::vector<std::
   return c;
 }
 
-StepResult run_dbt_build(const Config& cfg, const DbtOptions& o) {
+// Runs dbt with `args` and turns its exit and run_results.json into a step result (`what` names it).
+std::pair<StepResult, Result<std::string>> run_dbt(const Config& cfg, const DbtOptions& o,
+                                                   const std::vector<std::string>& args,
+                                                   const std::string& what) {
   const auto results_path = dbt_target_dir(cfg) / "run_results.json";
   std::error_code ec;
   std::filesystem::remove(results_path, ec);  // a stale file must not pass for this run's results
-  auto child = run_child(dbt_child(cfg, o, {"build"}));
-  if (!child) return StepResult::failure(child.error().message, true);
-  if (child->stopped) return StepResult::failure("dbt build interrupted by shutdown", false);
+  auto child = run_child(dbt_child(cfg, o, args));
+  if (!child) return {StepResult::failure(child.error().message, true), make_error("not run")};
+  if (child->stopped)
+    return {StepResult::failure(what + " interrupted by shutdown", false), make_error("stopped")};
   if (child->timed_out)
-    return StepResult::failure(fmt::format("dbt build timed out after {} s", o.timeout.count() / 1000), true);
+    return {StepResult::failure(fmt::format("{} timed out after {} s", what, o.timeout.count() / 1000), true),
+            make_error("timed out")};
   auto text = read_file(results_path);
   Result<DbtResults> parsed = text ? parse_run_results(*text) : Result<DbtResults>(text.error());
-  StepResult step = dbt_step_result(*child, parsed);
+  return {dbt_step_result(*child, parsed, what), std::move(text)};
+}
+
+// The newest source snapshot among the runs loaded so far: what the build about to start will hold.
+std::optional<double> source_as_of(const Config& cfg) {
+  pg::ConnectOptions co;
+  co.statement_timeout = std::chrono::seconds(10);
+  co.backoff.max_attempts = 1;
+  auto dw = pg::Connection::connect(cfg.warehouse, co);
+  if (!dw) return std::nullopt;
+  auto as_of = loaded_source_as_of(*dw);
+  if (!as_of) log::warn("scheduler", "freshness: {}", as_of.error().message);
+  return as_of ? *as_of : std::nullopt;
+}
+
+StepResult run_dbt_build(const Config& cfg, const PipelineOptions& p) {
+  const DbtOptions& o = p.dbt;
+  const auto results_path = dbt_target_dir(cfg) / "run_results.json";
+  const std::optional<double> as_of = source_as_of(cfg);
+  auto [step, text] = run_dbt(cfg, o, {"build"}, "dbt build");
+  if (step.ok && step.detail.is_object()) {
+    step.detail["freshness"] = {{"warn_seconds", p.freshness.warn.count()},
+                                {"error_seconds", p.freshness.error.count()}};
+    if (as_of) step.detail["freshness"]["as_of"] = *as_of;
+  }
   const auto due = o.docs ? docs_due(dbt_target_dir(cfg), o.project_dir, o.docs_every) : std::nullopt;
   if (due && text) {
     log::info("scheduler", "dbt docs generate: {}", *due);
@@ -103,10 +132,11 @@ std::map<std::string, std::string> dbt_environment(const Config& cfg) {
           {"DBT_SEND_ANONYMOUS_USAGE_STATS", "false"}};
 }
 
-StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& results) {
+StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& results,
+                           const std::string& what) {
   if (!results) {
     // No usable results: dbt did not get as far as running nodes (bad profile, database down, parse error).
-    return StepResult::failure(fmt::format("dbt build exited {} without usable run_results.json ({}): {}",
+    return StepResult::failure(fmt::format("{} exited {} without usable run_results.json ({}): {}", what,
                                            child.exit_code, results.error().message, child.tail_text(5)),
                                true);
   }
@@ -123,7 +153,7 @@ StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& r
   // Failing tests or models fail the same way next time: not retryable. A non-zero exit with clean results
   // (dbt itself crashed afterwards) may be transient.
   const bool deterministic = !r.ok();
-  auto step = StepResult::failure(fmt::format("dbt build exited {}: {} fail, {} error, {} skip; {}",
+  auto step = StepResult::failure(fmt::format("{} exited {}: {} fail, {} error, {} skip; {}", what,
                                               child.exit_code, r.all.fail, r.all.error, r.all.skip, why),
                                   !deterministic, std::move(detail));
   step.rows = r.rows;
@@ -192,7 +222,12 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
                                                                       {"already_loaded", r.already_loaded}});
                                         });
                    }});
-  steps.push_back({"dbt_build", {"load"}, [cfg, opts](int) { return run_dbt_build(cfg, opts.dbt); }});
+  steps.push_back({"dbt_build", {"load"}, [cfg, opts](int) { return run_dbt_build(cfg, opts); }});
+  if (opts.full_tests)
+    steps.push_back(
+        {"dbt_full_tests", {"dbt_build"}, [cfg, opts](int) {
+           return run_dbt(cfg, opts.dbt, {"test", "--vars", "{full_tests: true}"}, "dbt full tests").first;
+         }});
   steps.push_back({"verify", {"dbt_build"}, [cfg, opts](int) {
                      return lane_result(batch::run_verify(cfg, lane_options<batch::VerifyOptions>(opts)),
                                         verify_step_result);

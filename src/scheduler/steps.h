@@ -1,5 +1,6 @@
-// The pipeline's four steps as StepDefs: export and load and verify call the batch lane's library in
-// process; dbt build runs the project's pinned dbt as a child process and reads its run_results.json.
+// The pipeline's steps as StepDefs: export and load and verify call the batch lane's library in process;
+// dbt build (and, when due, dbt's whole-table tests) runs the project's pinned dbt as a child process and
+// reads its run_results.json.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "load/verify.h"
 #include "scheduler/child.h"
 #include "scheduler/dag.h"
+#include "scheduler/freshness.h"
 #include "scheduler/run_results.h"
 
 namespace fp::sched {
@@ -30,6 +32,10 @@ struct DbtOptions {
 struct PipelineOptions {
   std::string prefix;  // bucket key prefix for export/load/verify
   DbtOptions dbt;
+  // This run also tests whole tables (`dbt test --vars '{full_tests: true}'`) as the step dbt_full_tests,
+  // after dbt_build; the scheduler sets it when the full-test schedule or a request says so.
+  bool full_tests = false;
+  FreshnessThresholds freshness;  // recorded with each build's as-of, for the console
 };
 
 // <state>/dbt/target and <state>/dbt/logs: where dbt writes its artifacts (the console serves target/).
@@ -42,7 +48,8 @@ std::map<std::string, std::string> dbt_environment(const Config& cfg);
 
 // Turns a finished `dbt build` (exit code + parsed run_results.json, if any) into a step result: success
 // only with exit 0 and no failing node; failing tests are not retryable, a crash or a missing result is.
-StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& results);
+StepResult dbt_step_result(const ChildResult& child, const Result<DbtResults>& results,
+                           const std::string& what = "dbt build");
 
 // Turns verify's lines into a step result with detail {"stages":[{"table","check","result","detail"}]}; any
 // FAIL fails the step (not retryable: the data disagree, trying again changes nothing).

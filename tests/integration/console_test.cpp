@@ -331,8 +331,18 @@ TEST_F(ConsoleIntegration, BatchPanelHistoryAndRunNow) {
             "\"result\": \"FAIL\", \"detail\": \"3 missing\"}]}')",
             newest)
           .ok());
+  // Its build holds the source as of 150 s ago: past the warn threshold (120 s), short of the error one.
+  ASSERT_TRUE(db->query("UPDATE ops.pipeline_steps SET detail = detail || jsonb_build_object('freshness', "
+                        "jsonb_build_object('as_of', extract(epoch FROM now()) - 150, 'warn_seconds', 120, "
+                        "'error_seconds', 300)) WHERE run_id = $1 AND step = 'dbt_build'",
+                        newest)
+                  .ok());
 
   auto b = get_json("/api/batch");
+  EXPECT_EQ(b["freshness"]["state"], "warn") << b["freshness"].dump();
+  EXPECT_GE(b["freshness"]["lag_seconds"].get<double>(), 150);
+  EXPECT_LT(b["freshness"]["lag_seconds"].get<double>(), 200);
+  EXPECT_TRUE(b["full_tests"].is_null()) << "no whole-table tests recorded yet";
   EXPECT_FALSE(b["export"].contains("error")) << b["export"].dump();
   EXPECT_TRUE(b["export"]["pending_rows"].contains("trips")) << b["export"].dump();
   EXPECT_FALSE(b["load"].contains("error")) << b["load"].dump();
@@ -360,6 +370,7 @@ TEST_F(ConsoleIntegration, BatchPanelHistoryAndRunNow) {
   EXPECT_EQ(html.status, 200);
   EXPECT_NE(html.body.find(fmt::format("data-run=\"{}\"", newest)), std::string::npos);
   EXPECT_NE(html.body.find("data-count=\"pass\">41<"), std::string::npos);
+  EXPECT_NE(html.body.find("data-freshness=\"warn\""), std::string::npos);
 
   // Run now: refused without the token, then a request row and a notification.
   auto count = [&] {
@@ -385,6 +396,15 @@ TEST_F(ConsoleIntegration, BatchPanelHistoryAndRunNow) {
                       {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookie}});
   EXPECT_EQ(form.status, 303);
   EXPECT_EQ(count(), before + 2);
+  // A run with whole-table tests: the same request, marked.
+  auto full =
+      request("POST", "/api/runs/full-tests", "", {{"Authorization", std::string("Bearer ") + kToken}});
+  ASSERT_EQ(full.status, 202) << full.body;
+  auto marked = db->query("SELECT full_tests FROM ops.run_requests WHERE request_id = $1",
+                          json::parse(full.body)["request_id"].get<int64_t>());
+  ASSERT_TRUE(marked.ok() && marked->size() == 1);
+  EXPECT_TRUE(*marked->get<bool>(0, 0));
+  EXPECT_EQ(count(), before + 3);
 
   console_->stop();
   console_.reset();

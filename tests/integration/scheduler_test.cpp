@@ -7,6 +7,7 @@
 // (scripts/setup.sh builds it): without it the scheduler exits 2 and the test fails.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -91,11 +92,12 @@ class SchedulerTest : public integration::BatchLaneTest {
 
   // "step:outcome:attempt" of the run's steps, in DAG order, last attempt of each.
   std::string steps_of(int64_t run) {
-    return text(fmt::format(
-        "SELECT string_agg(step || ':' || outcome || ':' || attempt, ' ' ORDER BY array_position("
-        "ARRAY['export','load','dbt_build','verify'], step)) FROM (SELECT DISTINCT ON (step) * FROM "
-        "ops.pipeline_steps WHERE run_id = {} ORDER BY step, attempt DESC) s",
-        run));
+    return text(
+        fmt::format("SELECT string_agg(step || ':' || outcome || ':' || attempt, ' ' ORDER BY array_position("
+                    "ARRAY['export','load','dbt_build','dbt_full_tests','verify'], step)) FROM (SELECT "
+                    "DISTINCT ON (step) * FROM "
+                    "ops.pipeline_steps WHERE run_id = {} ORDER BY step, attempt DESC) s",
+                    run));
   }
   nlohmann::json detail_of(int64_t run, const std::string& step) {
     return nlohmann::json::parse(
@@ -133,9 +135,22 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtAndSkipsVerify) {
   const int64_t second =
       scalar(fmt::format("SELECT max(run_id) FROM ops.pipeline_runs WHERE run_id > {}", crashed));
   ASSERT_EQ(second, first + 1);
+  // The first run also tests whole tables (none had been, and the default schedule is daily); the second,
+  // minutes later, tests only what its build wrote.
+  EXPECT_EQ(steps_of(first),
+            "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 verify:success:1");
+  EXPECT_EQ(steps_of(second), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
+  EXPECT_GE(detail_of(first, "dbt_full_tests")["tests"]["pass"].get<int>(), 50);
   for (int64_t run : {first, second}) {
     EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", run)), "success");
-    EXPECT_EQ(steps_of(run), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
+    // The build records the source snapshot its marts hold: the export's, seconds ago.
+    const auto freshness = detail_of(run, "dbt_build")["freshness"];
+    ASSERT_TRUE(freshness.contains("as_of")) << freshness.dump();
+    const double lag =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+        freshness["as_of"].get<double>();
+    EXPECT_GT(lag, 0);
+    EXPECT_LT(lag, 300);
     EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM ops.pipeline_steps WHERE run_id = {} AND "
                                  "(finished_at IS NULL OR finished_at < started_at)",
                                  run)),

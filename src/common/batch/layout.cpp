@@ -90,6 +90,7 @@ nlohmann::json RunManifest::to_json() const {
                     {"sha256", o.sha256}});
   nlohmann::json j = {{"run", range.run},       {"epoch", range.epoch}, {"xid_from", range.xid_from},
                       {"xid_to", range.xid_to}, {"snapshot", snapshot}, {"objects", std::move(objs)}};
+  if (!snapshot_at.empty()) j["snapshot_at"] = snapshot_at;
   if (!source.empty())
     j["source"] = {{"system_identifier", source.system_identifier}, {"database_oid", source.database_oid}};
   return j;
@@ -108,6 +109,7 @@ Result<RunManifest> RunManifest::from_json(const nlohmann::json& j) {
     m.range.xid_from = j.at("xid_from").get<uint64_t>();
     m.range.xid_to = j.at("xid_to").get<uint64_t>();
     m.snapshot = j.value("snapshot", "");
+    m.snapshot_at = j.value("snapshot_at", "");
     for (const auto& o : j.value("objects", nlohmann::json::array())) {
       const std::string kind = o.value("kind", "rows");
       if (kind != "rows" && kind != "deletes")

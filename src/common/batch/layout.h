@@ -88,6 +88,9 @@ struct RunManifest {
   std::string snapshot;  // pg_current_snapshot() of the run that defined the range
   std::vector<ObjectEntry> objects;
   SourceIdentity source;  // empty in manifests written before identities were recorded
+  // When that snapshot was taken (UTC, ISO 8601; empty in older manifests): the run holds every source
+  // transaction that had ended before the oldest one still running then.
+  std::string snapshot_at;
   nlohmann::json to_json() const;
   static Result<RunManifest> from_json(const nlohmann::json& j);
 };

@@ -125,6 +125,30 @@ Result<nlohmann::json> last_step(pg::Connection& db, const char* step,
   return out;
 }
 
+// How far the marts lag behind the source: now minus the source as-of the newest successful dbt build
+// recorded (scheduler/freshness.h), judged against the scheduler's thresholds recorded with it.
+Result<nlohmann::json> freshness_panel(pg::Connection& db) {
+  auto rows =
+      FP_TRY(db.query("SELECT f.as_of, extract(epoch FROM now())::float8 - f.as_of, f.warn, f.error FROM ("
+                      "SELECT (detail->'freshness'->>'as_of')::float8 AS as_of, "
+                      "(detail->'freshness'->>'warn_seconds')::bigint AS warn, "
+                      "(detail->'freshness'->>'error_seconds')::bigint AS error FROM ops.pipeline_steps "
+                      "WHERE step = 'dbt_build' AND outcome = 'success' AND detail->'freshness' ? 'as_of' "
+                      "ORDER BY finished_at DESC LIMIT 1) f"),
+             "warehouse freshness");
+  if (rows.empty()) return nlohmann::json{{"state", "unknown"}};
+  const double lag = FP_TRY(rows.get<double>(0, 1), "freshness");
+  const int64_t warn = FP_TRY(rows.get<int64_t>(0, 2), "freshness");
+  const int64_t error = FP_TRY(rows.get<int64_t>(0, 3), "freshness");
+  return nlohmann::json{{"as_of", FP_TRY(rows.get<double>(0, 0), "freshness")},
+                        {"lag_seconds", lag},
+                        {"warn_seconds", warn},
+                        {"error_seconds", error},
+                        {"state", lag >= error  ? "error"
+                                  : lag >= warn ? "warn"
+                                                : "ok"}};
+}
+
 Result<nlohmann::json> requests_panel(pg::Connection& db) {
   auto rows = FP_TRY(db.query("SELECT count(*), coalesce(" FP_TS(
                          "min(requested_at)") ", '') "
@@ -194,25 +218,28 @@ nlohmann::json batch(Sources& src) {
   }
   out["load"] = panel("load", [&] { return load_panel(*db); });
   out["dbt"] = panel("dbt", [&] { return last_step(*db, "dbt_build", parse_dbt_detail); });
+  out["full_tests"] = panel("full_tests", [&] { return last_step(*db, "dbt_full_tests", parse_dbt_detail); });
+  out["freshness"] = panel("freshness", [&] { return freshness_panel(*db); });
   out["verify"] = panel("verify", [&] { return last_step(*db, "verify", parse_verify_detail); });
   out["requests"] = panel("requests", [&] { return requests_panel(*db); });
   return out;
 }
 
-Result<nlohmann::json> request_run(Sources& src, const std::string& requested_by) {
+Result<nlohmann::json> request_run(Sources& src, const std::string& requested_by, bool full_tests) {
   auto db = FP_TRY(src.warehouse_db(), "warehouse database");
   // One statement: the request and its notification commit together or not at all.
   auto rows =
-      FP_TRY(db.query("WITH r AS (INSERT INTO ops.run_requests (requested_by) VALUES ($1) "
+      FP_TRY(db.query("WITH r AS (INSERT INTO ops.run_requests (requested_by, full_tests) VALUES ($1, $2) "
                       "RETURNING request_id, requested_at) "
                       "SELECT request_id, " FP_TS(
                           "requested_at") ", "
                                           "pg_notify('fleetpipe_run_request', request_id::text)::text FROM r",
-                      requested_by),
+                      requested_by, full_tests),
              "request a run");
   return nlohmann::json{{"request_id", FP_TRY(rows.get<int64_t>(0, 0), "request")},
                         {"requested_at", FP_TRY(rows.get<std::string>(0, 1), "request")},
-                        {"requested_by", requested_by}};
+                        {"requested_by", requested_by},
+                        {"full_tests", full_tests}};
 }
 
 }  // namespace fp::console
@@ -328,6 +355,30 @@ std::string step_box(const char* title, const json& step, bool dbt) {
   return out + "</section>\n";
 }
 
+// Commit -> mart lag: how long ago the newest source snapshot in the marts was taken.
+std::string freshness_section(const json& f) {
+  std::string body = "<section class=\"card half\" id=\"freshness\"><h2>Warehouse freshness</h2>\n";
+  body += error_box(f);
+  if (failed(f)) return body + "</section>\n";
+  const std::string state = text_of(f, "state");
+  if (!f.contains("lag_seconds")) {
+    return body +
+           "<p class=\"empty\" data-freshness=\"unknown\">No successful dbt build with a source as-of "
+           "yet.</p></section>\n";
+  }
+  const auto lag = static_cast<int64_t>(f["lag_seconds"].get<double>());
+  body += fmt::format(
+      "<p class=\"meta\">{} the marts hold the source as of <strong data-freshness=\"{}\">{} s</strong> "
+      "ago (warn at {} s, error at {} s).</p>\n",
+      fmt::format("<span class=\"badge {}\">{}</span>",
+                  state == "ok"     ? "good"
+                  : state == "warn" ? "idle"
+                                    : "bad",
+                  e(state)),
+      e(state), lag, int_of(f, "warn_seconds"), int_of(f, "error_seconds"));
+  return body + "</section>\n";
+}
+
 // The run-now action, with the requests the scheduler has not picked up yet.
 std::string run_now_section(const json& req, std::string_view csrf_token) {
   std::string body;
@@ -341,6 +392,10 @@ std::string run_now_section(const json& req, std::string_view csrf_token) {
         "<p class=\"meta\" data-open-requests=\"{0}\">{0} request(s) waiting{1}.</p>\n", int_of(req, "open"),
         text_of(req, "oldest").empty() ? "" : ", the oldest from " + e(text_of(req, "oldest")));
   body += action_form("/batch/run-now", csrf_token, "Run the pipeline now", "run-now");
+  body +=
+      "<p>Every build tests the rows it wrote; whole tables are tested on the scheduler's own schedule "
+      "(<code>--full-tests-every</code>, daily by default) or by a run that asks for it:</p>\n";
+  body += action_form("/batch/run-full-tests", csrf_token, "Run with whole-table tests", "run-full-tests");
   body += "</section>\n";
   return body;
 }
@@ -355,6 +410,8 @@ std::string batch(const json& b, const json& r, std::string_view csrf_token, std
   body += load_section(b.value("load", json::object()));
   body += step_box("Last dbt build", b.value("dbt", json(nullptr)), true);
   body += step_box("Last verify", b.value("verify", json(nullptr)), false);
+  body += freshness_section(b.value("freshness", json::object()));
+  body += step_box("Last whole-table tests", b.value("full_tests", json(nullptr)), true);
   body += "</div>\n";
   body += run_now_section(b.value("requests", json::object()), csrf_token);
   body += run_history(r);

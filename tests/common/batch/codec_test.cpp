@@ -112,13 +112,15 @@ TEST(Layout, ManifestJsonRoundTrip) {
                 "100:200:",
                 {{"k", "trips", "2024-04-15", 1, 2, 2, 50, "ab"},
                  {"d", "vehicles", "2024-04-15", 7, 7, 1, 30, "cd", ObjectKind::kDeletes}},
-                {"7716126278205033944", 16384}};
+                {"7716126278205033944", 16384},
+                "2026-12-06T17:00:00.123456Z"};
   auto back = RunManifest::from_json(nlohmann::json::parse(m.to_json().dump()));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->range.run, 3);
   EXPECT_EQ(back->range.xid_to, 200u);
   EXPECT_EQ(back->range.epoch, 4);
   EXPECT_EQ(back->source, m.source);
+  EXPECT_EQ(back->snapshot_at, "2026-12-06T17:00:00.123456Z");
   ASSERT_EQ(back->objects.size(), 2u);
   EXPECT_EQ(back->objects[0].sha256, "ab");
   EXPECT_EQ(back->objects[0].kind, ObjectKind::kRows);
@@ -133,6 +135,7 @@ TEST(Layout, ManifestsBeforeEpochsAreEpochOneOfAnUnrecordedSource) {
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->range.epoch, 1);
   EXPECT_TRUE(m->source.empty());
+  EXPECT_TRUE(m->snapshot_at.empty());
   EXPECT_EQ(m->objects[0].kind, ObjectKind::kRows);
 }
 
