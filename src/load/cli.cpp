@@ -1,5 +1,7 @@
 #include "load/cli.h"
 
+#include <map>
+
 #include "common/cli_support.h"
 #include "load/loader.h"
 #include "load/verify.h"
@@ -37,6 +39,13 @@ void add_load_commands(CLI::App& app, int& exit_code) {
       app.add_subcommand("verify", "Reconcile source, bucket and warehouse; exit 1 on any mismatch");
   auto vopts = std::make_shared<VerifyOptions>();
   verify->add_option("--prefix", vopts->prefix, "Key prefix inside the bucket");
+  verify
+      ->add_option("--scope", vopts->scope,
+                   "all: every stage over the whole history; newest-run: what the last export added "
+                   "(the scheduler's every-run check)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, VerifyScope>{
+          {"all", VerifyScope::kAll}, {"newest-run", VerifyScope::kNewestRun}}))
+      ->capture_default_str();
   verify->callback([vopts, &exit_code] {
     exit_code = cli::with_config("verify", [&](const Config& cfg) {
       auto r = run_verify(cfg, *vopts);

@@ -161,21 +161,22 @@ struct WarehouseObjects {
   std::map<std::string, std::string> quarantined;
 };
 
-Result<WarehouseObjects> warehouse_objects(pg::Connection& dw, const std::string& prefix) {
+// Every object under the prefix, or only `keys` (an index lookup each, not the whole history).
+Result<WarehouseObjects> warehouse_objects(pg::Connection& dw, const std::string& prefix,
+                                           const std::vector<std::string>* keys = nullptr) {
   WarehouseObjects out;
-  auto loaded = FP_TRY(dw.query("SELECT object_key, row_count, sha256, etag FROM raw.load_manifest "
-                                "WHERE starts_with(object_key, $1)",
-                                prefix),
-                       "load manifest");
+  const std::string where = keys ? "object_key = ANY($1::text[])" : "starts_with(object_key, $1)";
+  const pg::Param arg = keys ? pg::array_param(*keys) : pg::Param(prefix);
+  auto loaded = FP_TRY(
+      dw.query("SELECT object_key, row_count, sha256, etag FROM raw.load_manifest WHERE " + where, arg),
+      "load manifest");
   for (int r = 0; r < loaded.size(); ++r)
     out.loaded[FP_TRY(loaded.get<std::string>(r, 0), "key")] = {
         FP_TRY(loaded.get<int64_t>(r, 1), "rows"),
         FP_TRY(loaded.get<std::optional<std::string>>(r, 2), "sha256"),
         FP_TRY(loaded.get<std::string>(r, 3), "etag")};
-  auto q =
-      FP_TRY(dw.query("SELECT object_key, reason FROM raw.load_quarantine WHERE starts_with(object_key, $1)",
-                      prefix),
-             "load quarantine");
+  auto q = FP_TRY(dw.query("SELECT object_key, reason FROM raw.load_quarantine WHERE " + where, arg),
+                  "load quarantine");
   for (int r = 0; r < q.size(); ++r)
     out.quarantined[FP_TRY(q.get<std::string>(r, 0), "key")] = FP_TRY(q.get<std::string>(r, 1), "reason");
   return out;
@@ -239,7 +240,8 @@ Result<VerifyLine> bucket_contents(s3::Client& s3, const std::string& prefix, co
 }
 
 // bucket -> warehouse: every object of the newest epoch is loaded with its manifest's sha256 and row count.
-VerifyLine bucket_to_warehouse(const TableSpec& t, const CommittedRuns& c, const WarehouseObjects& w) {
+VerifyLine bucket_to_warehouse(const TableSpec& t, const CommittedRuns& c, const WarehouseObjects& w,
+                               const char* stage = "bucket->warehouse") {
   const std::string name(t.name);
   int64_t objects = 0, loaded = 0;
   std::vector<std::string> missing, wrong, quarantined;
@@ -263,7 +265,7 @@ VerifyLine bucket_to_warehouse(const TableSpec& t, const CommittedRuns& c, const
                                    objects, loaded, missing.size(), quarantined.size(), wrong.size());
   if (!quarantined.empty()) detail += "; quarantined: " + first_few(quarantined);
   if (!wrong.empty()) detail += "; differing from their manifest: " + first_few(wrong);
-  return VerifyLine{loaded == objects, "bucket->warehouse", name, detail};
+  return VerifyLine{loaded == objects, stage, name, detail};
 }
 
 // The ids the source wrote or deleted since the watermark that the warehouse may hold: their state there
@@ -345,6 +347,36 @@ Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, 
   return VerifyLine{days.differing.empty(), "source->warehouse", std::string(t.name), detail};
 }
 
+// --scope newest-run: the newest committed run alone, found from the manifest head (no listing of the
+// history): its rows id by id against the source, its objects against what the warehouse loaded.
+Result<std::vector<VerifyLine>> verify_newest_run(s3::Client& s3, pg::Connection& src, pg::Connection& dw,
+                                                  const std::string& prefix) {
+  std::vector<VerifyLine> out;
+  auto head = FP_TRY(read_manifest_head(s3, prefix), "manifest head");
+  if (head.committed_runs.empty()) {
+    for (const auto& t : tables())
+      out.push_back(
+          {true, "source->bucket (newest run)", std::string(t.name), "no committed export run yet"});
+    return out;
+  }
+  CommittedRuns c;
+  c.runs = 1;
+  c.newest = FP_TRY(read_manifest(s3, prefix, head.committed_runs.back()), "newest manifest");
+  c.epoch = c.newest->range.epoch;
+  c.watermark = c.newest->range.xid_to;
+  std::vector<std::string> keys;
+  for (const auto& o : c.newest->objects) {
+    c.objects[o.key] = ManifestObject{o.table, o.kind, o.rows, o.sha256, c.epoch};
+    keys.push_back(o.key);
+  }
+  auto objects = FP_TRY(warehouse_objects(dw, prefix, &keys), "warehouse objects");
+  for (const auto& t : tables()) {
+    out.push_back(FP_TRY(newest_run_exact(src, s3, t, *c.newest), "source->bucket (newest run)"));
+    out.push_back(bucket_to_warehouse(t, c, objects, "bucket->warehouse (newest run)"));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOptions& opts) {
@@ -352,6 +384,7 @@ Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOption
   const auto session = text_stable_session("fleetpipe verify", std::chrono::minutes(30));
   auto src = FP_TRY(pg::Connection::connect(cfg.webapp, session), "connect webapp");
   auto dw = FP_TRY(pg::Connection::connect(cfg.warehouse, session), "connect warehouse");
+  if (opts.scope == VerifyScope::kNewestRun) return verify_newest_run(s3, src, dw, opts.prefix);
   auto committed = read_committed_runs(s3, opts.prefix);
   if (!committed) return std::move(committed).error();
   auto objects = warehouse_objects(dw, opts.prefix);

@@ -36,8 +36,14 @@ struct VerifyLine {
   std::string detail;
 };
 
+// kAll: every stage above over the whole history (the scheduler's full-test schedule, and the CLI's default).
+// kNewestRun: what the last export added, at a cost that does not grow with history (every scheduler run):
+// source->bucket (newest run) and bucket->warehouse for that run's objects only.
+enum class VerifyScope { kAll, kNewestRun };
+
 struct VerifyOptions {
   std::string prefix;
+  VerifyScope scope = VerifyScope::kAll;
 };
 
 Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOptions& opts);

@@ -229,8 +229,10 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
            return run_dbt(cfg, opts.dbt, {"test", "--vars", "{full_tests: true}"}, "dbt full tests").first;
          }});
   steps.push_back({"verify", {"dbt_build"}, [cfg, opts](int) {
-                     return lane_result(batch::run_verify(cfg, lane_options<batch::VerifyOptions>(opts)),
-                                        verify_step_result);
+                     // Every run checks what it added; a run with the whole-table tests checks the history.
+                     auto vo = lane_options<batch::VerifyOptions>(opts);
+                     vo.scope = opts.full_tests ? batch::VerifyScope::kAll : batch::VerifyScope::kNewestRun;
+                     return lane_result(batch::run_verify(cfg, vo), verify_step_result);
                    }});
   return steps;
 }

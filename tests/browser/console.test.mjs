@@ -122,18 +122,27 @@ test('batch lane: panels render, run now is refused with a wrong token and queue
   const page = await watchedPage();
   await visit(page, '/batch', 'batch');
   assert.equal(await page.locator('#export .panel-error').count(), 0, await page.locator('#export').innerText());
-  const form = page.locator('#run-now form');
+  // Freshness has its card (its state depends on the builds this warehouse has seen) and the whole-table
+  // tests their own button.
+  assert.equal(await page.locator('#freshness [data-freshness]').count(), 1);
+  assert.equal(await page.locator('form[action="/batch/run-full-tests"] button').count(), 1);
+  const form = page.locator('form[action="/batch/run-now"]');
   await form.locator('input[name="operator_token"]').fill('wrong');
   let [resp] = await Promise.all([page.waitForNavigation(), form.locator('button').click()]);
   assert.equal(resp.status(), 403);
   assert.equal(psql(`SELECT count(*) FROM ops.run_requests WHERE requested_by = 'console'`, { warehouse: true }).trim(), '0');
   await page.goto(`${consoleSvc.base}/batch`);
-  await page.locator('#run-now input[name="operator_token"]').fill(token);
-  [resp] = await Promise.all([page.waitForNavigation(), page.locator('#run-now button').click()]);
+  await page.locator('form[action="/batch/run-now"] input[name="operator_token"]').fill(token);
+  [resp] = await Promise.all([page.waitForNavigation(), page.locator('form[action="/batch/run-now"] button').click()]);
   assert.equal(resp.status(), 200);
   assert.match(await page.locator('.notice-ok').innerText(), /Run request \d+ sent to the scheduler/);
   assert.equal(psql(`SELECT count(*) FROM ops.run_requests WHERE requested_by = 'console'`, { warehouse: true }).trim(), '1');
   assert.match(await page.locator('[data-open-requests]').innerText(), /1 request\(s\) waiting/);
+  // With whole-table tests: the same request, marked.
+  await page.locator('form[action="/batch/run-full-tests"] input[name="operator_token"]').fill(token);
+  [resp] = await Promise.all([page.waitForNavigation(), page.locator('form[action="/batch/run-full-tests"] button').click()]);
+  assert.equal(resp.status(), 200);
+  assert.equal(psql(`SELECT count(*) FROM ops.run_requests WHERE requested_by = 'console' AND full_tests`, { warehouse: true }).trim(), '1');
   await page.screenshot({ path: path.join(shots, 'console-batch-requested.png'), fullPage: true });
   assert.deepEqual(page.problems.filter((p) => !/status of 403/.test(p)), []); // the refusal above
   assert.equal(page.problems.length, 1);

@@ -155,5 +155,54 @@ TEST_F(VerifyTest, TheNewestRunIsCheckedIdByIdAgainstTheSource) {
   EXPECT_EQ(line.rfind("PASS", 0), 0u) << line;
 }
 
+// --scope newest-run (every scheduler run): only what the last export added, found from the manifest head,
+// and it still fails on a loaded object that differs from that run's manifest.
+TEST_F(VerifyTest, TheNewestRunScopeChecksOnlyTheLastExport) {
+  insert_trips(2000, 1);
+  ASSERT_EQ(export_(), 0);
+  ASSERT_EQ(load(), 0);
+  insert_trips(500, 100);
+  ASSERT_EQ(export_(), 0);
+  ASSERT_EQ(load(), 0);
+  const std::string out = fmt::format("/tmp/fleetpipe-verify-scope-{}.out", getpid());
+  const auto run = [&] {
+    std::remove(out.c_str());
+    const int rc = integration::wait_exit(integration::spawn_logged(
+        {bin(), "verify", "--prefix", prefix_, "--scope", "newest-run"}, out.c_str(), kLog));
+    std::ifstream in(out);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return std::pair{rc, lines};
+  };
+  auto [rc, lines] = run();
+  EXPECT_EQ(rc, 0);
+  ASSERT_EQ(lines.size(), 6u) << "two stages for each of three tables";
+  for (const auto& l : lines) {
+    EXPECT_NE(l.find("(newest run)"), std::string::npos) << l;
+    EXPECT_EQ(l.rfind("PASS", 0), 0u) << l;
+  }
+  bool counted = false;
+  for (const auto& l : lines)
+    counted =
+        counted || (l.find("trips") != std::string::npos &&
+                    l.find("500 rows in its objects = 500 source rows of its range") != std::string::npos);
+  EXPECT_TRUE(counted) << "the newest run's 500 rows, not the 2500 of the history";
+
+  // The warehouse recorded another checksum for one of the newest run's objects.
+  const RunManifest m = newest();
+  const size_t index = first_trips_object(m);
+  ASSERT_LT(index, m.objects.size());
+  ASSERT_TRUE(
+      dw_->query("UPDATE raw.load_manifest SET sha256 = 'x' WHERE object_key = $1", m.objects[index].key)
+          .ok());
+  std::tie(rc, lines) = run();
+  EXPECT_EQ(rc, 1);
+  bool failed = false;
+  for (const auto& l : lines)
+    failed = failed || (l.rfind("FAIL bucket->warehouse (newest run)", 0) == 0 &&
+                        l.find("1 differing") != std::string::npos);
+  EXPECT_TRUE(failed) << "no failing bucket->warehouse (newest run) line";
+}
+
 }  // namespace
 }  // namespace fp::batch

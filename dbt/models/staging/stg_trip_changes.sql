@@ -10,14 +10,20 @@
     batches after its own watermark (ops.dbt_watermarks) up to its upstream's and recomputes each touched
     trip from its earliest changed position on (macros/trip_changes.sql). Batches every model has read are
     pruned. Rebuild this log only together with its consumers (`--full-refresh --select stg_trip_changes+`):
-    a full build of the log alone clears their watermarks, and they then refuse to build incrementally. -#}
+    a full build of the log alone clears their watermarks, and they then refuse to build incrementally.
+    Two builds at once (the scheduler's and a manual one) take their batches one after the other (an
+    advisory lock held by this model's transaction); the models downstream are idempotent over a batch read
+    twice (int_trip_days re-checks that an append really is one against its table as it is then). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
     indexes=[{'columns': ['batch_id']}],
-    pre_hook="{% if is_incremental() %}delete from {{ this }}
-              where batch_id < (select min(batch_id) from ops.dbt_watermarks){% endif %}",
+    pre_hook=[
+        "select pg_advisory_xact_lock(hashtext('fleetpipe.stg_trip_changes'))",
+        "{% if is_incremental() %}delete from {{ this }}
+         where batch_id < (select min(batch_id) from ops.dbt_watermarks){% endif %}",
+    ],
     post_hook=[
         "{% if not is_incremental() %}delete from ops.dbt_watermarks where model <> '{{ this.identifier }}'{% endif %}",
         "{{ record_watermark('(select max(batch_id) from ' ~ this ~ ')') }}",
