@@ -217,6 +217,32 @@ TEST_F(DbtIncrementalTest, IncrementalBuildsEqualAFullRefreshThroughEveryKindOfC
     }
   }
   EXPECT_EQ(lane_models, 7);
+
+  // A version stg_trips took in the latest build that the log's snapshot of that build did not see (a load
+  // that committed while the build ran: here, the row rewritten as that build would have and the batch's
+  // snapshot replaced by one that saw nothing) is logged by the next build, so the models downstream
+  // recompute its trip.
+  const std::string source_id = text(*dw_, fmt::format("SELECT source_id FROM staging.stg_trips WHERE "
+                                                       "measurement_key = '{}-1-70'",
+                                                       kBase + 1));
+  ASSERT_FALSE(source_id.empty());
+  ASSERT_TRUE(
+      dw_
+          ->exec(fmt::format(
+              "UPDATE raw.trips SET latitude = latitude + 0.5, _load_xid = "
+              "pg_current_xact_id() WHERE id = {0}; "
+              "UPDATE staging.stg_trips SET _load_xid = r._load_xid, latitude = r.latitude, _batch_id = "
+              "(SELECT max(batch_id) FROM staging.stg_trip_changes) "
+              "FROM raw.trips r WHERE r.id = {0} AND stg_trips.source_id = {0}; "
+              "UPDATE staging.stg_trip_changes SET batch_snapshot = '1:1:' WHERE "
+              "source_id IS NULL AND batch_id = (SELECT max(batch_id) FROM staging.stg_trip_changes)",
+              source_id))
+          .ok());
+  EXPECT_EQ(dbt(cfg_.warehouse.dbname, {"build"}), 0) << "see " << kLog;
+  EXPECT_EQ(text(*dw_, fmt::format("SELECT count(*) FROM staging.stg_trip_changes WHERE source_id = {} AND "
+                                   "batch_id = (SELECT max(batch_id) FROM staging.stg_trip_changes)",
+                                   source_id)),
+            "1");
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ with batch as (
         '1'::xid8                                                          as from_xmin,
 {%- endif %}
         pg_snapshot_xmin(pg_current_snapshot())                            as batch_xmin,
+        pg_current_snapshot()                                              as batch_snapshot,
         now()                                                              as built_at
 )
 {%- if diffing %},
@@ -65,8 +66,13 @@ changes as (
         s.measured_at                                                       as old_measured_at
     from written as w
     left join {{ stg_trips }} as s on s.source_id = w.id
-    -- unchanged: stg_trips holds this very version, or the id is deleted and stg_trips never held it
-    where not (w._deleted_xid is null and s._load_xid is not distinct from w._load_xid)
+    -- the batch that wrote the stg_trips row: a version committed after its snapshot reached stg_trips
+    -- without being logged (a load racing the build), so it is logged now
+    left join {{ this }} as h on h.batch_id = s._batch_id and h.source_id is null
+    -- unchanged: stg_trips holds this very version, seen by the log when it got there; or the id is deleted
+    -- and stg_trips never held it
+    where not (w._deleted_xid is null and s._load_xid is not distinct from w._load_xid
+               and (h.batch_snapshot is null or pg_visible_in_snapshot(w._load_xid, h.batch_snapshot)))
       and not (w._deleted_xid is not null and s.source_id is null)
 )
 {%- endif %}
@@ -75,6 +81,7 @@ select
     b.batch_id,
     b.from_xmin,
     b.batch_xmin,
+    b.batch_snapshot,
     b.built_at,
     null::bigint        as source_id,
     null::integer       as vehicle_id,
@@ -88,7 +95,7 @@ select
 from batch as b
 {%- if diffing %}
 union all
-select b.batch_id, b.from_xmin, b.batch_xmin, b.built_at, c.*
+select b.batch_id, b.from_xmin, b.batch_xmin, b.batch_snapshot, b.built_at, c.*
 from batch as b
 cross join changes as c
 {%- endif %}
