@@ -20,8 +20,9 @@
 #   bench/warehouse_scale.sh        # BENCH_MINUTES=5 BENCH_HISTORY=1000000 for a short look
 #
 # Uses the stack's own webapp and warehouse databases (the CDC connector watches the webapp one): vehicles
-# from 100001 (history) and 1 (live) are added to what is there. Leaves the rows in place; the results and
-# the services' logs go to BENCH_OUT (default: a new temporary directory, printed).
+# from 100001 (history) and 200001 (live) are added to what is there, so start from data that passes dbt's
+# tests (a fresh state directory is simplest). Leaves the rows in place; the results and the services' logs
+# go to BENCH_OUT (default: a new temporary directory, printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HISTORY=${BENCH_HISTORY:-10000000}
@@ -77,7 +78,8 @@ cpu_proc() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 LIVE_START=$(q "$DW" "SELECT now()")
 $BIN realtime --port "$RT_PORT" >"$OUT/realtime.log" 2>&1 &
 pids+=($!)
-sleep 5
+# The viewer connects once the dashboard listens (it first rebuilds its state from the database).
+until curl -s -o /dev/null "http://127.0.0.1:$RT_PORT/healthz"; do sleep 1; done  # any answer: it listens
 curl -sN "http://127.0.0.1:$RT_PORT/events" >/dev/null &
 pids+=($!)
 $BIN scheduler --every 60s --listen "127.0.0.1:$SCHED_PORT" --no-docs --full-tests-every 0 \
@@ -85,7 +87,7 @@ $BIN scheduler --every 60s --listen "127.0.0.1:$SCHED_PORT" --no-docs --full-tes
 SCHED=$!
 pids+=($SCHED)
 pg0=$(cpu_pg)
-$BIN generate --simulate --vehicles "$LIVE_VEHICLES" --first-vehicle-id 1 --seed 16 --start-time now --step 1 \
+$BIN generate --simulate --vehicles "$LIVE_VEHICLES" --first-vehicle-id 200001 --seed 16 --start-time now --step 1 \
   --rate "$LIVE_VEHICLES" >"$OUT/generator.log" 2>&1 &
 GEN=$!
 pids+=($GEN)
@@ -131,7 +133,8 @@ latency() {
   awk -v p="$1" '/^fp_realtime_delivery_latency_seconds_bucket/ {
       match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); b[++n] = le; c[n] = $2 }
     /^fp_realtime_delivery_latency_seconds_count/ { total = $2 }
-    END { for (i = 1; i <= n; i++) if (c[i] >= total * p) { print b[i]; exit } }' "$OUT/realtime-metrics.txt"
+    END { if (total == 0) { print "- (nothing delivered)"; exit }
+          for (i = 1; i <= n; i++) if (c[i] >= total * p) { print b[i]; exit } }' "$OUT/realtime-metrics.txt"
 }
 TICK=$(getconf CLK_TCK)
 {
