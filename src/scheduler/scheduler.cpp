@@ -312,6 +312,8 @@ int Scheduler::run() {
     so.io_threads = 1;
     so.worker_threads = 1;
     so.health = [&im] { return im.health(); };
+    // The lag grows while a run is busy too, when the loop does not turn.
+    so.before_metrics = [&im] { im.freshness.tick(unix_seconds(std::chrono::system_clock::now())); };
     server = std::make_unique<httpd::Server>(so);
     if (auto st = server->start(); !st) {
       log::error(kComponent, "listen {}:{}: {}", im.opts.bind_address, im.opts.port, st.error().message);

@@ -129,6 +129,7 @@ void Server::Impl::install_builtin_routes() {
     return r;
   });
   (void)router.add("GET", "/metrics", [this](const Request&) {
+    if (options.before_metrics) options.before_metrics();
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = registry->render();

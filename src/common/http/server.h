@@ -57,6 +57,8 @@ struct ServerOptions {
   std::function<Health()> health;
   // Registry for /metrics and the request metrics; nullptr means metrics::default_registry().
   metrics::Registry* metrics = nullptr;
+  // /metrics calls this first (on a worker thread): for gauges that are a function of the time of reading.
+  std::function<void()> before_metrics;
 };
 
 class Server {

@@ -306,6 +306,19 @@ TEST_F(HttpServerTest, HealthzReports200And503) {
   EXPECT_EQ(nlohmann::json::parse(threw->body)["detail"]["error"], "pool exhausted");
 }
 
+TEST_F(HttpServerTest, MetricsCallsItsHookBeforeRendering) {
+  // A gauge that is a function of the time of reading is set by the hook, then rendered.
+  ServerOptions opts;
+  auto& read_at = registry_.gauge("test_read_at", "Set when /metrics is read");
+  opts.before_metrics = [&read_at] { read_at.inc(); };
+  start(opts);
+  for (int expected : {1, 2}) {
+    auto m = http::get(url("/metrics"));
+    ASSERT_TRUE(m.ok());
+    EXPECT_NE(m->body.find(fmt::format("test_read_at {}\n", expected)), std::string::npos) << m->body;
+  }
+}
+
 TEST_F(HttpServerTest, MetricsEndpointRecordsPerRoutePattern) {
   start();
   for (const char* id : {"1", "2", "3"}) {
