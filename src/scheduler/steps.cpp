@@ -52,7 +52,10 @@ std::optional<double> source_as_of(const Config& cfg) {
   co.statement_timeout = std::chrono::seconds(10);
   co.backoff.max_attempts = 1;
   auto dw = pg::Connection::connect(cfg.warehouse, co);
-  if (!dw) return std::nullopt;
+  if (!dw) {
+    log::warn("scheduler", "freshness: {}", dw.error().message);
+    return std::nullopt;
+  }
   auto as_of = loaded_source_as_of(*dw);
   if (!as_of) log::warn("scheduler", "freshness: {}", as_of.error().message);
   return as_of ? *as_of : std::nullopt;
