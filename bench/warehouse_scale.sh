@@ -18,6 +18,7 @@
 #
 #   ./build/fleetpipe up            # the stack, without `demo`'s generator, scheduler and dashboard
 #   bench/warehouse_scale.sh        # BENCH_MINUTES=5 BENCH_HISTORY=1000000 for a short look
+#   BENCH_HISTORY=0 BENCH_LIVE_FIRST_VEHICLE=300001 bench/warehouse_scale.sh   # again, on the history there
 #
 # Uses the stack's own webapp and warehouse databases (the CDC connector watches the webapp one): vehicles
 # from 100001 (history) and 200001 (live) are added to what is there, so start from data that passes dbt's
@@ -28,6 +29,7 @@ cd "$(dirname "$0")/.."
 HISTORY=${BENCH_HISTORY:-10000000}
 HISTORY_VEHICLES=${BENCH_HISTORY_VEHICLES:-500}
 LIVE_VEHICLES=${BENCH_LIVE_VEHICLES:-2000}
+LIVE_FIRST=${BENCH_LIVE_FIRST_VEHICLE:-200001}
 MINUTES=${BENCH_MINUTES:-30}
 OUT=${BENCH_OUT:-$(mktemp -d)}
 BIN=build/fleetpipe
@@ -48,12 +50,15 @@ cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; 
 trap cleanup EXIT
 
 # ---- 1. history --------------------------------------------------------------------------------------
-start=$(date -u -d "-$((HISTORY / HISTORY_VEHICLES / 1440 + 1)) days" '+%Y-%m-%d 00:00:00')
-echo "history: $HISTORY rows from $HISTORY_VEHICLES vehicles from $start"
-t0=$(now)
-$BIN generate --simulate --vehicles "$HISTORY_VEHICLES" --first-vehicle-id 100001 --seed 15 \
-  --count "$HISTORY" --start-time "$start" --step 60 --bulk --sink postgres 2>"$OUT/history.log"
-echo "history written in $(echo "$(now) - $t0" | bc) s; waiting for CDC to catch up"
+if ((HISTORY > 0)); then
+  start=$(date -u -d "-$((HISTORY / HISTORY_VEHICLES / 1440 + 1)) days" '+%Y-%m-%d 00:00:00')
+  echo "history: $HISTORY rows from $HISTORY_VEHICLES vehicles from $start"
+  t0=$(now)
+  $BIN generate --simulate --vehicles "$HISTORY_VEHICLES" --first-vehicle-id 100001 --seed 15 \
+    --count "$HISTORY" --start-time "$start" --step 60 --bulk --sink postgres 2>"$OUT/history.log"
+  echo "history written in $(echo "$(now) - $t0" | bc) s"
+fi
+echo "waiting for CDC to catch up"
 while :; do
   behind=$(q "$WEB" "SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
                      FROM pg_replication_slots WHERE slot_name = 'webapp_cdc'")
@@ -87,7 +92,7 @@ $BIN scheduler --every 60s --listen "127.0.0.1:$SCHED_PORT" --no-docs --full-tes
 SCHED=$!
 pids+=($SCHED)
 pg0=$(cpu_pg)
-$BIN generate --simulate --vehicles "$LIVE_VEHICLES" --first-vehicle-id 200001 --seed 16 --start-time now --step 1 \
+$BIN generate --simulate --vehicles "$LIVE_VEHICLES" --first-vehicle-id "$LIVE_FIRST" --seed 16 --start-time now --step 1 \
   --rate "$LIVE_VEHICLES" >"$OUT/generator.log" 2>&1 &
 GEN=$!
 pids+=($GEN)

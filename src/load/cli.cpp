@@ -46,6 +46,9 @@ void add_load_commands(CLI::App& app, int& exit_code) {
       ->transform(CLI::CheckedTransformer(std::map<std::string, VerifyScope>{
           {"all", VerifyScope::kAll}, {"newest-run", VerifyScope::kNewestRun}}))
       ->capture_default_str();
+  verify->add_flag("--reread-all-days", vopts->reread_all_days,
+                   "source->warehouse: read every day on both sides again instead of only the days changed "
+                   "since the previous check (whose per-day checksums the warehouse keeps)");
   verify->callback([vopts, &exit_code] {
     exit_code = cli::with_config("verify", [&](const Config& cfg) {
       auto r = run_verify(cfg, *vopts);

@@ -8,66 +8,13 @@
 #include "common/log.h"
 #include "common/pg/connection.h"
 #include "common/s3/client.h"
+#include "load/verify_days.h"
 #include "load/verify_newest.h"
 
 namespace fp::batch {
 namespace {
 
 constexpr size_t kShown = 5;  // keys, days or ids named in one line at most
-
-struct DayStats {
-  int64_t rows = 0;
-  std::string checksum;
-};
-using PerDay = std::map<std::string, DayStats>;
-
-// The canonical text of a row: the spec's columns in order, '|'-separated, in the session's UTC/ISO text
-// forms. Both databases run the same PostgreSQL, so the same values give the same text and hashtext.
-std::string canonical(const TableSpec& t) {
-  std::string s = "concat_ws('|'";
-  for (const auto& c : t.columns) s += fmt::format(", {}", c.name);
-  return s + ")";
-}
-
-// The rows one side compares. Source: below the watermark ($1). Warehouse: live (not deleted) and not an
-// id the source changed since the watermark ($1, bigint[]): a hash anti-join, however long the list.
-std::string source_rows(const TableSpec& t) {
-  return fmt::format("SELECT * FROM public.{} WHERE _export_xid < $1::xid8", t.name);
-}
-std::string warehouse_rows(const TableSpec& t) {
-  return fmt::format(
-      "SELECT * FROM raw.{} r WHERE _deleted_xid IS NULL AND NOT EXISTS "
-      "(SELECT 1 FROM unnest($1::bigint[]) AS u(id) WHERE u.id = r.id)",
-      t.name);
-}
-
-Result<PerDay> per_day(pg::Connection& conn, const TableSpec& t, const std::string& rows,
-                       const pg::Params& params) {
-  auto r = FP_TRY(conn.query_params(fmt::format("SELECT ({0})::date::text AS day, count(*), "
-                                                "coalesce(sum(hashtext({1})::bigint), 0)::text "
-                                                "FROM ({2}) x GROUP BY 1",
-                                                t.date_column, canonical(t), rows),
-                                    params),
-                  fmt::format("checksum {}", t.name));
-  PerDay out;
-  for (int i = 0; i < r.size(); ++i)
-    out[FP_TRY(r.get<std::string>(i, 0), "day")] = {FP_TRY(r.get<int64_t>(i, 1), "count"),
-                                                    FP_TRY(r.get<std::string>(i, 2), "sum")};
-  return out;
-}
-
-// id -> hashtext of the canonical row, for one day.
-Result<std::map<int64_t, int64_t>> day_rows(pg::Connection& conn, const TableSpec& t, const std::string& rows,
-                                            const std::string& param, const std::string& day) {
-  auto r = FP_TRY(conn.query(fmt::format("SELECT id, hashtext({0}) FROM ({1}) x WHERE ({2})::date = $2::date",
-                                         canonical(t), rows, t.date_column),
-                             param, day),
-                  fmt::format("rows of {} on {}", t.name, day));
-  std::map<int64_t, int64_t> out;
-  for (int i = 0; i < r.size(); ++i)
-    out[FP_TRY(r.get<int64_t>(i, 0), "id")] = FP_TRY(r.get<int64_t>(i, 1), "hash");
-  return out;
-}
 
 struct ManifestObject {
   std::string table;
@@ -182,13 +129,6 @@ Result<WarehouseObjects> warehouse_objects(pg::Connection& dw, const std::string
   return out;
 }
 
-std::string first_few(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < kShown; ++i) out += (i ? ", " : "") + items[i];
-  if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
-  return out;
-}
-
 // source -> bucket: the newest epoch's manifests hold at least one version of every source row below the
 // watermark. A row updated in the source is exported again, so the bucket holds every version: over all
 // runs the count can only be "at least" (an older run's rows may have moved on since); the newest run is
@@ -268,85 +208,6 @@ VerifyLine bucket_to_warehouse(const TableSpec& t, const CommittedRuns& c, const
   return VerifyLine{loaded == objects, stage, name, detail};
 }
 
-// The ids the source wrote or deleted since the watermark that the warehouse may hold: their state there
-// is the previous run's, so both sides leave them out. What is new since the last export, not the history.
-Result<std::string> unsettled_ids(pg::Connection& src, pg::Connection& dw, const TableSpec& t, uint64_t wm) {
-  auto max_id = FP_TRY(dw.query(fmt::format("SELECT coalesce(max(id), 0) FROM raw.{}", t.name)), "max id");
-  const int64_t top = FP_TRY(max_id.get<int64_t>(0, 0), "max id");
-  auto r =
-      FP_TRY(src.query(fmt::format("SELECT coalesce(array_agg(id), '{{}}')::text FROM ("
-                                   "SELECT id FROM public.{0} WHERE _export_xid >= $1::xid8 AND id <= $2 "
-                                   "UNION SELECT id FROM public.export_deletes WHERE table_name = '{0}' "
-                                   "AND _export_xid >= $1::xid8) x",
-                                   t.name),
-                       std::to_string(wm), top),
-             "ids changed since the watermark");
-  return std::string(FP_TRY(r.get<std::string>(0, 0), "ids"));
-}
-
-// The days either side has, and those whose row count or checksum differ (or that one side lacks).
-struct DayComparison {
-  size_t days = 0;
-  int64_t source_rows = 0, warehouse_rows = 0;
-  std::vector<std::string> differing;
-};
-
-DayComparison compare_days(const PerDay& s, const PerDay& w) {
-  std::map<std::string, int> days;
-  for (const auto& [day, st] : s) days[day] |= 1;
-  for (const auto& [day, st] : w) days[day] |= 2;
-  DayComparison out{days.size(), 0, 0, {}};
-  for (const auto& [day, st] : s) out.source_rows += st.rows;
-  for (const auto& [day, st] : w) out.warehouse_rows += st.rows;
-  for (const auto& [day, _] : days) {
-    auto a = s.find(day), b = w.find(day);
-    if (a == s.end() || b == w.end() || a->second.rows != b->second.rows ||
-        a->second.checksum != b->second.checksum)
-      out.differing.push_back(day);
-  }
-  return out;
-}
-
-// For one differing day: the ids only the source has, only the warehouse has, or both with other values.
-Result<std::string> explain_day(pg::Connection& src, pg::Connection& dw, const TableSpec& t, uint64_t wm,
-                                const std::string& unsettled, const std::string& day) {
-  auto a = FP_TRY(day_rows(src, t, source_rows(t), std::to_string(wm), day), "source");
-  auto b = FP_TRY(day_rows(dw, t, warehouse_rows(t), unsettled, day), "warehouse");
-  std::vector<std::string> ids;
-  for (const auto& [id, h] : a) {
-    auto it = b.find(id);
-    if (it == b.end())
-      ids.push_back(fmt::format("{} missing", id));
-    else if (it->second != h)
-      ids.push_back(fmt::format("{} differs", id));
-  }
-  for (const auto& [id, h] : b)
-    if (!a.contains(id)) ids.push_back(fmt::format("{} extra", id));
-  return fmt::format("{} (source {} rows, warehouse {} rows: ids {})", day, a.size(), b.size(),
-                     first_few(ids));
-}
-
-// source -> warehouse: per day, the row count and the checksum of the live canonical rows on both sides.
-Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, const TableSpec& t,
-                                       uint64_t watermark) {
-  const std::string unsettled = FP_TRY(unsettled_ids(src, dw, t, watermark), "unsettled");
-  auto s = FP_TRY(per_day(src, t, source_rows(t), {std::to_string(watermark)}), "source");
-  auto w = FP_TRY(per_day(dw, t, warehouse_rows(t), {unsettled}), "warehouse");
-  const DayComparison days = compare_days(s, w);
-  std::string detail = fmt::format("{} days, source rows {}, warehouse rows {}", days.days, days.source_rows,
-                                   days.warehouse_rows);
-  if (days.differing.empty()) {
-    detail += ", checksums equal";
-  } else {
-    detail += fmt::format("; {} days differ:", days.differing.size());
-    // The first few days are explained id by id; a day costs one scan of that day on each side.
-    for (size_t i = 0; i < days.differing.size() && i < 3; ++i)
-      detail += " " + FP_TRY(explain_day(src, dw, t, watermark, unsettled, days.differing[i]), "explain");
-    if (days.differing.size() > 3) detail += " ...";
-  }
-  return VerifyLine{days.differing.empty(), "source->warehouse", std::string(t.name), detail};
-}
-
 // --scope newest-run: the newest committed run alone, found from the manifest head (no listing of the
 // history): its rows id by id against the source, its objects against what the warehouse loaded.
 Result<std::vector<VerifyLine>> verify_newest_run(s3::Client& s3, pg::Connection& src, pg::Connection& dw,
@@ -379,6 +240,13 @@ Result<std::vector<VerifyLine>> verify_newest_run(s3::Client& s3, pg::Connection
 
 }  // namespace
 
+std::string first_few(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < kShown; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
+  return out;
+}
+
 Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOptions& opts) {
   s3::Client s3(cfg.s3);
   const auto session = text_stable_session("fleetpipe verify", std::chrono::minutes(30));
@@ -397,7 +265,9 @@ Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOption
       out.push_back(FP_TRY(newest_run_exact(src, s3, t, *committed->newest), "source->bucket (newest run)"));
     out.push_back(FP_TRY(bucket_contents(s3, opts.prefix, t, *committed, *objects), "bucket"));
     out.push_back(bucket_to_warehouse(t, *committed, *objects));
-    out.push_back(FP_TRY(source_to_warehouse(src, dw, t, committed->watermark), "source->warehouse"));
+    out.push_back(
+        FP_TRY(source_to_warehouse(src, dw, t, committed->watermark, {opts.prefix, opts.reread_all_days}),
+               "source->warehouse"));
   }
   return out;
 }

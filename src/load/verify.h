@@ -14,7 +14,8 @@
 //                      count (quarantined ones are named)
 //   source->warehouse  the live rows, per day: row count and an order-independent checksum,
 //                      sum(hashtext(canonical row text)), computed in SQL on both sides over the same
-//                      canonical text; for a day that differs, the ids that differ
+//                      canonical text; for a day that differs, the ids that differ. Only the days that
+//                      changed since the previous check are read (load/verify_days.h)
 //
 // The source side is the rows with _export_xid below the latest committed run's watermark, i.e. what the
 // bucket should hold; ids written or deleted in the source since then are left out on both sides (they are
@@ -44,8 +45,12 @@ enum class VerifyScope { kAll, kNewestRun };
 struct VerifyOptions {
   std::string prefix;
   VerifyScope scope = VerifyScope::kAll;
+  bool reread_all_days = false;  // source->warehouse: ignore the per-day checksums kept by earlier checks
 };
 
 Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOptions& opts);
+
+// The first few items, comma-separated, and how many more (one line names a few keys, days or ids at most).
+std::string first_few(const std::vector<std::string>& items);
 
 }  // namespace fp::batch

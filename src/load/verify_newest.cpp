@@ -83,7 +83,10 @@ Status tally_object(pg::Connection& src, const TableSpec& t, const RunRange& ran
       src.query_params(
           fmt::format(
               "WITH r AS (SELECT DISTINCT unnest($1::bigint[]) AS id), "
-              "s AS (SELECT r.id, t._export_xid AS xid FROM r LEFT JOIN public.{0} t USING (id)), "
+              // One primary-key lookup per id, fenced (OFFSET 0): joined plainly, the planner hashes the
+              // ids and scans the whole table once it is large, a cost that grows with the history.
+              "s AS (SELECT r.id, t.xid FROM r LEFT JOIN LATERAL (SELECT x._export_xid AS xid "
+              "      FROM public.{0} x WHERE x.id = r.id OFFSET 0) t ON true), "
               "d AS (SELECT DISTINCT id FROM public.export_deletes "
               "      WHERE table_name = '{0}' AND _export_xid >= $3::xid8) "
               "SELECT count(*) FILTER (WHERE xid >= $2::xid8 AND xid < $3::xid8), "

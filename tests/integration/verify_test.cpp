@@ -2,7 +2,8 @@
 // it passes on an honest run, also after rows of it were updated and deleted in the source; and it fails,
 // naming what is wrong, when the run's objects hold an id twice, lack a row of the run's range, or hold an
 // id the source never had. The objects are rewritten together with their manifest entries (sha256, bytes,
-// rows), so only this stage can tell.
+// rows), so only this stage can tell. Also: the newest-run scope, and the whole-history source->warehouse
+// stage reading only the days that changed (load/verify_days.h).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -30,18 +31,21 @@ class VerifyTest : public integration::BatchLaneTest {
     insert_fleet();
   }
 
-  // verify's exit code and the detail of its newest-run line for trips ("" when absent).
-  std::pair<int, std::string> verify_newest() {
+  // verify's exit code and its `stage` line for trips ("" when absent), `extra` added to its arguments.
+  std::pair<int, std::string> verify_trips(const std::string& stage,
+                                           const std::vector<std::string>& extra = {}) {
     const std::string out = fmt::format("/tmp/fleetpipe-verify-test-{}.out", getpid());
     std::remove(out.c_str());
-    const int rc = integration::wait_exit(
-        integration::spawn_logged({bin(), "verify", "--prefix", prefix_}, out.c_str(), kLog));
+    std::vector<std::string> args = {bin(), "verify", "--prefix", prefix_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const int rc = integration::wait_exit(integration::spawn_logged(args, out.c_str(), kLog));
     std::ifstream lines(out);
     for (std::string line; std::getline(lines, line);)
-      if (line.find(kStage) != std::string::npos && line.find(" trips ") != std::string::npos)
+      if (line.find(" " + stage + " ") != std::string::npos && line.find(" trips ") != std::string::npos)
         return {rc, line};
     return {rc, ""};  // the file is replaced by the next call
   }
+  std::pair<int, std::string> verify_newest() { return verify_trips(kStage); }
 
   RunManifest newest() {
     auto st = read_manifest_state(*s3_, prefix_);
@@ -202,6 +206,85 @@ TEST_F(VerifyTest, TheNewestRunScopeChecksOnlyTheLastExport) {
     failed = failed || (l.rfind("FAIL bucket->warehouse (newest run)", 0) == 0 &&
                         l.find("1 differing") != std::string::npos);
   EXPECT_TRUE(failed) << "no failing bucket->warehouse (newest run) line";
+}
+
+// The whole-history check keeps per-day checksums in the warehouse and reads again only the days that can
+// have changed since (load/verify_days.h): none when nothing changed, the days an export and load touched,
+// and the day of a change made to the warehouse alone, by hand (found, with its id, until repaired).
+TEST_F(VerifyTest, TheWholeHistoryCheckReadsOnlyTheDaysThatChanged) {
+  constexpr const char* kDays = "source->warehouse";
+  insert_trips(3000, 1);  // 2024-04-15 to 2024-04-17
+  ASSERT_EQ(export_(), 0);
+  ASSERT_EQ(load(), 0);
+  auto [rc, line] = verify_trips(kDays);
+  EXPECT_EQ(rc, 0) << line;
+  EXPECT_NE(line.find("3 days (all read), source rows 3000, warehouse rows 3000, checksums equal"),
+            std::string::npos)
+      << line;
+
+  std::tie(rc, line) = verify_trips(kDays);
+  EXPECT_EQ(rc, 0) << line;
+  EXPECT_NE(line.find("3 days (0 read, the rest as checked at "), std::string::npos) << line;
+  EXPECT_NE(line.find("source rows 3000, warehouse rows 3000, checksums equal"), std::string::npos) << line;
+
+  // An update on the first day and a row on a fourth: those two days are read.
+  const int64_t first = scalar(*web_, fmt::format("SELECT min(id) FROM trips WHERE vehicle_id > {}", kBase));
+  ASSERT_TRUE(
+      web_->exec(
+              fmt::format("UPDATE trips SET latitude = 10 WHERE id = {0};"
+                          "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
+                          "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
+                          "fuel_remaining_gallon, color) VALUES ({1} + 1, 9999, 1, '2024-04-20 12:00', 40, "
+                          "-73, 15, 0, 50, 7.5, 'red')",
+                          first, kBase))
+          .ok());
+  ASSERT_EQ(export_(), 0);
+  ASSERT_EQ(load(), 0);
+  std::tie(rc, line) = verify_trips(kDays);
+  EXPECT_EQ(rc, 0) << line;
+  EXPECT_NE(line.find("4 days (2 read, "), std::string::npos) << line;
+  EXPECT_NE(line.find("source rows 3001, warehouse rows 3001, checksums equal"), std::string::npos) << line;
+
+  // A row changed in the warehouse alone, by hand (no _load_xid of its own): the raw table's trigger logs
+  // the day, which is read and its id named; it stays a failure until repaired.
+  const int64_t second_day =
+      scalar(*web_, fmt::format("SELECT min(id) FROM trips WHERE vehicle_id > {} AND measurement_time >= "
+                                "'2024-04-16' AND measurement_time < '2024-04-17'",
+                                kBase));
+  const auto change = [&](const std::string& sql) { ASSERT_TRUE(dw_->exec(sql).ok()) << sql; };
+  ASSERT_NO_FATAL_FAILURE(
+      change(fmt::format("UPDATE raw.trips SET latitude = latitude + 1 WHERE id = {}", second_day)));
+  for (int i = 0; i < 2; ++i) {
+    std::tie(rc, line) = verify_trips(kDays);
+    EXPECT_EQ(rc, 1) << line;
+    EXPECT_NE(line.find("(1 read, "), std::string::npos) << line;
+    EXPECT_NE(
+        line.find(fmt::format("1 days differ: 2024-04-16 (source 1000 rows, warehouse 1000 rows: ids {} "
+                              "differs)",
+                              second_day)),
+        std::string::npos)
+        << line;
+  }
+  ASSERT_NO_FATAL_FAILURE(
+      change(fmt::format("UPDATE raw.trips SET latitude = latitude - 1 WHERE id = {}", second_day)));
+  std::tie(rc, line) = verify_trips(kDays);
+  EXPECT_EQ(rc, 0) << line;
+  EXPECT_NE(line.find("(1 read, "), std::string::npos) << line;
+
+  // A row deleted from the warehouse by hand: its day is read.
+  ASSERT_NO_FATAL_FAILURE(change(fmt::format("DELETE FROM raw.trips WHERE id = {}", first)));
+  std::tie(rc, line) = verify_trips(kDays);
+  EXPECT_EQ(rc, 1) << line;
+  EXPECT_NE(
+      line.find(fmt::format("2024-04-15 (source 1000 rows, warehouse 999 rows: ids {} missing)", first)),
+      std::string::npos)
+      << line;
+
+  // Every day read again on request: the same answer, from the whole history.
+  std::tie(rc, line) = verify_trips(kDays, {"--reread-all-days"});
+  EXPECT_EQ(rc, 1) << line;
+  EXPECT_NE(line.find("4 days (all read)"), std::string::npos) << line;
+  EXPECT_NE(line.find(fmt::format("ids {} missing", first)), std::string::npos) << line;
 }
 
 }  // namespace

@@ -53,6 +53,14 @@ written as (
     where t._load_xid >= '{{ batch_xmin(this, watermark('stg_trip_changes')) }}'::xid8
 ),
 
+-- The batches' header rows, read once: a handful of rows, whatever the planner expects of the rest. (Joined
+-- inline, a stale statistic saying "one written row" once planned a scan of the whole log per written row.)
+headers as materialized (
+    select batch_id, batch_snapshot
+    from {{ this }}
+    where source_id is null
+),
+
 changes as (
     select
         w.id                                                                as source_id,
@@ -68,7 +76,7 @@ changes as (
     left join {{ stg_trips }} as s on s.source_id = w.id
     -- the batch that wrote the stg_trips row: a version committed after its snapshot reached stg_trips
     -- without being logged (a load racing the build), so it is logged now
-    left join {{ this }} as h on h.batch_id = s._batch_id and h.source_id is null
+    left join headers as h on h.batch_id = s._batch_id
     -- unchanged: stg_trips holds this very version, seen by the log when it got there; or the id is deleted
     -- and stg_trips never held it
     where not (w._deleted_xid is null and s._load_xid is not distinct from w._load_xid
