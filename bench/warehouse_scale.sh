@@ -22,8 +22,8 @@
 #   BENCH_HISTORY=0 BENCH_LIVE_FIRST_VEHICLE=300001 bench/warehouse_scale.sh   # again, on the history there
 #
 # Uses the stack's own webapp and warehouse databases (the CDC connector watches the webapp one): vehicles
-# from 100001 (history) and 200001 (live) are added to what is there, so start from data that passes dbt's
-# tests (a fresh state directory is simplest). Leaves the rows in place; the results and the services' logs
+# from 100001 (history) and BENCH_LIVE_FIRST_VEHICLE (live, default 200001) are added to what is there, so
+# start from data that passes dbt's tests (a fresh state directory is simplest). Leaves the rows in place; the results and the services' logs
 # go to BENCH_OUT (default: a new temporary directory, printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,9 +5,10 @@
     batches touched, and records the upstream's watermark in ops.dbt_watermarks in the same transaction. -#}
 
 {#- The batch a model has read up to (NULL before its first build), as a literal read when the model
-    runs: the planner then estimates a predicate on it from the column's statistics and the index's actual
-    edge (a newer batch than any analyzed is a small range), where an unknown parameter would be estimated
-    at a third of the table and planned as a scan. At parse time (nothing runs) the equivalent subquery. -#}
+    runs: the planner then estimates a predicate on it from the column's statistics (a newer batch than any
+    analyzed is a small range; with only common values and no histogram, about one row), where an unknown
+    parameter would be estimated at a third of the table and planned as a scan. Joins the slice drives are
+    written to be right on a one-row estimate too (fenced laterals). At parse time the equivalent subquery. -#}
 {% macro watermark(model_name) -%}
     {%- set sql = "select w.batch_id from ops.dbt_watermarks as w where w.model = '" ~ model_name ~ "'" -%}
     {%- if execute -%}
