@@ -1,7 +1,11 @@
 #include "scheduler/dag.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/log.h"
 #include "common/shutdown.h"
@@ -55,6 +59,10 @@ namespace {
 constexpr const char* kInterrupted = "run interrupted by shutdown";
 
 // One run of the DAG: the steps' outcomes so far, the jitter's random source and the result being built.
+// A step starts once every step it depends on has finished, so steps with no path between them run at the
+// same time (verify beside dbt_build), each attempt loop on its own thread. Shared state: the outcomes and
+// the finished count under state_mu_; the recorder, the attempt observer, the jitter and the recording
+// errors under record_mu_ (the production recorder writes through one database connection).
 class DagRun {
  public:
   DagRun(StepRecorder& recorder, const DagOptions& opts)
@@ -65,22 +73,43 @@ class DagRun {
         rng_(opts.seed) {}
 
   void run(const std::vector<StepDef>& steps) {
-    for (const auto& step : steps) {
-      const std::string blocked_by = first_unsuccessful_dependency(step);
-      if (!blocked_by.empty() || out_.interrupted) {
-        skip(step, blocked_by);
-        continue;
+    summaries_.assign(steps.size(), StepSummary{});
+    std::vector<bool> started(steps.size(), false);
+    std::vector<std::jthread> workers;
+    std::unique_lock lock(state_mu_);
+    while (finished_ < steps.size()) {
+      bool progressed = false;
+      for (size_t i = 0; i < steps.size(); ++i) {
+        if (started[i] || !dependencies_finished(steps[i])) continue;
+        started[i] = true;
+        progressed = true;
+        const std::string blocked_by = first_unsuccessful_dependency(steps[i]);
+        if (!blocked_by.empty() || interrupted_) {
+          finish_step(i, skip(steps[i], blocked_by));
+          continue;
+        }
+        workers.emplace_back([this, &steps, i] {
+          StepSummary sum = run_attempts(steps[i]);
+          if (stop_()) interrupted_ = true;
+          std::lock_guard done(state_mu_);
+          finish_step(i, std::move(sum));
+          step_done_.notify_all();
+        });
       }
-      StepSummary sum = run_attempts(step);
-      if (stop_()) out_.interrupted = true;
-      outcome_[step.name] = sum.outcome;
-      if (sum.outcome == StepOutcome::kFailed && out_.error.empty())
-        out_.error = fmt::format("{}: {}", step.name, sum.error.empty() ? "interrupted" : sum.error);
-      out_.steps.push_back(std::move(sum));
+      // Every unstarted step waits on a running one (dependencies are listed first): wait for one to end.
+      if (!progressed) step_done_.wait(lock);
     }
+    lock.unlock();
+    workers.clear();  // joins
   }
 
   DagResult finish() && {
+    out_.interrupted = interrupted_;
+    for (auto& s : summaries_) {
+      if (s.outcome == StepOutcome::kFailed && out_.error.empty())
+        out_.error = fmt::format("{}: {}", s.name, s.error.empty() ? "interrupted" : s.error);
+      out_.steps.push_back(std::move(s));
+    }
     out_.ok = !out_.interrupted && out_.error.empty();
     for (const auto& s : out_.steps)
       if (s.outcome != StepOutcome::kSuccess) out_.ok = false;
@@ -94,14 +123,30 @@ class DagRun {
     std::chrono::milliseconds took;
   };
 
+  // Under state_mu_.
+  void finish_step(size_t i, StepSummary sum) {
+    outcome_[sum.name] = sum.outcome;
+    summaries_[i] = std::move(sum);
+    ++finished_;
+  }
+
+  // Under state_mu_.
+  bool dependencies_finished(const StepDef& step) {
+    for (const auto& d : step.depends_on)
+      if (!outcome_.count(d)) return false;
+    return true;
+  }
+
   // A recording error does not stop the pipeline: it is logged and kept in the result.
-  void record(const Status& st, const std::string& what) {
+  void record(const std::function<Status()>& call, const std::string& what) {
+    std::lock_guard lock(record_mu_);
+    const Status st = call();
     if (st) return;
     log::error("scheduler", "recording {}: {}", what, st.error().message);
     out_.record_errors.push_back(fmt::format("{}: {}", what, st.error().message));
   }
 
-  // The first dependency that failed or was skipped; empty when all succeeded.
+  // The first dependency that failed or was skipped; empty when all succeeded. Under state_mu_.
   std::string first_unsuccessful_dependency(const StepDef& step) {
     for (const auto& d : step.depends_on)
       if (outcome_[d] != StepOutcome::kSuccess) return d;
@@ -109,17 +154,17 @@ class DagRun {
   }
 
   // Upstream failed or skipped (naming the first one), or the run was interrupted: the step is skipped.
-  void skip(const StepDef& step, const std::string& blocked_by) {
+  // Under state_mu_.
+  StepSummary skip(const StepDef& step, const std::string& blocked_by) {
     const std::string reason =
-        out_.interrupted ? kInterrupted
-                         : fmt::format("upstream step {} {}", blocked_by, to_string(outcome_[blocked_by]));
-    record(recorder_.skipped(step.name, reason), step.name + " skipped");
+        interrupted_ ? kInterrupted
+                     : fmt::format("upstream step {} {}", blocked_by, to_string(outcome_[blocked_by]));
+    record([&] { return recorder_.skipped(step.name, reason); }, step.name + " skipped");
     StepSummary sum;
     sum.name = step.name;
     sum.outcome = StepOutcome::kSkipped;
     sum.error = reason;
-    outcome_[step.name] = StepOutcome::kSkipped;
-    out_.steps.push_back(std::move(sum));
+    return sum;
   }
 
   // Attempts until one succeeds, the failure is final, or a stop request or an interrupted backoff ends
@@ -151,9 +196,9 @@ class DagRun {
   // A stop request before an attempt: a step never started is skipped like the rest; one that already
   // failed an attempt stays failed.
   void stopped_before(const StepDef& step, int attempt, StepSummary& sum) {
-    out_.interrupted = true;
+    interrupted_ = true;
     if (attempt == 1) {
-      record(recorder_.skipped(step.name, kInterrupted), step.name + " skipped");
+      record([&] { return recorder_.skipped(step.name, kInterrupted); }, step.name + " skipped");
       sum.outcome = StepOutcome::kSkipped;
       sum.error = kInterrupted;
     } else {
@@ -163,7 +208,7 @@ class DagRun {
 
   // Runs and records one attempt, adding its time to the step's.
   Attempt attempt_once(const StepDef& step, int attempt, StepSummary& sum) {
-    record(recorder_.attempt_started(step.name, attempt),
+    record([&] { return recorder_.attempt_started(step.name, attempt); },
            fmt::format("{} attempt {} start", step.name, attempt));
     const auto t0 = std::chrono::steady_clock::now();
     StepResult result = step.run(attempt);
@@ -171,9 +216,12 @@ class DagRun {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     sum.duration += took;
     sum.attempts = attempt;
-    record(recorder_.attempt_finished(step.name, attempt, result),
+    record([&] { return recorder_.attempt_finished(step.name, attempt, result); },
            fmt::format("{} attempt {} end", step.name, attempt));
-    if (opts_.on_attempt) opts_.on_attempt(step.name, result, took);
+    if (opts_.on_attempt) {
+      std::lock_guard lock(record_mu_);
+      opts_.on_attempt(step.name, result, took);
+    }
     return {std::move(result), took};
   }
 
@@ -185,11 +233,14 @@ class DagRun {
                  opts_.retry.max_attempts, last.retryable ? "" : ", not retryable", last.error);
       return false;
     }
-    const auto d = opts_.retry.delay(attempt - 1, rng_);
+    const auto d = [&] {
+      std::lock_guard lock(record_mu_);
+      return opts_.retry.delay(attempt - 1, rng_);
+    }();
     log::warn("scheduler", "step {} failed (attempt {}/{}): {}; retrying in {} ms", step.name, attempt,
               opts_.retry.max_attempts, last.error, d.count());
     if (!sleep_(d)) {
-      out_.interrupted = true;
+      interrupted_ = true;
       return false;
     }
     return true;
@@ -199,9 +250,15 @@ class DagRun {
   const DagOptions& opts_;
   const std::function<bool(std::chrono::milliseconds)> sleep_;
   const std::function<bool()> stop_;
-  std::mt19937_64 rng_;
-  std::map<std::string, StepOutcome> outcome_;
-  DagResult out_;
+  std::mutex record_mu_;
+  std::mt19937_64 rng_;  // under record_mu_
+  DagResult out_;        // record_errors under record_mu_; the rest built by finish()
+  std::mutex state_mu_;
+  std::condition_variable step_done_;
+  std::map<std::string, StepOutcome> outcome_;  // finished steps; under state_mu_
+  std::vector<StepSummary> summaries_;          // in the steps' listed order; under state_mu_
+  size_t finished_ = 0;                         // under state_mu_
+  std::atomic<bool> interrupted_ = false;
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
-// The pipeline as a DAG of steps, run in order with retries, independent of what the steps do and where the
-// history goes (both injected), so the ordering, skip and retry rules are unit-tested without a database.
+// The pipeline as a DAG of steps, run with retries, independent of what the steps do and where the history
+// goes (both injected), so the ordering, skip and retry rules are unit-tested without a database.
 //
 // Rules: a step runs once every step it depends on succeeded; otherwise it is recorded 'skipped' with the
-// upstream step that failed. A failed attempt is retried after a backoff with full jitter while the step
+// upstream step that failed. Steps with no dependency path between them run at the same time (each on its
+// own thread; the recorder and the attempt observer are called one at a time); results keep the listed
+// order. A failed attempt is retried after a backoff with full jitter while the step
 // says the failure is retryable and attempts remain; every attempt is recorded. A stop request (shutdown)
 // ends the run after the current attempt: nothing further starts and the rest is recorded 'skipped'.
 #pragma once

@@ -1,4 +1,4 @@
-// `fleetpipe scheduler`: runs the pipeline DAG (export -> load -> dbt build -> verify) on a schedule, or
+// `fleetpipe scheduler`: runs the pipeline DAG (export -> load -> dbt build beside verify) on a schedule, or
 // once.
 //
 // One run at a time across every scheduler on every machine: a run happens only on a warehouse connection

@@ -289,7 +289,10 @@ TEST_F(SignalTest, TheSchedulerKillsDbtRecordsTheRunFailedAndExits130) {
     EXPECT_EQ(outcome(fmt::format(fmt::runtime(last_attempt), "export")), "success");
     EXPECT_EQ(outcome(fmt::format(fmt::runtime(last_attempt), "load")), "success");
     EXPECT_EQ(outcome(fmt::format(fmt::runtime(last_attempt), "dbt_build")), "failed");
-    EXPECT_EQ(outcome(fmt::format(fmt::runtime(last_attempt), "verify")), "skipped");
+    // verify runs beside dbt_build: it finished before the signal, was cut short by it, or (signal before its
+    // first attempt) skipped; it is recorded either way, never left running.
+    const std::string verify = outcome(fmt::format(fmt::runtime(last_attempt), "verify"));
+    EXPECT_TRUE(verify == "success" || verify == "failed" || verify == "skipped") << verify;
     EXPECT_EQ(scalar(*dw_, "SELECT count(*) FROM ops.pipeline_steps WHERE outcome = 'running'"), 0);
   }
 }

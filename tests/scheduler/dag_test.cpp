@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
 #include "scheduler/schedule.h"
 
 namespace fp::sched {
@@ -140,6 +144,50 @@ TEST(Dag, RecordingErrorsAreReportedNotFatal) {
   auto r = run_dag(pipeline(0, 0), rec, quick(1));
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.record_errors.size(), 4u);
+}
+
+// Two steps with no path between them, each waiting (at most 5 s) for the other to have started: they both
+// succeed only if the DAG runs them at the same time. Results keep the listed order.
+TEST(Dag, IndependentStepsRunAtTheSameTime) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> started;
+  auto meets = [&](std::string self, std::string other) {
+    return [&, self, other](int) {
+      std::unique_lock lock(mu);
+      started.insert(self);
+      cv.notify_all();
+      if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return started.count(other) > 0; }))
+        return StepResult::failure(other + " never ran beside " + self, false);
+      return StepResult::success(1);
+    };
+  };
+  FakeRecorder rec;
+  std::vector<StepDef> steps = {step("export", {}, 0),
+                                step("load", {"export"}, 0),
+                                {"dbt_build", {"load"}, meets("dbt_build", "verify")},
+                                {"verify", {"load"}, meets("verify", "dbt_build")}};
+  auto r = run_dag(steps, rec, quick(1));
+  EXPECT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.steps.size(), 4u);
+  EXPECT_EQ(r.steps[2].name, "dbt_build");
+  EXPECT_EQ(r.steps[3].name, "verify");
+  EXPECT_EQ(rec.events.size(), 8u);
+}
+
+// A failure skips what depends on it, not a step beside it; the run fails with the failed step's error.
+TEST(Dag, AFailureDoesNotSkipAnIndependentStep) {
+  FakeRecorder rec;
+  std::vector<StepDef> steps = {step("export", {}, 0), step("load", {"export"}, 0),
+                                step("dbt_build", {"load"}, 1, /*retryable=*/false),
+                                step("dbt_full_tests", {"dbt_build"}, 0), step("verify", {"load"}, 0)};
+  auto r = run_dag(steps, rec, quick(3));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.steps[2].outcome, StepOutcome::kFailed);
+  EXPECT_EQ(r.steps[3].outcome, StepOutcome::kSkipped);
+  EXPECT_EQ(r.steps[3].error, "upstream step dbt_build failed");
+  EXPECT_EQ(r.steps[4].outcome, StepOutcome::kSuccess);
+  EXPECT_EQ(r.error, "dbt_build: boom");
 }
 
 TEST(Dag, ValidationCatchesBadGraphs) {
