@@ -32,8 +32,9 @@ struct DbtOptions {
 struct PipelineOptions {
   std::string prefix;  // bucket key prefix for export/load/verify
   DbtOptions dbt;
-  // This run also tests whole tables (`dbt test --vars '{full_tests: true}'`) as the step dbt_full_tests,
-  // after dbt_build; the scheduler sets it when the full-test schedule or a request says so.
+  // This run also tests whole tables (`dbt test --selector everything --vars '{full_tests: true}'`) as the
+  // step dbt_full_tests, after dbt_build; the scheduler sets it when the full-test schedule or a request says
+  // so.
   bool full_tests = false;
   FreshnessThresholds freshness;  // recorded with each build's as-of, for the console
 };

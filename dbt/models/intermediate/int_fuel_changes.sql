@@ -11,7 +11,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['vehicle_id', 'trip_id', 'measurement_sequence'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['vehicle_id', 'trip_id', 'measurement_sequence'], 'unique': True},

@@ -11,7 +11,7 @@
 {{ config(
     materialized='incremental',
     unique_key='trip_day_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['trip_day_key'], 'unique': True},

@@ -10,7 +10,7 @@
 {{ config(
     materialized='incremental',
     unique_key='anomaly_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['anomaly_key'], 'unique': True},

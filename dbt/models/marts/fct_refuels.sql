@@ -8,7 +8,7 @@
 {{ config(
     materialized='incremental',
     unique_key='refuel_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['refuel_key'], 'unique': True},

@@ -9,7 +9,7 @@
 {{ config(
     materialized='incremental',
     unique_key='trip_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['trip_key'], 'unique': True},

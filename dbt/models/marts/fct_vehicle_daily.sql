@@ -8,7 +8,7 @@
 {{ config(
     materialized='incremental',
     unique_key='vehicle_day_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['vehicle_day_key'], 'unique': True},

@@ -4,13 +4,15 @@
 -- source deleted (raw rows with _deleted_xid) stay out.
 --
 -- Incremental: a build recomputes only the natural keys the unread change-log batches name, where each
--- changed measurement is now and where it was (macros/trip_changes.sql); a key with no live version left
--- is deleted by the post-hook. A full build ranks every raw row.
+-- changed measurement is now and where it was (macros/trip_changes.sql), and upserts them (macros/upsert.sql);
+-- a key with no live version left is deleted by the post-hook, which looks up only the named keys this build
+-- did not write (a hashed EXCEPT against the build's rows, read through _batch_id: new keys, the usual
+-- batch, cost no index probe). A full build ranks every raw row.
 -- depends_on: {{ ref('stg_trip_changes') }}
 {{ config(
     materialized='incremental',
     unique_key=['vehicle_id', 'trip_id', 'measurement_sequence'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='upsert',
     on_schema_change='fail',
     indexes=[
         {'columns': ['vehicle_id', 'trip_id', 'measurement_sequence'], 'unique': True},
@@ -20,7 +22,11 @@
     ],
     post_hook=[
         "{% if is_incremental() %}delete from {{ this }} where ctid in (
-           select d.ctid from ({{ changed_trip_keys() }}) as k
+           select d.ctid
+           from (select * from ({{ changed_trip_keys() }}) as c
+                 except
+                 select vehicle_id, trip_id, measurement_sequence from {{ this }}
+                 where _batch_id = {{ watermark('stg_trip_changes') }}) as k
            cross join lateral (select d.ctid, d._batch_id from {{ this }} as d
                                where (d.vehicle_id, d.trip_id, d.measurement_sequence)
                                      = (k.vehicle_id, k.trip_id, k.measurement_sequence) offset 0) as d
