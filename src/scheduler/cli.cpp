@@ -124,8 +124,8 @@ Status set_dbt_options(const Args& a, DbtOptions& dbt) {
 }  // namespace
 
 void add_commands(CLI::App& app, int& exit_code) {
-  auto* cmd =
-      app.add_subcommand("scheduler", "Run export -> load -> dbt build -> verify on a schedule (or once)");
+  auto* cmd = app.add_subcommand("scheduler",
+                                 "Run export -> load -> dbt build beside verify on a schedule (or once)");
   auto a = std::make_shared<Args>();
   add_schedule_options(*cmd, *a);
   add_dbt_options(*cmd, *a);

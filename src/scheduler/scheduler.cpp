@@ -265,7 +265,7 @@ struct Scheduler::Impl {
     }
     auto tick = *first;
     log::info(kComponent, "scheduler {} running {}; pipeline {}", identity, opts.schedule->describe(),
-              "export -> load -> dbt_build -> verify");
+              "export -> load -> dbt_build beside verify");
     bool requested = false;
     while (!shutdown::requested()) {
       beat();

@@ -57,11 +57,11 @@ std::vector<std::unique_ptr<Component>> make_services(const Context&) {
   out.push_back(std::make_unique<FleetpipeService>("realtime", std::vector<std::string>{"realtime"},
                                                    "http://127.0.0.1:18050/",
                                                    "http://127.0.0.1:18050/healthz"));
-  // The batch lane every minute: export -> load -> dbt build -> verify, with the run history in the
+  // The batch lane every minute: export -> load -> dbt build beside verify, with the run history in the
   // warehouse.
   out.push_back(std::make_unique<FleetpipeService>(
       "scheduler", std::vector<std::string>{"scheduler", "--every", "60s", "--listen", "127.0.0.1:18070"},
-      "export -> load -> dbt build -> verify every 60 s", "http://127.0.0.1:18070/healthz"));
+      "export -> load -> dbt build beside verify every 60 s", "http://127.0.0.1:18070/healthz"));
   // The operations console: every part's health, topics, lag, CDC, the batch lane.
   out.push_back(std::make_unique<FleetpipeService>("console", std::vector<std::string>{"console"},
                                                    "http://127.0.0.1:8080/",
