@@ -24,6 +24,16 @@ void add_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--track-points", opts->track_limit, "Points of recent track kept per vehicle")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  auto window_s = std::make_shared<int64_t>(opts->rebuild_track_window.count());
+  cmd->add_option("--rebuild-track-window", *window_s,
+                  "Seconds: the database rebuild reads tracks of the vehicles that reported within this long "
+                  "before the fleet's newest point (the rest get their newest point)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{30} * 86400));
+  cmd->add_option("--rebuild-track-vehicles", opts->rebuild_track_vehicles,
+                  "At most this many vehicles get a track from the database rebuild")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   cmd->add_option("--static-dir", opts->static_dir, "Dashboard files (default web/realtime)");
   cmd->add_option("--vendor-dir", opts->vendor_dir,
                   "npm packages with Plotly.js and the basemap (default node_modules)");
@@ -38,9 +48,10 @@ void add_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(5, 1000));
   cmd->add_flag("!--no-rebuild", opts->rebuild_from_db, "Start from the topics alone, not the database");
-  cmd->callback([opts, source, tick_ms, &exit_code] {
+  cmd->callback([opts, source, tick_ms, window_s, &exit_code] {
     opts->source = *source == "direct" ? Source::kDirect : Source::kCdc;
     opts->tick = std::chrono::milliseconds(*tick_ms);
+    opts->rebuild_track_window = std::chrono::seconds(*window_s);
     // glibc gives every thread that allocates its own arena (up to 8 per core), each keeping freed memory;
     // with the HTTP, worker and librdkafka threads that multiplies the peak RSS for no speed we need.
     // MALLOC_ARENA_MAX in the environment still wins.

@@ -1,4 +1,5 @@
-// The database rebuild (rebuild.h): one query for the latest points of every vehicle, applied as reads.
+// The database rebuild (rebuild.h): one query for every vehicle's newest point and the recent track of the
+// vehicles that reported lately, applied as reads in time order.
 #include "realtime/rebuild.h"
 
 #include <fmt/format.h>
@@ -9,20 +10,55 @@
 
 namespace fp::realtime {
 
-Result<size_t> rebuild_from_database(const PgConfig& db, const std::string& schema, size_t track_limit,
-                                     std::mutex& mu, FleetState& state) {
-  pg::ConnectOptions co;
-  co.statement_timeout = std::chrono::milliseconds(30000);
-  co.settings = {{"search_path", schema}};
-  auto client = FP_TRY(pg::Client::connect(db, co), "webapp database");
-  // The time to the millisecond, as the change events carry it.
-  static const std::string kSql = fmt::format(
-      "SELECT t.id, {} "
-      "FROM vehicles v CROSS JOIN LATERAL ("
-      "  SELECT * FROM trips WHERE trips.vehicle_id = v.id "
-      "  ORDER BY measurement_time DESC, trip_id DESC, measurement_sequence DESC LIMIT $1) t",
+namespace {
+
+// What the query costs is bounded by the fleet's size (one index probe per vehicle for its newest point, on
+// trip_latest, sql/webapp/005) plus the tracks: at most $3 vehicles times $1 points, each track one backward
+// range of the natural-key index. Reading every vehicle's track instead read tens of millions of rows on a
+// large history and ran past the statement timeout.
+//  - recent: the vehicles whose newest point is within $2 seconds of the fleet's newest. "Newest" leaves out
+//    points dated in the future (a vehicle clock or a typed-in row): one of them would otherwise make every
+//    other vehicle look old.
+//  - a track is the last points of the vehicle's newest trip, as the live stream draws it.
+//  - rows come out per vehicle in time order, so each is an append to the state (a late point costs a sorted
+//    insert and a recomputation of the track's speeds).
+std::string rebuild_sql() {
+  return fmt::format(
+      "WITH latest AS MATERIALIZED ("
+      "  SELECT id, vehicle_id, trip_id, measurement_time FROM vehicle_latest_locations), "
+      "newest AS (SELECT coalesce(max(measurement_time) FILTER ("
+      "             WHERE measurement_time <= localtimestamp + interval '5 minutes'), "
+      "           max(measurement_time)) AS at FROM latest), "
+      "recent AS MATERIALIZED ("
+      "  SELECT l.vehicle_id, l.trip_id FROM latest l, newest n "
+      "  WHERE l.measurement_time >= n.at - make_interval(secs => $2::double precision) "
+      "  ORDER BY l.measurement_time DESC LIMIT $3), "
+      "points AS ("
+      "  SELECT l.id FROM latest l WHERE NOT EXISTS (SELECT 1 FROM recent r WHERE r.vehicle_id = "
+      "l.vehicle_id) "
+      "  UNION ALL "
+      "  SELECT p.id FROM recent r CROSS JOIN LATERAL ("
+      "    SELECT trips.id FROM trips WHERE trips.vehicle_id = r.vehicle_id AND trips.trip_id = r.trip_id "
+      "    ORDER BY trips.measurement_sequence DESC LIMIT $1) p) "
+      "SELECT t.id, {} FROM points JOIN trips t ON t.id = points.id "
+      "ORDER BY t.vehicle_id, t.measurement_time, t.measurement_sequence",
+      // The time to the millisecond, as the change events carry it.
       trip::select_list("t.", "(extract(epoch FROM {}) * 1000)::bigint"));
-  auto rows = FP_TRY(client.query(kSql, static_cast<int64_t>(track_limit)), "latest points per vehicle");
+}
+
+}  // namespace
+
+Result<size_t> rebuild_from_database(const PgConfig& db, const RebuildOptions& options, std::mutex& mu,
+                                     FleetState& state) {
+  pg::ConnectOptions co;
+  co.statement_timeout = options.timeout;
+  co.settings = {{"search_path", options.schema}};
+  auto client = FP_TRY(pg::Client::connect(db, co), "webapp database");
+  static const std::string kSql = rebuild_sql();
+  auto rows = FP_TRY(client.query(kSql, static_cast<int64_t>(options.track_points),
+                                  static_cast<double>(options.track_window.count()),
+                                  static_cast<int64_t>(options.track_vehicles)),
+                     "latest points per vehicle");
   std::lock_guard lock(mu);
   for (int i = 0; i < rows.size(); ++i) {
     ChangeEvent ev;

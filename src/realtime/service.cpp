@@ -55,7 +55,12 @@ void RealtimeService::Impl::rebuild() {
       options.source == Source::kCdc
           ? topic_ends()
           : Result<PartitionOffsets>(make_error("the direct topic is not a change stream of the database"));
-  auto rows = rebuild_from_database(config.webapp, options.schema, options.track_limit, mu, state);
+  RebuildOptions ro;
+  ro.schema = options.schema;
+  ro.track_points = options.track_limit;
+  ro.track_window = options.rebuild_track_window;
+  ro.track_vehicles = options.rebuild_track_vehicles;
+  auto rows = rebuild_from_database(config.webapp, ro, mu, state);
   // The topics will fill the map as well; a database that is down must not keep the dashboard down.
   if (!rows) {
     log::warn(kComponent, "rebuild from the database skipped: {}", rows.error().message);

@@ -31,6 +31,10 @@ struct RealtimeOptions {
   std::string group_id;                // empty: fleetpipe-realtime (cdc) or fleetpipe-realtime-direct
   std::string direct_topic = "trips";  // the generator's topic, read with Source::kDirect
   size_t track_limit = 200;
+  // The database rebuild's bounds (rebuild.h): tracks only for the vehicles that reported within the window
+  // before the fleet's newest point, at most this many.
+  std::chrono::seconds rebuild_track_window{3600};
+  size_t rebuild_track_vehicles = 5000;
   std::filesystem::path static_dir;  // empty: web/realtime beside the working directory or the binary
   std::filesystem::path vendor_dir;  // empty: node_modules beside static_dir's repository
   bool rebuild_from_db = true;

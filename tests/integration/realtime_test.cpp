@@ -296,57 +296,97 @@ int64_t trips_topic_end(kafka::Admin& admin) {
   return end;
 }
 
+// The topic's end once Debezium has published what earlier statements changed: unchanged for a second.
+int64_t settled_trips_topic_end(kafka::Admin& admin) {
+  int64_t end = trips_topic_end(admin);
+  for (int stable_ms = 0, waited_ms = 0; stable_ms < 1000 && waited_ms < 15000; waited_ms += 200) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int64_t now = trips_topic_end(admin);
+    stable_ms = now == end ? stable_ms + 200 : 0;
+    end = now;
+  }
+  return end;
+}
+
 // A (re)start with rows already in the database: the first snapshot a viewer gets holds them, rebuilt from
-// the database, before any change event arrives.
+// the database, before any change event arrives. A vehicle that reported lately comes with its track; one
+// whose newest point is older than the rebuild's track window comes with that point alone (the bound that
+// keeps a rebuild on a long history to the fleet's size, not its history's).
 TEST(RealtimeRebuild, AStartServesTheDatabasesRowsInItsFirstSnapshot) {
   auto cfg = Config::load();
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   auto conn = pg::Connection::connect(cfg->webapp);
   ASSERT_TRUE(conn.ok()) << conn.error().message;
   constexpr int kVehicle = 990103;
+  constexpr int kIdleVehicle = 990104;
   auto exec = [&](const std::string& sql) {
     Status st = conn->exec(sql);
     EXPECT_TRUE(st.ok()) << st.error().message;
     return st.ok();
   };
   auto cleanup = [&] {
-    exec(
-        fmt::format("DELETE FROM trips WHERE vehicle_id = {0}; DELETE FROM vehicles WHERE id = {0}; "
-                    "DELETE FROM drivers WHERE id = {0}",
-                    kVehicle));
+    for (int id : {kVehicle, kIdleVehicle})
+      exec(
+          fmt::format("DELETE FROM trips WHERE vehicle_id = {0}; DELETE FROM vehicles WHERE id = {0}; "
+                      "DELETE FROM drivers WHERE id = {0}",
+                      id));
   };
   cleanup();
-  ASSERT_TRUE(
-      exec(fmt::format("INSERT INTO drivers (id, name, license_number) VALUES ({0}, 'RT', 'RT-{0}'); "
-                       "INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
-                       "VALUES ({0}, {0}, 'Test', 'Van', 40, 'olive'); "
-                       "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
-                       "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
-                       "fuel_remaining_gallon, color) SELECT {0}, 1, i, now()::timestamp - "
-                       "(20 - i) * interval '1 second', 48 + i / 100.0, -122, 40, i, 80, 32, 'olive' "
-                       "FROM generate_series(1, 20) AS i",
-                       kVehicle)));
+  kafka::AdminOptions ao;
+  ao.bootstrap = cfg->kafka_bootstrap;
+  ao.timeout = std::chrono::milliseconds(5000);
+  auto admin = kafka::Admin::create(ao);
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  // The cleanup's deletes (rows a failed earlier run left) are on the topic before the count starts.
+  const int64_t before = settled_trips_topic_end(**admin);
+  ASSERT_GE(before, 0);
+  // 20 points each, ending now and two days ago.
+  for (auto [id, ago] : {std::pair{kVehicle, "0 seconds"}, std::pair{kIdleVehicle, "2 days"}}) {
+    ASSERT_TRUE(exec(
+        fmt::format("INSERT INTO drivers (id, name, license_number) VALUES ({0}, 'RT', 'RT-{0}'); "
+                    "INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color) "
+                    "VALUES ({0}, {0}, 'Test', 'Van', 40, 'olive'); "
+                    "INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
+                    "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
+                    "fuel_remaining_gallon, color) SELECT {0}, 1, i, now()::timestamp - interval '{1}' - "
+                    "(20 - i) * interval '1 second', 48 + i / 100.0, -122, 40, i, 80, 32, 'olive' "
+                    "FROM generate_series(1, 20) AS i",
+                    id, ago)));
+  }
+  // Published before the start: the stream then adds nothing to what the rebuild read.
+  for (int i = 0; i < 300 && trips_topic_end(**admin) < before + 40; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GE(trips_topic_end(**admin), before + 40) << "Debezium did not publish the rows";
   realtime::RealtimeOptions o;
   o.port = 0;
   o.group_id = "realtime-rebuild-test-" + std::to_string(getpid());
+  o.rebuild_track_window = std::chrono::hours(1);
   realtime::RealtimeService service(*cfg, o);
   ASSERT_TRUE(service.start().ok());
   SseReader sse;
   ASSERT_TRUE(sse.open(service.port()));
-  nlohmann::json ours;
+  nlohmann::json ours, idle;
   ASSERT_TRUE(sse.next(std::chrono::seconds(10), [&](const auto& e) {
     if (e.name != "snapshot") return false;
-    for (const auto& v : e.data["vehicles"])
+    for (const auto& v : e.data["vehicles"]) {
       if (v["id"] == kVehicle) ours = v;
+      if (v["id"] == kIdleVehicle) idle = v;
+    }
     return true;  // the first snapshot, whatever it holds
   }));
   ASSERT_TRUE(ours.is_object()) << "vehicle " << kVehicle << " is not in the first snapshot";
   EXPECT_EQ(ours["color"], "olive");
   ASSERT_TRUE(ours["track"]["lat"].is_array());
-  ASSERT_FALSE(ours["track"]["lat"].empty());
+  EXPECT_EQ(ours["track"]["lat"].size(), 20u) << ours.dump();
   // The newest point is the database's newest measurement (48.20, sent as micro-degrees or degrees).
-  const double last = ours["track"]["lat"].back().get<double>();
-  EXPECT_TRUE(std::abs(last - 48.2) < 1e-6 || std::abs(last - 48.2e6) < 1) << ours.dump();
+  auto is_newest = [](const nlohmann::json& v) {
+    const double last = v["track"]["lat"].back().get<double>();
+    return std::abs(last - 48.2) < 1e-6 || std::abs(last - 48.2e6) < 1;
+  };
+  EXPECT_TRUE(is_newest(ours)) << ours.dump();
+  ASSERT_TRUE(idle.is_object()) << "vehicle " << kIdleVehicle << " is not in the first snapshot";
+  ASSERT_EQ(idle["track"]["lat"].size(), 1u) << idle.dump();
+  EXPECT_TRUE(is_newest(idle)) << idle.dump();
   service.stop();
   cleanup();
 }
