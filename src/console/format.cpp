@@ -5,6 +5,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/json_bounded.h"
+
 namespace fp::console {
 
 std::string human_bytes(int64_t bytes) {
@@ -85,17 +87,14 @@ std::string truncate_utf8(std::string_view s, size_t max_bytes) {
   return std::string(s.substr(0, cut)) + "…";
 }
 
-std::string display_payload(const std::optional<std::string>& payload, size_t max_bytes, bool pretty_json) {
-  if (!payload) return "null";
-  const std::string& p = *payload;
-  if (pretty_json && !p.empty() && (p.front() == '{' || p.front() == '[')) {
-    auto j = nlohmann::json::parse(p, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded())
-      return truncate_utf8(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), max_bytes);
-  }
+namespace {
+
+// Bytes shown as text: valid UTF-8 kept (newline and tab too), anything else as \xNN; stops one past
+// max_bytes, so truncate_utf8 marks the cut.
+std::string escaped_text(const std::string& p, size_t max_bytes) {
   std::string out;
   out.reserve(std::min(p.size(), max_bytes) + 16);
-  for (size_t i = 0; i < p.size() && out.size() <= max_bytes;) {  // one past: truncate_utf8 marks the cut
+  for (size_t i = 0; i < p.size() && out.size() <= max_bytes;) {
     const size_t len = utf8_sequence(p, i);
     const auto c = static_cast<unsigned char>(p[i]);
     if (len == 0 || (len == 1 && c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
@@ -107,6 +106,44 @@ std::string display_payload(const std::optional<std::string>& payload, size_t ma
     }
   }
   return truncate_utf8(out, max_bytes);
+}
+
+}  // namespace
+
+PayloadView display_payload(const std::optional<std::string>& payload, size_t full_bytes, size_t max_bytes,
+                            bool pretty_json) {
+  if (!payload) return {"null", ""};
+  const std::string& p = *payload;
+  full_bytes = std::max(full_bytes, p.size());
+  const bool whole = p.size() == full_bytes;
+  const bool looks_json = pretty_json && !p.empty() && (p.front() == '{' || p.front() == '[');
+  PayloadView view;
+  std::string why_raw;
+  if (looks_json) {
+    // Bounds before the parse: dumping recurses once per level of nesting.
+    if (!whole) {
+      why_raw = "cut before it could be re-indented";
+    } else if (p.size() > kPrettyMaxBytes) {
+      why_raw = fmt::format("larger than {} to re-indent", human_bytes(kPrettyMaxBytes));
+    } else if (json_nesting_depth(p, kPrettyMaxDepth) > kPrettyMaxDepth) {
+      why_raw = fmt::format("nested deeper than {} levels to re-indent", kPrettyMaxDepth);
+    } else if (auto j = nlohmann::json::parse(p, nullptr, /*allow_exceptions=*/false); !j.is_discarded()) {
+      view.text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  if (view.text.empty()) view.text = escaped_text(p, max_bytes);
+  const bool over = view.text.size() > max_bytes;
+  view.text = truncate_utf8(view.text, max_bytes);  // marks its cut with "…"
+  if (!whole) {
+    if (!over) view.text += "…";
+    view.note =
+        fmt::format("first {} of the {} sent", human_bytes(static_cast<int64_t>(over ? max_bytes : p.size())),
+                    human_bytes(static_cast<int64_t>(full_bytes)));
+  } else if (over) {
+    view.note = fmt::format("cut to {}", human_bytes(static_cast<int64_t>(max_bytes)));
+  }
+  if (!why_raw.empty()) view.note += (view.note.empty() ? "as sent: " : "; as sent: ") + why_raw;
+  return view;
 }
 
 OffsetRange tail_range(int64_t low, int64_t high, int64_t n) {

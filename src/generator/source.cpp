@@ -17,7 +17,6 @@ namespace {
 class CsvSource final : public Source {
  public:
   ~CsvSource() override {
-    std::free(line_);
     if (file_ && file_ != stdin) std::fclose(file_);
   }
 
@@ -50,6 +49,10 @@ class CsvSource final : public Source {
       auto got = read_line();
       if (!got.ok()) return std::move(got).error();
       if (!*got) return Next::kEnd;
+      if (too_long_) {
+        reason = fmt::format("longer than {} bytes (the rest of the line was skipped)", kMaxLineBytes);
+        return Next::kRejected;
+      }
       const std::string_view line = view();
       if (line.empty() || line == "\r") continue;  // blank lines carry no row
       auto st = parse_csv_line(line, m);
@@ -79,28 +82,47 @@ class CsvSource final : public Source {
   std::string describe() const override { return "csv:" + path_; }
 
  private:
+  // A trips line is about 80 bytes; one past this is not one, and is read past rather than held (a file
+  // without newlines must not become one allocation the size of the file).
+  static constexpr size_t kMaxLineBytes = 64 * 1024;
+
+  // The next line into line_ (its newline kept), at most kMaxLineBytes of it; too_long_ when cut.
   Result<bool> read_line() {
+    line_.clear();
+    too_long_ = false;
+    bool any = false;
     errno = 0;
-    len_ = getline(&line_, &cap_, file_);
-    if (len_ < 0) {
+    for (int c; (c = getc_unlocked(file_)) != EOF;) {
+      any = true;
+      ++bytes_;
+      if (!too_long_) {
+        if (line_.size() > kMaxLineBytes) {
+          too_long_ = true;
+          line_.clear();
+        } else {
+          line_.push_back(static_cast<char>(c));
+        }
+      }
+      if (c == '\n') break;
+    }
+    if (!any) {
       if (std::ferror(file_)) return make_error("read {}: {}", path_, std::strerror(errno));
       return false;
     }
-    bytes_ += static_cast<uint64_t>(len_);
     ++lines_;
     return true;
   }
+
   std::string_view view() const {
-    std::string_view v(line_, static_cast<size_t>(len_));
+    std::string_view v(line_);
     if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
     return v;
   }
 
   std::string path_;
   std::FILE* file_ = nullptr;
-  char* line_ = nullptr;
-  size_t cap_ = 0;
-  ssize_t len_ = 0;
+  std::string line_;
+  bool too_long_ = false;
   uint64_t lines_ = 0, bytes_ = 0, size_ = 0;
 };
 

@@ -6,11 +6,17 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/json_bounded.h"
+
 namespace fp::realtime {
 
 namespace {
 
 using json = nlohmann::json;
+
+// A change event of these tables is a few kilobytes and five levels deep (with its schema); anything on
+// the topics past these bounds is not one, whoever produced it.
+constexpr JsonLimits kEventLimits{.max_bytes = size_t{1} << 20, .max_depth = 32};
 
 // Required number field; Debezium sends double precision columns as JSON numbers.
 Result<double> number_field(const json& row, const char* name) {
@@ -156,8 +162,10 @@ Result<ChangeEvent> parse_cdc_event(std::string_view topic, const std::optional<
     ev.op = Op::kTombstone;
     return ev;
   }
-  auto doc = json::parse(*value, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return invalid_input("not a JSON object");
+  auto parsed = parse_json_bounded(*value, kEventLimits, "value");
+  if (!parsed) return std::move(parsed).error();
+  const json doc = std::move(*parsed);
+  if (!doc.is_object()) return invalid_input("not a JSON object");
   // With the schema wrapper the change is under "payload"; without it the object is the change.
   const json& payload = doc.contains("payload") ? doc["payload"] : doc;
   if (!payload.is_object()) return invalid_input("payload: not an object");
@@ -198,8 +206,10 @@ Result<ChangeEvent> parse_direct_trip(const std::optional<std::string>& value) {
     ev.op = Op::kTombstone;
     return ev;
   }
-  auto doc = json::parse(*value, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return invalid_input("not a JSON object");
+  auto parsed = parse_json_bounded(*value, kEventLimits, "value");
+  if (!parsed) return std::move(parsed).error();
+  const json doc = std::move(*parsed);
+  if (!doc.is_object()) return invalid_input("not a JSON object");
   ev.op = Op::kCreate;
   ev.trip = FP_TRY(trip_from_json(doc), "direct trip");
   return ev;

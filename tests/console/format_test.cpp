@@ -40,19 +40,56 @@ TEST(ConsoleFormat, TruncateNeverSplitsAUtf8Sequence) {
   EXPECT_EQ(truncate_utf8("aé", 3), "aé");
 }
 
+// The text of a payload shown whole (its note empty).
+std::string shown(const std::optional<std::string>& p, size_t max_bytes, bool pretty) {
+  auto v = display_payload(p, p ? p->size() : 0, max_bytes, pretty);
+  EXPECT_TRUE(v.note.empty() || v.text.ends_with("…")) << v.note;
+  return v.text;
+}
+
 TEST(ConsoleFormat, PayloadsArePrettyJsonOrEscapedText) {
-  EXPECT_EQ(display_payload(std::nullopt, 100, true), "null");
-  EXPECT_EQ(display_payload(std::string(R"({"a":1,"b":[true]})"), 100, true),
+  EXPECT_EQ(shown(std::nullopt, 100, true), "null");
+  EXPECT_EQ(shown(std::string(R"({"a":1,"b":[true]})"), 100, true),
             "{\n  \"a\": 1,\n  \"b\": [\n    true\n  ]\n}");
   // Not pretty-printed when asked not to, and not JSON when it does not parse.
-  EXPECT_EQ(display_payload(std::string(R"({"a":1})"), 100, false), R"({"a":1})");
-  EXPECT_EQ(display_payload(std::string("{not json"), 100, true), "{not json");
+  EXPECT_EQ(shown(std::string(R"({"a":1})"), 100, false), R"({"a":1})");
+  EXPECT_EQ(shown(std::string("{not json"), 100, true), "{not json");
   // Binary bytes and control characters are shown as escapes, newlines and tabs kept.
-  EXPECT_EQ(display_payload(std::string("a\x01\xff\nb\tc", 7), 100, true), "a\\x01\\xFF\nb\tc");
-  EXPECT_EQ(display_payload(std::string("h\xc3\xa9llo"), 100, true), "h\xc3\xa9llo");
-  // Truncated to the limit.
-  EXPECT_EQ(display_payload(std::string(50, 'x'), 10, true), std::string(10, 'x') + "…");
-  EXPECT_EQ(display_payload(std::string(R"({"k":"0123456789"})"), 8, true), "{\n  \"k\":…");
+  EXPECT_EQ(shown(std::string("a\x01\xff\nb\tc", 7), 100, true), "a\\x01\\xFF\nb\tc");
+  EXPECT_EQ(shown(std::string("h\xc3\xa9llo"), 100, true), "h\xc3\xa9llo");
+  // Truncated to the limit, with a note.
+  EXPECT_EQ(shown(std::string(50, 'x'), 10, true), std::string(10, 'x') + "…");
+  EXPECT_EQ(shown(std::string(R"({"k":"0123456789"})"), 8, true), "{\n  \"k\":…");
+  EXPECT_EQ(display_payload(std::string(50, 'x'), 50, 10, true).note, "cut to 10 B");
+}
+
+// Hostile values: nesting that would overflow the pretty-printer's recursion, sizes past what is worth
+// re-indenting, a value a reader kept only the start of. Each is shown as sent, cut, with a note; none is
+// parsed past its bounds.
+TEST(ConsoleFormat, PayloadsPastTheBoundsAreShownAsSentWithANote) {
+  const std::string deep = std::string(3000, '[') + std::string(3000, ']');
+  auto v = display_payload(deep, deep.size(), 4096, true);
+  EXPECT_EQ(v.text, std::string(3000, '[') + std::string(1096, ']') + "…");
+  EXPECT_EQ(v.note, "cut to 4.0 KiB; as sent: nested deeper than 64 levels to re-indent");
+  // The few hundred kilobytes of nesting that once took the console down.
+  const std::string bomb = std::string(300000, '[') + std::string(300000, ']');
+  v = display_payload(bomb, bomb.size(), 4096, true);
+  EXPECT_EQ(v.text, std::string(4096, '[') + "…");
+  EXPECT_EQ(v.note, "cut to 4.0 KiB; as sent: larger than 64.0 KiB to re-indent");
+  // 64 levels are still re-indented.
+  const std::string ok_deep = std::string(64, '[') + std::string(64, ']');
+  EXPECT_EQ(display_payload(ok_deep, ok_deep.size(), 1 << 20, true).note, "");
+  EXPECT_NE(display_payload(ok_deep, ok_deep.size(), 1 << 20, true).text, ok_deep);
+
+  std::string big = R"({"k":")" + std::string(kPrettyMaxBytes, 'x') + R"("})";
+  v = display_payload(big, big.size(), 1 << 20, true);
+  EXPECT_EQ(v.text, big);
+  EXPECT_EQ(v.note, "as sent: larger than 64.0 KiB to re-indent");
+
+  // The reader kept 10 of 1 000 bytes.
+  v = display_payload(std::string(R"({"a":[1,2,)"), 1000, 4096, true);
+  EXPECT_EQ(v.text, R"({"a":[1,2,…)");
+  EXPECT_EQ(v.note, "first 10 B of the 1000 B sent; as sent: cut before it could be re-indented");
 }
 
 TEST(ConsoleFormat, TailRange) {

@@ -95,7 +95,7 @@ TEST(RealtimeEvent, VehiclesAndDrivers) {
 
 TEST(RealtimeEvent, MalformedEventsAreErrorsWithAReason) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"not json", "not a JSON object"},
+      {"not json", "not valid JSON"},
       {"[1,2]", "not a JSON object"},
       {R"({"payload":{"op":"x","after":{}}})", "op"},
       {R"({"payload":{"after":{}}})", "op"},

@@ -1,5 +1,6 @@
 #include "common/kafka/peek.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace fp::kafka {
@@ -16,13 +17,19 @@ struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
 };
 
-Message to_message(const rd_kafka_message_t& m, const std::string& topic) {
-  Message out;
+PeekedMessage to_message(const rd_kafka_message_t& m, const std::string& topic, size_t max_bytes) {
+  PeekedMessage out;
   out.topic = topic;
   out.partition = m.partition;
   out.offset = m.offset;
-  if (m.key) out.key = std::string(static_cast<const char*>(m.key), m.key_len);
-  if (m.payload) out.value = std::string(static_cast<const char*>(m.payload), m.len);
+  if (m.key) {
+    out.key_bytes = m.key_len;
+    out.key = std::string(static_cast<const char*>(m.key), std::min(m.key_len, max_bytes));
+  }
+  if (m.payload) {
+    out.value_bytes = m.len;
+    out.value = std::string(static_cast<const char*>(m.payload), std::min(m.len, max_bytes));
+  }
   rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
   out.timestamp_ms = rd_kafka_message_timestamp(&m, &type);
   out.log_append_time = type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME;
@@ -93,7 +100,7 @@ Result<PeekResult> peek(const PeekOptions& options, const std::string& topic, in
       break;
     }
     if (m->offset >= to) break;
-    result.messages.push_back(to_message(*m, topic));
+    result.messages.push_back(to_message(*m, topic, options.max_payload_bytes));
     if (m->offset >= to - 1) break;
   }
   rd_kafka_consume_stop(rkt.get(), partition);

@@ -12,6 +12,9 @@ namespace fp::console {
 namespace {
 
 constexpr size_t kMaxPayloadBytes = 4096;
+// What the tail keeps of each key and value: enough to re-indent a JSON value up to kPrettyMaxBytes; a
+// message can be as large as the broker allows, and 200 of them are one request.
+constexpr size_t kMaxReadBytes = kPrettyMaxBytes;
 
 nlohmann::json partitions_json(const std::vector<kafka::Watermark>& marks, int64_t* total) {
   nlohmann::json arr = nlohmann::json::array();
@@ -78,6 +81,7 @@ nlohmann::json topic_detail(Sources& src, const std::string& topic, std::optiona
   auto read = kafka::peek(kafka::PeekOptions{.bootstrap = src.config().kafka_bootstrap,
                                              .client_id = "fleetpipe-console-tail",
                                              .timeout = src.timeouts().kafka,
+                                             .max_payload_bytes = kMaxReadBytes,
                                              .extra = {}},
                           topic, *partition, range.first, range.end, static_cast<size_t>(n));
   if (!read) {
@@ -86,13 +90,18 @@ nlohmann::json topic_detail(Sources& src, const std::string& topic, std::optiona
     nlohmann::json msgs = nlohmann::json::array();
     // Newest first, as a tail is read.
     for (auto it = read->messages.rbegin(); it != read->messages.rend(); ++it) {
-      msgs.push_back({{"offset", it->offset},
-                      {"timestamp_ms", it->timestamp_ms},
-                      {"timestamp", utc_time_ms(it->timestamp_ms)},
-                      {"key", display_payload(it->key, 512, false)},
-                      {"value", display_payload(it->value, kMaxPayloadBytes, true)},
-                      {"value_bytes", it->value ? static_cast<int64_t>(it->value->size()) : -1},
-                      {"tombstone", !it->value.has_value()}});
+      auto key = display_payload(it->key, it->key_bytes, 512, false);
+      auto value = display_payload(it->value, it->value_bytes, kMaxPayloadBytes, true);
+      nlohmann::json m = {{"offset", it->offset},
+                          {"timestamp_ms", it->timestamp_ms},
+                          {"timestamp", utc_time_ms(it->timestamp_ms)},
+                          {"key", std::move(key.text)},
+                          {"value", std::move(value.text)},
+                          {"value_bytes", it->value ? static_cast<int64_t>(it->value_bytes) : -1},
+                          {"tombstone", !it->value.has_value()}};
+      if (!key.note.empty()) m["key_note"] = std::move(key.note);
+      if (!value.note.empty()) m["value_note"] = std::move(value.note);
+      msgs.push_back(std::move(m));
     }
     tail["messages"] = std::move(msgs);
     tail["complete"] = read->complete;
@@ -181,13 +190,19 @@ std::string topic(const json& d, int n) {
         body += table_open({{"Offset", true}, {"Timestamp", false}, {"Key", false}, {"Value", false}});
         for (const auto& m : msgs) {
           const int64_t bytes = int_of(m, "value_bytes", -1);
+          auto note = [&](const char* field) {
+            return m.contains(field)
+                       ? fmt::format(" <span class=\"muted note\">({})</span>", e(text_of(m, field)))
+                       : std::string();
+          };
           body += fmt::format(
               "<tr class=\"msg\" data-offset=\"{0}\"><td class=\"num\">{0}</td><td>{1}</td><td "
               "class=\"key\"><code>{2}"
-              "</code></td><td><pre class=\"value\">{3}</pre>{4}</td></tr>\n",
+              "</code>{5}</td><td><pre class=\"value\">{3}</pre>{4}{6}</td></tr>\n",
               int_of(m, "offset"), e(text_of(m, "timestamp")), e(text_of(m, "key")), e(text_of(m, "value")),
               bytes >= 0 ? fmt::format("<span class=\"muted\">{}</span>", human_bytes(bytes))
-                         : std::string("<span class=\"muted\">tombstone</span>"));
+                         : std::string("<span class=\"muted\">tombstone</span>"),
+              note("key_note"), note("value_note"));
         }
         body += kTableClose;
       }
