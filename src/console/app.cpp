@@ -117,7 +117,7 @@ struct Console::Impl {
   std::string token_for(const httpd::Request& req, httpd::Response& resp) {
     const std::string* cookie = req.header("cookie");
     std::string t = cookie ? cookie_value(*cookie, kCsrfCookie) : std::string{};
-    if (!csrf.valid(t)) {
+    if (csrf.should_renew(t)) {
       t = csrf.issue();
       resp.header("Set-Cookie", Csrf::cookie_header(kCsrfCookie, t));
     }
@@ -146,10 +146,18 @@ struct Console::Impl {
     const std::string* cookie = req.header("cookie");
     const std::string cookie_token = cookie ? cookie_value(*cookie, kCsrfCookie) : std::string{};
     auto form_token = fields->find(std::string(Csrf::kFieldName));
-    if (form_token == fields->end() || !csrf.verify(cookie_token, form_token->second))
+    const auto verdict =
+        form_token == fields->end() ? Csrf::Verdict::kForged : csrf.verify(cookie_token, form_token->second);
+    if (verdict == Csrf::Verdict::kExpired)
       return html_response(403, html::message("Form expired",
-                                              "The form did not come from this console or has expired. "
-                                              "Reload the page and try again. Nothing was done.",
+                                              "The form was loaded too long ago, so nothing was done. Open "
+                                              "the page again (below) and send it once more.",
+                                              back));
+    if (verdict != Csrf::Verdict::kGenuine)
+      return html_response(403, html::message("Form refused",
+                                              "The form did not come from this console (or the browser "
+                                              "blocked its cookie). Nothing was done: reload the page and "
+                                              "try again.",
                                               back));
     auto op = fields->find(std::string(kTokenField));
     const auto check = check_operator_token(token, op == fields->end() ? "" : op->second);

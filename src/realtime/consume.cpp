@@ -107,8 +107,43 @@ Status RealtimeService::Impl::poll_until_stopped(kafka::Consumer& consumer) {
   return ok_status();
 }
 
+void RealtimeService::Impl::watch_source(std::unique_ptr<pg::Client>& db) {
+  if (!db) {
+    pg::ConnectOptions co;
+    co.connect_timeout_s = 3;
+    co.statement_timeout = std::chrono::milliseconds(3000);
+    co.backoff.max_attempts = 1;
+    co.settings = {{"search_path", options.schema}};
+    auto c = pg::Client::connect(config.webapp, co);
+    if (!c) {
+      log::debug(kComponent, "source watch: {}", c.error().message);
+      return;
+    }
+    db = std::make_unique<pg::Client>(std::move(*c));
+  }
+  // The newest transaction that wrote a captured table (each max is one index probe; deletes are logged
+  // with theirs in export_deletes, sql/webapp/006 and 007).
+  static constexpr const char* kSql =
+      "SELECT greatest((SELECT max(_export_xid) FROM trips), (SELECT max(_export_xid) FROM vehicles), "
+      "(SELECT max(_export_xid) FROM drivers), "
+      "(SELECT max(_export_xid) FROM export_deletes WHERE table_name = 'trips'), "
+      "(SELECT max(_export_xid) FROM export_deletes WHERE table_name = 'vehicles'), "
+      "(SELECT max(_export_xid) FROM export_deletes WHERE table_name = 'drivers'))::text";
+  auto rows = db->query(kSql);
+  if (!rows || rows->empty()) {
+    if (!rows) log::debug(kComponent, "source watch: {}", rows.error().message);
+    db.reset();
+    return;
+  }
+  auto value = rows->get<std::optional<std::string>>(0, 0);
+  const std::string marker = value && *value ? **value : std::string();
+  std::lock_guard lock(watch_mu);
+  source_watch.observe(marker, events_seen.load(), SourceWatch::Clock::now());
+}
+
 void RealtimeService::Impl::lag_loop() {
   std::unique_ptr<kafka::Admin> admin;
+  std::unique_ptr<pg::Client> source_db;
   uint64_t last_events = events_seen.load();
   auto last_t = std::chrono::steady_clock::now();
   while (true) {
@@ -121,6 +156,7 @@ void RealtimeService::Impl::lag_loop() {
     rate_gauge.set(static_cast<double>(ev - last_events) / std::chrono::duration<double>(t - last_t).count());
     last_events = ev;
     last_t = t;
+    if (options.source == Source::kCdc) watch_source(source_db);
     if (!admin) {
       auto a = new_admin();
       if (!a) {

@@ -34,14 +34,26 @@ httpd::ServerOptions RealtimeService::Impl::server_options() {
 httpd::Health RealtimeService::Impl::health() {
   httpd::Health h;
   const int64_t age = now_ms() - last_poll_ms.load();
-  h.ok = consumer_running.load() && age < std::chrono::milliseconds(kPollStaleAfter).count();
+  std::chrono::milliseconds pending{0};
+  bool stalled = false;
+  {
+    std::lock_guard lock(watch_mu);
+    const auto now = SourceWatch::Clock::now();
+    pending = source_watch.pending_for(now);
+    stalled = source_watch.stalled(now);
+  }
+  h.ok = consumer_running.load() && age < std::chrono::milliseconds(kPollStaleAfter).count() && !stalled;
   std::lock_guard lock(mu);
   h.detail = {{"consumer_running", consumer_running.load()},
               {"last_poll_age_ms", age},
               {"events", events_seen.load()},
               {"viewers", fanout.viewer_count()},
               {"vehicles", state.vehicle_count()},
-              {"source", options.source == Source::kCdc ? "cdc" : "direct"}};
+              {"source", options.source == Source::kCdc ? "cdc" : "direct"},
+              // How long the oldest change committed in the source has waited for an event; /healthz
+              // fails past source_stall_after_ms.
+              {"source_change_pending_ms", pending.count()},
+              {"source_stall_after_ms", source_watch.stall_after().count()}};
   return h;
 }
 

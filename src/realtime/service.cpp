@@ -38,6 +38,7 @@ RealtimeService::Impl::Impl(const Config& cfg, RealtimeOptions opts)
       batches(registry.counter("fp_realtime_batches_total", "Change batches sent to the viewers")) {
   lag_gauge.set(
       -1);  // not sampled yet: a reader waiting for "caught up" must not see 0 before the first sample
+  source_watch = SourceWatch(options.source_stall_after);
   if (options.group_id.empty()) {
     options.group_id = options.source == Source::kCdc ? "fleetpipe-realtime" : "fleetpipe-realtime-direct";
   }

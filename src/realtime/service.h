@@ -46,6 +46,8 @@ struct RealtimeOptions {
   std::string schema = "public";
   std::chrono::milliseconds poll_timeout{200};
   std::chrono::milliseconds lag_interval{5000};
+  // /healthz fails when a change the source committed has waited this long for an event (CDC only).
+  std::chrono::milliseconds source_stall_after{30000};
   size_t sse_max_queued_events = 4096;
   // A viewer with more than this unsent is behind: its pending changes are replaced by a snapshot.
   size_t sse_max_queued_bytes = 4u << 20;

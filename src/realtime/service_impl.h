@@ -17,9 +17,11 @@
 #include "common/kafka/admin.h"
 #include "common/kafka/consumer.h"
 #include "common/metrics.h"
+#include "common/pg/client.h"
 #include "realtime/delta_batch.h"
 #include "realtime/fanout.h"
 #include "realtime/service.h"
+#include "realtime/source_watch.h"
 #include "realtime/state.h"
 
 namespace fp::realtime {
@@ -50,6 +52,10 @@ struct RealtimeService::Impl {
   std::atomic<bool> consumer_running{false};
   std::atomic<int64_t> last_poll_ms{0};
   std::atomic<uint64_t> events_seen{0};
+  // Changes committed in the source that have not reached the stream (source_watch.h): sampled by the lag
+  // thread, read by /healthz.
+  std::mutex watch_mu;
+  SourceWatch source_watch{std::chrono::seconds(30)};
   std::thread consumer_thread;
   // Where the partitions a new group has no offset for start: the topics' end before the database rebuild
   // (empty without one). Written before the consumer thread starts.
@@ -101,8 +107,11 @@ struct RealtimeService::Impl {
   // Connects, subscribes and consumes until stop; reconnects with backoff when the consumer fails.
   void consume_loop();
   Status poll_until_stopped(kafka::Consumer& consumer);
-  // Samples consumer lag and the event rate.
+  // Samples consumer lag and the event rate, and looks at the source (watch_source()).
   void lag_loop();
+  // One look at the webapp database's newest change for the source watch (CDC only); `db` connects lazily
+  // and is dropped after an error.
+  void watch_source(std::unique_ptr<pg::Client>& db);
   Result<std::unique_ptr<kafka::Admin>> new_admin() const;
   // The end of every partition of the change topics, as of now. A topic that does not exist yet is left
   // out: when it appears, its partitions are read from their start.

@@ -47,6 +47,10 @@ class Component {
   virtual Result<SpawnSpec> spawn_spec(Context& ctx) = 0;
   // A quick check that it serves requests (bounded by a short timeout).
   virtual Status health(Context& ctx) = 0;
+  // What `status` checks besides health once the stack is provisioned: whether the part does its job, not
+  // only answers (a FAILED connector task, a lost replication slot). Not used while starting: what it
+  // checks (a connector, a slot) may not exist yet.
+  virtual Status condition(Context&) { return ok_status(); }
   // Runs once it is healthy, on every `up`: databases, roles, migrations, buckets. Idempotent.
   virtual Status provision(Context&) { return ok_status(); }
   virtual std::chrono::seconds start_timeout() const { return std::chrono::seconds(90); }

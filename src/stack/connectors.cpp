@@ -103,13 +103,8 @@ std::map<std::string, std::string> connector_placeholders(const Context& ctx) {
           {"CDC_SECRETS_FILE", (ctx.state() / "connect" / "cdc-secrets.properties").string()}};
 }
 
-Status apply_connectors(Context& ctx) {
+Result<std::vector<json>> declared_connectors(const Context& ctx) {
   const auto dir = ctx.repo / "config" / "connectors";
-  // The CDC password reaches the worker through its FileConfigProvider, so it is stored neither in the
-  // connect_configs topic nor shown by GET /connectors/<name>/config.
-  FP_CHECK(write_file_atomic(ctx.state() / "connect" / "cdc-secrets.properties",
-                             "password=" + ctx.cfg.cdc.password + "\n", /*private_mode=*/true),
-           "connector secrets");
   const auto values = connector_placeholders(ctx);
   std::vector<std::filesystem::path> files;
   std::error_code ec;
@@ -117,20 +112,68 @@ Status apply_connectors(Context& ctx) {
     if (it->path().extension() == ".json") files.push_back(it->path());
   if (ec) return make_error("connector definitions in {}: {}", dir.string(), ec.message());
   std::sort(files.begin(), files.end());
+  std::vector<json> out;
   for (const auto& file : files) {
     const auto text = FP_TRY(read_file(file), "connector definition");
     const auto filled = FP_TRY(fill_placeholders(text, values), file.string());
     auto doc = json::parse(filled, nullptr, false);
-    if (doc.is_discarded() || !doc.contains("name") || !doc.contains("config"))
+    if (doc.is_discarded() || !doc.contains("name") || !doc["name"].is_string() || !doc.contains("config") ||
+        !doc["config"].is_object())
       return make_error("{}: expected a JSON object with \"name\" and \"config\"", file.string());
+    doc["config"]["name"] = doc["name"];
+    out.push_back(std::move(doc));
+  }
+  return out;
+}
+
+Status apply_connectors(Context& ctx) {
+  // The CDC password reaches the worker through its FileConfigProvider, so it is stored neither in the
+  // connect_configs topic nor shown by GET /connectors/<name>/config.
+  FP_CHECK(write_file_atomic(ctx.state() / "connect" / "cdc-secrets.properties",
+                             "password=" + ctx.cfg.cdc.password + "\n", /*private_mode=*/true),
+           "connector secrets");
+  for (const auto& doc : FP_TRY(declared_connectors(ctx), "connectors")) {
     const std::string name = doc["name"];
-    json config = doc["config"];
-    config["name"] = name;
     // PUT /connectors/<name>/config creates or updates: applying the same file twice changes nothing.
-    FP_TRY(connect_call("PUT", ctx.cfg.connect_url + "/connectors/" + name + "/config", config.dump()),
+    FP_TRY(connect_call("PUT", ctx.cfg.connect_url + "/connectors/" + name + "/config", doc["config"].dump()),
            "apply connector " + name);
     FP_CHECK(wait_running(ctx.cfg.connect_url, name, std::chrono::seconds(90)), "apply connector " + name);
     log::info("connectors", "connector {} and its tasks are RUNNING", name);
+  }
+  return ok_status();
+}
+
+Status connectors_running(const Context& ctx) {
+  const auto declared = FP_TRY(declared_connectors(ctx), "connectors");
+  // One call, no retries: `status` asks, it does not wait.
+  auto r = http::get(ctx.cfg.connect_url + "/connectors?expand=status", std::chrono::seconds(3));
+  if (!r) return transient_error("connector states: {}", r.error().message);
+  if (r->status != 200) return transient_error("connector states: GET /connectors answered {}", r->status);
+  const auto all = json::parse(r->body, nullptr, false);
+  if (!all.is_object()) return make_error("connector states: not a JSON object");
+  // The first line of a trace is the exception and its message; the rest is the stack.
+  auto first_line = [](const json& t) {
+    const std::string trace = t.value("trace", "");
+    return trace.empty() ? std::string("no trace") : trace.substr(0, trace.find('\n'));
+  };
+  for (const auto& doc : declared) {
+    const std::string name = doc["name"];
+    const auto it = all.find(name);
+    if (it == all.end() || !it->contains("status"))
+      return make_error("connector {} is not registered (`fleetpipe up` registers it)", name);
+    const json& st = (*it)["status"];
+    const std::string state = st.value("/connector/state"_json_pointer, "");
+    if (state != "RUNNING")
+      return make_error("connector {} is {}: {}", name, state.empty() ? "in no state" : state,
+                        first_line(st.value("connector", json::object())));
+    const auto tasks = st.value("tasks", json::array());
+    if (tasks.empty()) return make_error("connector {} has no task", name);
+    for (const auto& t : tasks) {
+      const std::string ts = t.value("state", "");
+      if (ts != "RUNNING")
+        return make_error("connector {} task {} is {}: {} (the console's CDC page restarts it)", name,
+                          t.value("id", -1), ts.empty() ? "in no state" : ts, first_line(t));
+    }
   }
   return ok_status();
 }

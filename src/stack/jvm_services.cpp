@@ -184,6 +184,10 @@ Status KafkaConnect::health(Context&) {
   return ok_status();
 }
 
+Status KafkaConnect::condition(Context& ctx) {
+  return connectors_running(ctx);
+}
+
 Status KafkaConnect::provision(Context& ctx) {
   return apply_connectors(ctx);
 }

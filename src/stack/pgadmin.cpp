@@ -231,23 +231,27 @@ Status PgAdmin::register_login_and_servers(Context& ctx, const std::string& serv
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto db = data_dir(ctx) / "pgadmin4.db";
-  if (!std::filesystem::exists(db)) {
+  const bool exists = std::filesystem::exists(db);
+  if (!exists || stamp["login"] != login_hash) {
     // A new configuration database; its first (administrator) user comes from the environment, so the
     // password never appears on a command line. (An existing database is migrated by pgAdmin on start.)
-    log::info("stack", "pgadmin: creating its configuration database with user {}", pga.email);
+    // A changed PGADMIN_DEFAULT_EMAIL or _PASSWORD makes it anew as well: pgAdmin's CLI changes a password
+    // only from its command line, where any local user could read it. Its users and servers are
+    // fleetpipe's to provision; preferences saved in pgAdmin's UI start over.
+    if (exists) {
+      log::info("stack", "pgadmin: login changed; making its configuration database anew for {}", pga.email);
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::error_code rm_ec;
+        std::filesystem::remove(db.string() + suffix, rm_ec);
+        if (rm_ec) return make_error("pgadmin: remove {}{}: {}", db.string(), suffix, rm_ec.message());
+      }
+    } else {
+      log::info("stack", "pgadmin: creating its configuration database with user {}", pga.email);
+    }
     FP_CHECK(run_cli(ctx, {"setup-db"},
                      {{"PGADMIN_SETUP_EMAIL", pga.email}, {"PGADMIN_SETUP_PASSWORD", pga.password}}),
              "pgadmin");
     stamp = {{"login", login_hash}, {"servers", ""}};
-    FP_CHECK(save_stamp(), "pgadmin");
-  } else if (stamp["login"] != login_hash) {
-    // PGADMIN_DEFAULT_EMAIL or _PASSWORD changed since the last start. The CLI takes the password as an
-    // argument (visible in the process list for the seconds this runs); add-user is a no-op for a known user.
-    log::info("stack", "pgadmin: login changed; updating user {}", pga.email);
-    FP_CHECK(run_cli(ctx, {"add-user", pga.email, pga.password, "--admin"}), "pgadmin");
-    FP_CHECK(run_cli(ctx, {"update-user", pga.email, "--password", pga.password, "--admin"}), "pgadmin");
-    stamp["login"] = login_hash;
-    stamp["servers"] = "";  // a new user has none yet
     FP_CHECK(save_stamp(), "pgadmin");
   }
   if (stamp["servers"] == servers_hash) return ok_status();

@@ -134,6 +134,13 @@ Status PostgresServer::health(Context&) {
   }
 }
 
+Status PostgresServer::condition(Context& ctx) {
+  // The webapp server carries the CDC slot: a lost slot means changes were skipped; one holding back most of
+  // max_slot_wal_keep_size (components.cpp) is about to be.
+  if (role_ != "webapp") return ok_status();
+  return replication_slots_ok(ctx, pg_, int64_t{3} << 30);
+}
+
 Status PostgresServer::provision(Context& ctx) {
   return provision_database(ctx, role_, pg_);
 }

@@ -2,12 +2,19 @@
 // PostgreSQL; the declared topics in Kafka; the declared connectors in Kafka Connect; the landing bucket.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <vector>
+
 #include "stack/component.h"
 
 namespace fp::stack {
 
 // Creates the database if missing and applies sql/<role>/ migrations; for "webapp" also the CDC role.
 Status provision_database(Context& ctx, const std::string& role, const PgConfig& pg);
+
+// For `status`: the replication slots the declared connectors use ("slot.name") exist and are not lost or
+// about to be (wal_status), and the WAL each holds back is under `max_retained_bytes`.
+Status replication_slots_ok(const Context& ctx, const PgConfig& pg, int64_t max_retained_bytes);
 
 // A metadata round-trip to the broker: it is up and has a controller.
 Status kafka_ready(const std::string& host, int port);
@@ -20,6 +27,14 @@ Status apply_topics(Context& ctx);
 // configuration) and waits until each connector and all its tasks are RUNNING, printing a failed task's
 // trace.
 Status apply_connectors(Context& ctx);
+
+// The connectors config/connectors/*.json declare, placeholders filled: {"name", "config"} each, the
+// config carrying its name too.
+Result<std::vector<nlohmann::json>> declared_connectors(const Context& ctx);
+
+// For `status`: every declared connector and each of its tasks is RUNNING (one REST call, no retries); the
+// error names the first one that is not, with the first line of its trace.
+Status connectors_running(const Context& ctx);
 
 // Creates the landing bucket if missing.
 Status ensure_bucket(Context& ctx);

@@ -174,6 +174,7 @@ std::vector<PartStatus> status(Context& ctx) {
       s.pid = id->pid;
       s.rss_bytes = tree_rss_bytes(id->pid);
       auto h = c->health(ctx);
+      if (h.ok()) h = c->condition(ctx);
       s.state = h.ok() ? "healthy" : "unhealthy";
       if (!h.ok()) s.detail = h.error().message;
     } else if (id) {

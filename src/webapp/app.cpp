@@ -10,6 +10,7 @@
 #include "common/http/router.h"
 #include "common/http/server.h"
 #include "common/http/static_files.h"
+#include "common/json_bounded.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "webapp/html.h"
@@ -143,11 +144,12 @@ struct WebApp::Impl {
 
   void invalidate() { generation.fetch_add(1, std::memory_order_acq_rel); }
 
-  // The token to embed: the client's own when its cookie is genuine, else a new one (and its cookie).
+  // The token to embed: the client's own when its cookie is genuine and young, else a new one (and its
+  // cookie).
   std::string token_for(const httpd::Request& req, httpd::Response& resp) {
     const std::string* cookie = req.header("cookie");
     std::string token = cookie ? cookie_value(*cookie, Csrf::kCookieName) : std::string{};
-    if (!csrf.valid(token)) {
+    if (csrf.should_renew(token)) {
       token = csrf.issue();
       resp.header("Set-Cookie", Csrf::cookie_header(token));
     }
@@ -212,10 +214,19 @@ struct WebApp::Impl {
     const std::string* cookie = req.header("cookie");
     const std::string cookie_token = cookie ? cookie_value(*cookie, Csrf::kCookieName) : std::string{};
     auto form_token = fields->find(std::string(Csrf::kFieldName));
-    if (form_token == fields->end() || !csrf.verify(cookie_token, form_token->second)) {
+    const auto verdict =
+        form_token == fields->end() ? Csrf::Verdict::kForged : csrf.verify(cookie_token, form_token->second);
+    if (verdict == Csrf::Verdict::kExpired) {
+      // Here it is again, with what was typed and a new token (form_page renews the expired cookie).
       state.banner =
-          "Your session expired or the form did not come from this site. Please check the values "
-          "and submit again.";
+          "This form expired before it was sent. Your values are kept: check them and send it again.";
+      return form_page(403, req, std::move(state));
+    }
+    if (verdict != Csrf::Verdict::kGenuine) {
+      state.banner =
+          "The form did not come from this site (or your browser blocked its cookie). Please check the "
+          "values "
+          "and send it again.";
       return form_page(403, req, std::move(state));
     }
     auto v = validate_form(*fields);
@@ -263,9 +274,13 @@ struct WebApp::Impl {
     if (!has_content_type(req, "application/json")) {
       return problem(415, "Unsupported media type", "Send the trip as application/json.");
     }
-    auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) return problem(400, "Malformed JSON", "The request body is not valid JSON.");
-    auto v = validate_json(body);
+    // A trip is one flat object: nesting past a few levels is not one (and is refused before parsing).
+    auto body =
+        parse_json_bounded(req.body, JsonLimits{.max_bytes = req.body.size(), .max_depth = 8}, "body");
+    if (!body)
+      return problem(400, "Malformed JSON",
+                     fmt::format("The request was refused: {}.", body.error().message));
+    auto v = validate_json(*body);
     if (!v.trip) return problem(400, "Invalid trip", "One or more fields are invalid.", v.errors);
     auto outcome = store.insert(*v.trip);
     if (outcome.row) {

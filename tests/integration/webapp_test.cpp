@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/http/client.h"
+#include "common/http/csrf.h"
 #include "common/pg/connection.h"
 #include "webapp/app.h"
 
@@ -227,6 +228,27 @@ TEST_F(WebappIntegration, CsrfAndEncodingAreEnforced) {
   ASSERT_NE(page.header("set-cookie"), nullptr);
   EXPECT_TRUE(contains(*page.header("set-cookie"), "SameSite=Strict"));
   ASSERT_NE(page.header("content-security-policy"), nullptr);
+}
+
+// A form kept open past the token's lifetime: refused as expired (not as forged), shown again with what was
+// typed and a new token, and that token then works.
+TEST_F(WebappIntegration, AnExpiredFormComesBackWithItsValuesAndANewToken) {
+  const std::string old = Csrf("test-secret").issue(Csrf::Clock::now() - std::chrono::hours(3));
+  auto expired =
+      request("POST", "/submit", std::string(kValidForm) + "&csrf_token=" + old,
+              {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", "fp_csrf=" + old}});
+  EXPECT_EQ(expired.status, 403);
+  EXPECT_TRUE(contains(expired.body, "expired")) << expired.body;
+  EXPECT_TRUE(contains(expired.body, "value=\"yellow\""));
+  ASSERT_NE(expired.header("set-cookie"), nullptr);
+  cookie_ = expired.header("set-cookie")->substr(0, expired.header("set-cookie")->find(';'));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(expired.body, m, std::regex("name=\"csrf_token\" value=\"([^\"]+)\"")));
+  token_ = m[1];
+  EXPECT_NE(token_, old);
+  EXPECT_EQ(trips(), 0);
+  EXPECT_EQ(submit(kValidForm).status, 303);
+  EXPECT_EQ(trips(), 1);
 }
 
 TEST_F(WebappIntegration, JsonApiCreatesAndReportsProblems) {

@@ -11,20 +11,41 @@ TEST(WebappCsrf, IssuedTokensVerifyOnlyWithTheSameSecretAndCookie) {
   Csrf a("secret-a"), b("secret-b");
   const std::string t = a.issue();
   EXPECT_TRUE(a.valid(t));
-  EXPECT_TRUE(a.verify(t, t));
+  EXPECT_EQ(a.verify(t, t), Csrf::Verdict::kGenuine);
   EXPECT_FALSE(b.valid(t));
   EXPECT_NE(a.issue(), t);  // fresh nonce each time
   const std::string other = a.issue();
-  EXPECT_FALSE(a.verify(other, t));  // field and cookie must match
-  EXPECT_FALSE(a.verify("", t));
-  EXPECT_FALSE(a.verify(t, ""));
+  EXPECT_EQ(a.verify(other, t), Csrf::Verdict::kForged);  // field and cookie must match
+  EXPECT_EQ(a.verify("", t), Csrf::Verdict::kForged);
+  EXPECT_EQ(a.verify(t, ""), Csrf::Verdict::kForged);
   std::string forged = t;
   forged.back() = forged.back() == '0' ? '1' : '0';
-  EXPECT_FALSE(a.verify(forged, forged));
+  EXPECT_EQ(a.verify(forged, forged), Csrf::Verdict::kForged);
   EXPECT_FALSE(a.valid("x.y"));
   EXPECT_FALSE(a.valid(t.substr(0, 32)));
   Csrf random1(""), random2("");
   EXPECT_FALSE(random2.valid(random1.issue()));
+}
+
+// Tokens carry their (signed) issue time: past the lifetime they are expired, not forged, and a page hands
+// out a new one once the old is past half its life.
+TEST(WebappCsrf, TokensExpireAndAreRenewedAtHalfTheirLife) {
+  using namespace std::chrono_literals;
+  Csrf c("secret", 2h);
+  const auto t0 = Csrf::Clock::time_point(1'800'000'000s);
+  const std::string t = c.issue(t0);
+  EXPECT_EQ(c.verify(t, t, t0 + 1h), Csrf::Verdict::kGenuine);
+  EXPECT_FALSE(c.should_renew(t, t0 + 59min));
+  EXPECT_TRUE(c.should_renew(t, t0 + 61min));
+  EXPECT_EQ(c.verify(t, t, t0 + 2h), Csrf::Verdict::kGenuine);
+  EXPECT_EQ(c.verify(t, t, t0 + 2h + 1s), Csrf::Verdict::kExpired);
+  EXPECT_EQ(c.check(t, t0 + 2h + 1s), Csrf::Verdict::kExpired);
+  // The issue time is signed: moving it forward breaks the signature.
+  std::string younger = t;
+  younger[15] = younger[15] == 'f' ? '0' : static_cast<char>(younger[15] + 1);
+  EXPECT_EQ(c.check(younger, t0), Csrf::Verdict::kForged);
+  // An old-format token (no issue time) is simply not genuine.
+  EXPECT_EQ(c.check(std::string(32, 'a') + "." + std::string(64, 'b'), t0), Csrf::Verdict::kForged);
 }
 
 TEST(WebappCsrf, CookieParsing) {

@@ -67,7 +67,12 @@ void Server::Impl::accept() {
     {
       std::lock_guard lock(mu);
       if (stopping) return;  // the socket closes as it goes out of scope
-      session = make_session(this, std::move(socket));
+      const size_t cap = std::max<size_t>(1, options.max_connections);
+      if (open_connections >= 2 * cap) {
+        accept();  // too many even to answer: the socket closes as it goes out of scope
+        return;
+      }
+      session = make_session(this, std::move(socket), open_connections >= cap);
       sessions.emplace(session.get(), session);
       ++open_connections;
     }
@@ -76,9 +81,17 @@ void Server::Impl::accept() {
   });
 }
 
+bool Server::Impl::reserve_stream() {
+  std::lock_guard lock(mu);
+  if (open_streams >= options.max_event_streams) return false;
+  ++open_streams;
+  return true;
+}
+
 std::shared_ptr<SseStream> Server::Impl::open_sse(tcp::socket socket, std::string head, bool gzip) {
   std::lock_guard lock(mu);
   if (stopping) {
+    --open_streams;
     boost::system::error_code ignored;  // refusing the stream; the close result does not matter
     socket.close(ignored);
     return nullptr;
@@ -89,6 +102,7 @@ std::shared_ptr<SseStream> Server::Impl::open_sse(tcp::socket socket, std::strin
   auto stream = start_sse(std::move(socket), std::move(head), config, [this] {
     std::lock_guard l(mu);
     --open_connections;
+    --open_streams;
     cv.notify_all();
   });
   // Forget streams that already ended so the list stays proportional to the live clients.

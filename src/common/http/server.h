@@ -41,15 +41,23 @@ struct ServerOptions {
   std::string bind_address = "127.0.0.1";  // loopback unless the deployment says otherwise
   uint16_t port = 0;                       // 0: an ephemeral port, see Server::port()
   int io_threads = 2;
-  int worker_threads = 4;                           // handler pool; handlers may block on I/O
-  size_t max_body_bytes = 1 << 20;                  // larger bodies get 413
-  size_t max_header_bytes = 16 * 1024;              // larger request heads get 431
-  std::chrono::milliseconds read_timeout{10'000};   // to receive a whole request once it started (→ 408)
-  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection without a request (→ close)
+  int worker_threads = 4;                          // handler pool; handlers may block on I/O
+  size_t max_body_bytes = 1 << 20;                 // larger bodies get 413
+  size_t max_header_bytes = 16 * 1024;             // larger request heads get 431
+  std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request once it started (→ 408)
+  // A connection (new or kept alive) without a request's first byte for this long is closed.
+  std::chrono::milliseconds idle_timeout{10'000};
   std::chrono::milliseconds write_timeout{30'000};  // to send a response
   std::chrono::milliseconds sse_keepalive{15'000};  // comment line sent on idle SSE streams
-  size_t sse_max_queued_events = 1024;              // per client; beyond that the client is dropped
-  size_t sse_max_queued_bytes = 8u << 20;           // per client, likewise (send_frame(): overflow)
+  // Connections (HTTP and event streams together) past this many are answered 503 and closed; past twice
+  // as many, closed unanswered. Event streams past max_event_streams are answered 503.
+  size_t max_connections = 512;
+  size_t max_event_streams = 128;
+  // Host names answered besides "localhost" and the bound address (common/http/host_check.h); others get
+  // 421. Empty: FLEETPIPE_ALLOWED_HOSTS.
+  std::vector<std::string> allowed_hosts;
+  size_t sse_max_queued_events = 1024;     // per client; beyond that the client is dropped
+  size_t sse_max_queued_bytes = 8u << 20;  // per client, likewise (send_frame(): overflow)
   bool sse_gzip = true;  // gzip event streams for clients that accept it (one compression per shared frame)
   std::chrono::milliseconds shutdown_deadline{10'000};
   std::string content_security_policy = "default-src 'self'; frame-ancestors 'none'";

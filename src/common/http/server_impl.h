@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/http/host_check.h"
 #include "common/http/router.h"
 #include "common/http/server.h"
 #include "common/metrics.h"
@@ -32,17 +33,20 @@ struct Server::Impl {
   explicit Impl(ServerOptions o)
       : options(std::move(o)),
         registry(options.metrics ? options.metrics : &metrics::default_registry()),
+        allowed_hosts(options.allowed_hosts.empty() ? allowed_hosts_from_env() : options.allowed_hosts),
         workers(static_cast<size_t>(std::max(1, options.worker_threads))) {}
 
   // Shared state first: sessions deregister here while the io_context below destroys them.
   ServerOptions options;
   metrics::Registry* registry;
+  std::vector<std::string> allowed_hosts;
   Router router;
   std::mutex mu;
   std::condition_variable cv;
   bool started = false;
   bool stopping = false;
   size_t open_connections = 0;  // HTTP sessions plus SSE connections
+  size_t open_streams = 0;      // SSE connections, reserved before the hand-over
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
   std::vector<std::weak_ptr<SseStream>> streams;
   uint16_t bound_port = 0;
@@ -58,12 +62,16 @@ struct Server::Impl {
   void stop(std::chrono::milliseconds deadline);
   void accept();
   void install_builtin_routes();
+  // A slot for one more event stream (false: at max_event_streams); open_sse() takes it over, and gives it
+  // back when the stream ends or cannot open.
+  bool reserve_stream();
   std::shared_ptr<SseStream> open_sse(tcp::socket socket, std::string head, bool gzip);
   void record(const std::string& route, const std::string& method, int status, double seconds);
 };
 
-// A new connection's session, registered by the caller under Impl::mu.
-std::shared_ptr<Session> make_session(Server::Impl* server, tcp::socket socket);
+// A new connection's session, registered by the caller under Impl::mu. An `over_capacity` session answers
+// its request with 503 and closes.
+std::shared_ptr<Session> make_session(Server::Impl* server, tcp::socket socket, bool over_capacity);
 // Starts reading requests, on the session's strand.
 void start_session(const std::shared_ptr<Session>& session);
 // Tells the session the server is stopping, on its strand: an idle connection closes now, a busy one after

@@ -62,8 +62,11 @@ Response invoke_handler(const Handler& handler, const Request& req) {
 // are used on the connection's strand only.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server::Impl* server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+  Session(Server::Impl* server, tcp::socket socket, bool over_capacity)
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        over_capacity_(over_capacity) {
     boost::system::error_code ec;
     const auto ep = socket_.remote_endpoint(ec);
     if (!ec) {
@@ -184,6 +187,13 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body = std::move(msg.body());
     req.remote_address = remote_ip_;
     req.remote_port = remote_port_;
+    // Before routing, so a refused name learns nothing about the routes either.
+    const auto host = msg[http::field::host];
+    if (!host_allowed(std::string_view(host.data(), host.size()), server_->options.bind_address,
+                      server_->allowed_hosts)) {
+      return send_error(421, "misdirected request: this server does not answer for that Host\n");
+    }
+    if (over_capacity_) return send_busy("too many connections; retry shortly\n");
 
     auto match = server_->router.match(req.method, *segments);
     if (match.outcome == Router::Outcome::kNotFound) return respond(Response::text(404, "not found\n"));
@@ -207,9 +217,16 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     respond(Response::text(status, std::move(body)));
   }
+  void send_busy(std::string body) {
+    keep_alive_ = false;
+    respond(Response::text(503, std::move(body)).header("Retry-After", "1"));
+  }
 
   void respond(Response resp) {
-    if (resp.on_event_stream && resp.status == 200 && !is_head_) return take_over_as_sse(std::move(resp));
+    if (resp.on_event_stream && resp.status == 200 && !is_head_) {
+      if (!server_->reserve_stream()) return send_busy("too many event streams; retry shortly\n");
+      return take_over_as_sse(std::move(resp));
+    }
     auto res =
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), 11);
     res->set(http::field::content_type, resp.content_type);
@@ -347,6 +364,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::array<char, 4096> drain_buf_{};
   State state_ = State::kIdle;
+  const bool over_capacity_;  // answer 503 and close: the server was at max_connections when it accepted
   bool keep_alive_ = false;
   bool is_head_ = false;
   bool accepts_gzip_ = false;  // the request's Accept-Encoding allows gzip
@@ -359,8 +377,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t bytes_ = 0;
 };
 
-std::shared_ptr<Session> make_session(Server::Impl* server, tcp::socket socket) {
-  return std::make_shared<Session>(server, std::move(socket));
+std::shared_ptr<Session> make_session(Server::Impl* server, tcp::socket socket, bool over_capacity) {
+  return std::make_shared<Session>(server, std::move(socket), over_capacity);
 }
 
 void start_session(const std::shared_ptr<Session>& session) {

@@ -218,6 +218,18 @@ Result<std::string> Connection::quote_literal(std::string_view value) const {
   return quote(s_->conn, "quote literal", value, PQescapeLiteral);
 }
 
+Result<std::string> Connection::password_verifier(std::string_view role, std::string_view password) const {
+  if (!s_->conn) return make_error("password verifier: no connection");
+  const std::string r(role), p(password);
+  char* v = PQencryptPasswordConn(s_->conn, p.c_str(), r.c_str(), "scram-sha-256");
+  // The error names the failure (out of memory, an unknown algorithm), never the password.
+  if (v == nullptr)
+    return make_error("password verifier for role {}: {}", r, one_line(PQerrorMessage(s_->conn)));
+  std::string out(v);
+  PQfreemem(v);
+  return out;
+}
+
 bool Connection::broken() const {
   return !s_->conn || PQstatus(s_->conn) == CONNECTION_BAD;
 }

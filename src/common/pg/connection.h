@@ -126,6 +126,10 @@ class Connection : public StatementArgs<Connection> {
   // Quoting for the places parameters cannot go (identifiers in DDL, LISTEN channels). Prefer parameters.
   Result<std::string> quote_identifier(std::string_view name) const;
   Result<std::string> quote_literal(std::string_view value) const;
+  // The SCRAM-SHA-256 verifier of a role's password, computed here (libpq's PQencryptPasswordConn), for
+  // CREATE/ALTER ROLE ... PASSWORD: the password itself then never travels in a statement, so neither a
+  // failing statement's error nor the server's statement log can show it.
+  Result<std::string> password_verifier(std::string_view role, std::string_view password) const;
 
   // True when the session is known to be gone (libpq says so, or we closed it after a timeout).
   bool broken() const;

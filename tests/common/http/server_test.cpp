@@ -203,14 +203,15 @@ TEST_F(HttpServerTest, NotFoundAndMethodNotAllowedWithAllow) {
   EXPECT_EQ(*na->header("allow"), "GET, HEAD");
 
   RawClient raw(server_->port());
-  ASSERT_TRUE(raw.send_all("GET /bad%zz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(raw.send_all("GET /bad%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   EXPECT_EQ(raw.read_until_close(3s).rfind("HTTP/1.1 400", 0), 0u);
 }
 
 TEST_F(HttpServerTest, HeadAnswersWithoutBody) {
   start();
   RawClient raw(server_->port());
-  ASSERT_TRUE(raw.send_all("HEAD /api/vehicles/1/trips HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.send_all("HEAD /api/vehicles/1/trips HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
   const std::string resp = raw.read_until_close(3s);
   EXPECT_EQ(resp.rfind("HTTP/1.1 200", 0), 0u) << resp;
   const auto end_of_head = resp.find("\r\n\r\n");
@@ -232,7 +233,7 @@ TEST_F(HttpServerTest, OversizedBodyGets413) {
 
   // Chunked bodies have no Content-Length up front; the limit applies as they arrive.
   RawClient raw(server_->port());
-  ASSERT_TRUE(raw.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(raw.send_all("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"));
   const std::string chunk = fmt::format("{:x}\r\n{}\r\n", 4096, std::string(4096, 'y'));
   raw.send_all(chunk);
   EXPECT_EQ(raw.read_until_close(3s).rfind("HTTP/1.1 413", 0), 0u);
@@ -243,8 +244,8 @@ TEST_F(HttpServerTest, OversizedHeaderGets431) {
   opts.max_header_bytes = 1024;
   start(opts);
   RawClient raw(server_->port());
-  ASSERT_TRUE(
-      raw.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n"));
+  ASSERT_TRUE(raw.send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(4096, 'a') +
+                           "\r\n\r\n"));
   EXPECT_EQ(raw.read_until_close(3s).rfind("HTTP/1.1 431", 0), 0u);
 }
 
@@ -253,7 +254,7 @@ TEST_F(HttpServerTest, StalledRequestTimesOutWith408) {
   opts.read_timeout = 300ms;
   start(opts);
   RawClient raw(server_->port());
-  ASSERT_TRUE(raw.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n"));  // the head never ends
+  ASSERT_TRUE(raw.send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));  // the head never ends
   const auto t0 = std::chrono::steady_clock::now();
   bool closed = false;
   const std::string resp = raw.read_until_close(5s, &closed);
@@ -270,13 +271,82 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
   start(opts);
   RawClient raw(server_->port());
   // Two requests on one connection (keep-alive), then silence.
-  ASSERT_TRUE(raw.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(raw.send_all(
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   bool closed = false;
   const std::string resp = raw.read_until_close(5s, &closed);
   EXPECT_TRUE(closed);
   EXPECT_NE(resp.find("HTTP/1.1 200"), std::string::npos);
   EXPECT_NE(resp.find("HTTP/1.1 404"), std::string::npos);
   EXPECT_EQ(resp.find("408"), std::string::npos) << "an idle connection is closed, not answered";
+}
+
+// DNS rebinding: a page whose name points at 127.0.0.1 sends its own name as Host. Names other than
+// localhost and those allowed get 421; IP literals of the bound address (and loopback for a loopback bind)
+// pass; a request without Host is refused too.
+TEST_F(HttpServerTest, AHostOtherThanTheBoundAddressOrLocalhostGets421) {
+  ServerOptions opts;
+  opts.allowed_hosts = {"Fleet.Internal"};
+  start(opts);
+  auto status_for = [&](const std::string& head) {
+    RawClient raw(server_->port());
+    EXPECT_TRUE(raw.send_all("GET /healthz HTTP/1.1\r\n" + head + "Connection: close\r\n\r\n"));
+    const std::string resp = raw.read_until_close(3s);
+    return resp.substr(0, 12);
+  };
+  EXPECT_EQ(status_for("Host: 127.0.0.1\r\n"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for(fmt::format("Host: 127.0.0.1:{}\r\n", server_->port())), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("Host: LOCALHOST:99\r\n"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("Host: 127.0.0.2\r\n"), "HTTP/1.1 200");  // loopback, bound to loopback
+  EXPECT_EQ(status_for("Host: fleet.internal:8080\r\n"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("Host: attacker.example\r\n"), "HTTP/1.1 421");
+  EXPECT_EQ(status_for("Host: localhost.attacker.example\r\n"), "HTTP/1.1 421");
+  EXPECT_EQ(status_for("Host: 10.1.2.3\r\n"), "HTTP/1.1 421");
+  EXPECT_EQ(status_for("Host: 127.0.0.1:80:80\r\n"), "HTTP/1.1 421");
+  EXPECT_EQ(status_for(""), "HTTP/1.1 421");
+  // The refusal is counted like any answer.
+  EXPECT_NE(registry_.render().find("status=\"421\""), std::string::npos);
+}
+
+// Past max_connections a connection is answered 503 (with Retry-After) and closed; the ones already open
+// are served, and once they go a new one is served again.
+TEST_F(HttpServerTest, ConnectionsPastTheCapGet503) {
+  ServerOptions opts;
+  opts.max_connections = 2;
+  start(opts);
+  auto a = std::make_unique<RawClient>(server_->port());
+  auto b = std::make_unique<RawClient>(server_->port());
+  ASSERT_TRUE(a->connected() && b->connected());
+  std::this_thread::sleep_for(200ms);  // both accepted
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  bool closed = false;
+  const std::string refused = c.read_until_close(3s, &closed);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  EXPECT_TRUE(closed);
+  ASSERT_TRUE(a->send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(a->read_until_close(3s).rfind("HTTP/1.1 200", 0), 0u);
+  a.reset();
+  b.reset();
+  std::this_thread::sleep_for(200ms);  // both closed on the server's side
+  RawClient d(server_->port());
+  ASSERT_TRUE(d.send_all("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(d.read_until_close(3s).rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// A connection that never sends a byte is closed after the idle timeout (10 s by default).
+TEST_F(HttpServerTest, ASilentConnectionIsClosedAfterTheIdleTimeout) {
+  EXPECT_EQ(ServerOptions{}.idle_timeout, 10s);
+  ServerOptions opts;
+  opts.idle_timeout = 300ms;
+  start(opts);
+  RawClient raw(server_->port());
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  EXPECT_EQ(raw.read_until_close(5s, &closed), "");
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
 }
 
 TEST_F(HttpServerTest, HealthzReports200And503) {
@@ -393,7 +463,7 @@ class HttpStaticTest : public HttpServerTest {
   static void write(const std::filesystem::path& p, std::string_view s) { std::ofstream(p) << s; }
   std::string raw_get(std::string_view target) {
     RawClient raw(server_->port());
-    raw.send_all(fmt::format("GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target));
+    raw.send_all(fmt::format("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target));
     return raw.read_until_close(3s);
   }
   static inline int counter_ = 0;
@@ -540,9 +610,9 @@ class GunzipStream {
 TEST_F(HttpServerTest, SseStreamIsGzippedForClientsThatAcceptItWithSharedFramesCompressedOnce) {
   auto opened = start_sse_server({});
   RawClient zipped(server_->port()), plain(server_->port());
-  ASSERT_TRUE(
-      zipped.send_all("GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
-  ASSERT_TRUE(plain.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(zipped.send_all(
+      "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n"));
+  ASSERT_TRUE(plain.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   const auto streams = opened->wait(2);
   ASSERT_EQ(streams.size(), 2u);
   // A shared frame big and repetitive enough to show the compression, and per-stream events around it.
@@ -584,9 +654,9 @@ TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   auto opened = start_sse_server(opts);
 
   RawClient slow(server_->port());  // never reads
-  ASSERT_TRUE(slow.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(slow.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   RawClient fast(server_->port());
-  ASSERT_TRUE(fast.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(fast.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   const auto s = opened->wait(2);
   ASSERT_EQ(s.size(), 2u);
   const std::string payload(64 * 1024, 'p');
@@ -604,7 +674,7 @@ TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   EXPECT_TRUE(s[0]->closed());
   EXPECT_TRUE(s[1]->closed());
   RawClient reader(server_->port());
-  ASSERT_TRUE(reader.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(reader.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   const auto all = opened->wait(3);
   ASSERT_EQ(all.size(), 3u);
   const auto third = all.back();
@@ -614,12 +684,33 @@ TEST_F(HttpServerTest, SlowSseClientIsDroppedWithoutBlockingOthers) {
   EXPECT_NE(got.find("event: hello\ndata: world\n\n"), std::string::npos) << got;
 }
 
+// Event streams past max_event_streams are answered 503; a slot frees when a stream ends.
+TEST_F(HttpServerTest, EventStreamsPastTheCapGet503) {
+  ServerOptions opts;
+  opts.max_event_streams = 1;
+  auto opened = start_sse_server(opts);
+  RawClient first(server_->port());
+  ASSERT_TRUE(first.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const auto s = opened->wait(1);
+  ASSERT_EQ(s.size(), 1u);
+  RawClient second(server_->port());
+  ASSERT_TRUE(second.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const std::string refused = second.read_until_close(3s);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
+  s[0]->close();
+  for (int i = 0; i < 50 && !s[0]->closed(); ++i) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(100ms);
+  RawClient third(server_->port());
+  ASSERT_TRUE(third.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  EXPECT_EQ(opened->wait(2).size(), 2u);
+}
+
 TEST_F(HttpServerTest, SharedFramesOverflowDiscardsTheBacklogAndKeepsTheStreamOpen) {
   ServerOptions opts;
   opts.sse_max_queued_bytes = 256 * 1024;
   auto opened = start_sse_server(opts);
   RawClient client(server_->port());  // does not read until told
-  ASSERT_TRUE(client.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(client.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   const auto first = opened->wait(1);
   ASSERT_EQ(first.size(), 1u);
   const auto stream = first.front();
@@ -680,7 +771,7 @@ TEST_F(HttpServerTest, GracefulStopLetsInFlightRequestFinish) {
   const uint16_t port = server_->port();
 
   RawClient sse(port);
-  ASSERT_TRUE(sse.send_all("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(sse.send_all("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   ASSERT_NE(sse.read_until("\r\n\r\n", 3s).find("200 OK"), std::string::npos);
   RawClient idle(port);  // a connected keep-alive client with no request
 
