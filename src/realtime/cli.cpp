@@ -34,6 +34,9 @@ void add_commands(CLI::App& app, int& exit_code) {
                   "At most this many vehicles get a track from the database rebuild")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--max-viewers", opts->max_viewers, "Viewers served at once; more are answered 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--static-dir", opts->static_dir, "Dashboard files (default web/realtime)");
   cmd->add_option("--vendor-dir", opts->vendor_dir,
                   "npm packages with Plotly.js and the basemap (default node_modules)");

@@ -20,6 +20,8 @@ httpd::ServerOptions RealtimeService::Impl::server_options() {
   o.bind_address = options.bind_address;
   o.port = options.port;
   o.metrics = &registry;
+  o.max_event_streams = options.max_viewers;
+  o.max_connections = options.max_viewers + 256;
   o.sse_max_queued_events = options.sse_max_queued_events;
   o.sse_max_queued_bytes = options.sse_max_queued_bytes;
   o.sse_keepalive = std::chrono::milliseconds(10'000);

@@ -48,6 +48,9 @@ struct RealtimeOptions {
   std::chrono::milliseconds lag_interval{5000};
   // /healthz fails when a change the source committed has waited this long for an event (CDC only).
   std::chrono::milliseconds source_stall_after{30000};
+  // Viewers (event streams) served at once; more get 503. The server's connection cap is this plus room for
+  // page loads and API calls.
+  size_t max_viewers = 1000;
   size_t sse_max_queued_events = 4096;
   // A viewer with more than this unsent is behind: its pending changes are replaced by a snapshot.
   size_t sse_max_queued_bytes = 4u << 20;
