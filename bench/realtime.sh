@@ -22,8 +22,10 @@ PORT="${REALTIME_PORT:-18099}" BUILD="${BUILD:-build}" GZIP="${GZIP:-0}"
 FIRST_VEHICLE=$(( 900000 + (RANDOM % 70) * 1000 ))  # fresh vehicles each run
 
 base="http://127.0.0.1:$PORT"
+# REALTIME_ARGS: more options for the service (e.g. --no-rebuild, to compare builds with the same empty state).
+# shellcheck disable=SC2086
 FLEETPIPE_LOG_LEVEL=warn "$BUILD/fleetpipe" realtime --port "$PORT" --group "bench-realtime-$$" --new-group-from-end \
-  >/tmp/fleetpipe-realtime-bench.log 2>&1 &
+  ${REALTIME_ARGS:-} >/tmp/fleetpipe-realtime-bench.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
