@@ -193,6 +193,37 @@ TEST_F(ConsoleIntegration, TopicOffsetsAndTailMatchWhatWasProduced) {
   EXPECT_TRUE((*admin)->delete_topic(topic).ok());
 }
 
+// The message that once took the console down: a few hundred KB of nesting produced to a topic. Its tail
+// page answers, shows the value as sent and cut, with a note saying why; the console keeps serving.
+TEST_F(ConsoleIntegration, AHostileMessageIsShownCutWithANoteAndTheConsoleStaysUp) {
+  const std::string topic = unique("console-hostile");
+  auto admin = kafka::Admin::create(admin_options(cfg_));
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->create_topic({topic, 1, 1, {}}).ok());
+  auto producer = kafka::Producer::create(producer_options(cfg_));
+  ASSERT_TRUE(producer.ok());
+  const std::string bomb = std::string(300000, '[') + std::string(300000, ']');
+  const std::string deep = std::string(3000, '{') + std::string(3000, '}');
+  for (const std::string* v : {&bomb, &deep})
+    ASSERT_TRUE(
+        (*producer)->produce({.topic = topic, .key = "k", .value = *v, .headers = {}, .partition = 0}).ok());
+  ASSERT_TRUE((*producer)->flush(std::chrono::milliseconds(20000)).ok());
+
+  auto d = get_json("/api/topics/" + topic + "?partition=0&n=5");
+  const auto& msgs = d["tail"]["messages"];
+  ASSERT_EQ(msgs.size(), 2u) << d.dump().substr(0, 2000);
+  EXPECT_EQ(msgs[1]["value_bytes"], 600000);
+  EXPECT_EQ(msgs[1]["value"], std::string(4096, '[') + "…");
+  EXPECT_EQ(msgs[1]["value_note"],
+            "first 4.0 KiB of the 585.9 KiB sent; as sent: cut before it could be re-indented");
+  EXPECT_EQ(msgs[0]["value_note"], "cut to 4.0 KiB; as sent: nested deeper than 64 levels to re-indent");
+  auto page = request("GET", "/topics/" + topic + "?partition=0&n=5");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("nested deeper than 64 levels"), std::string::npos);
+  EXPECT_EQ(request("GET", "/healthz").status, 200);
+  EXPECT_TRUE((*admin)->delete_topic(topic).ok());
+}
+
 TEST_F(ConsoleIntegration, ConsumerGroupLagIsTheMessagesPastTheCommit) {
   const std::string topic = unique("console-lag");
   const std::string group = unique("console-lag-group");
