@@ -28,7 +28,7 @@ Status apply_topics(Context& ctx);
 // trace.
 Status apply_connectors(Context& ctx);
 
-// The connectors config/connectors/*.json declare, placeholders filled: {"name", "config"} each, the
+// The connectors config/connectors/*.json declare, ${NAME} references resolved: {"name", "config"} each, the
 // config carrying its name too.
 Result<std::vector<nlohmann::json>> declared_connectors(const Context& ctx);
 
