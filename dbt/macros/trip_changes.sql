@@ -12,8 +12,16 @@
 {% macro watermark(model_name) -%}
     {%- set sql = "select w.batch_id from ops.dbt_watermarks as w where w.model = '" ~ model_name ~ "'" -%}
     {%- if execute -%}
-        {%- set found = run_query(sql) -%}
-        {{- found.rows[0][0] if found.rows | length > 0 else 'null' -}}
+        {#- Read once per model and phase (its SQL, then its hooks): the lane's macros ask for the same
+            watermarks a dozen times per model, and each query is a round trip through dbt's Python. A
+            model's hooks never read a watermark after writing it (record_watermark comes last), and each
+            phase and each test renders with a new `model`, so a cached value is never stale. -#}
+        {%- set cache = model.setdefault('fleetpipe_watermarks', {}) -%}
+        {%- if model_name not in cache -%}
+            {%- set found = run_query(sql) -%}
+            {%- do cache.update({model_name: found.rows[0][0] if found.rows | length > 0 else 'null'}) -%}
+        {%- endif -%}
+        {{- cache[model_name] -}}
     {%- else -%}
         ({{ sql }})
     {%- endif -%}

@@ -140,7 +140,14 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   EXPECT_EQ(steps_of(first),
             "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 verify:success:1");
   EXPECT_EQ(steps_of(second), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
-  EXPECT_GE(detail_of(first, "dbt_full_tests")["tests"]["pass"].get<int>(), 50);
+  // The whole-table step runs every test, the constraint-backed ones too; a build runs the rest (below).
+  EXPECT_GE(detail_of(first, "dbt_full_tests")["tests"]["pass"].get<int>(), 70);
+  // Keys and flags are NOT NULL in the tables themselves (model contracts), so a build needs no per-column
+  // not_null test: a NULL fails the statement that writes it.
+  EXPECT_GE(
+      scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema IN ('staging', 'marts') "
+             "AND is_nullable = 'NO'"),
+      35);
   for (int64_t run : {first, second}) {
     EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", run)), "success");
     // The build records the source snapshot its marts hold: the export's, seconds ago.
@@ -159,7 +166,7 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
     ASSERT_TRUE(dbt.is_object());
     EXPECT_EQ(dbt["fail"], 0);
     EXPECT_EQ(dbt["error"], 0);
-    EXPECT_GE(dbt["tests"]["pass"].get<int>(), 50);
+    EXPECT_GE(dbt["tests"]["pass"].get<int>(), 15);
     EXPECT_GE(dbt["models"]["pass"].get<int>(), 10);
     auto verify = detail_of(run, "verify");
     ASSERT_TRUE(verify["stages"].is_array());
