@@ -58,6 +58,23 @@ class ConsoleIntegration : public ::testing::Test {
   void TearDown() override {
     if (console_) console_->stop();
     std::filesystem::remove_all(dbt_dir_);
+    for (const auto& t : topics_) EXPECT_TRUE(admin_->delete_topic(t).ok()) << t;
+  }
+
+  // A topic of the test's own (deleted when it ends, whatever its outcome) and producer_ to fill it.
+  void create_topic(const std::string& topic, int partitions) {
+    if (!admin_) {
+      auto admin = kafka::Admin::create(admin_options(cfg_));
+      ASSERT_TRUE(admin.ok());
+      admin_ = std::move(*admin);
+    }
+    ASSERT_TRUE(admin_->create_topic({topic, partitions, 1, {}}).ok());
+    topics_.push_back(topic);
+    if (!producer_) {
+      auto producer = kafka::Producer::create(producer_options(cfg_));
+      ASSERT_TRUE(producer.ok());
+      producer_ = std::move(*producer);
+    }
   }
 
   void start(const Config& cfg, console::Timeouts timeouts = {}) {
@@ -116,6 +133,9 @@ class ConsoleIntegration : public ::testing::Test {
   Config cfg_;
   std::filesystem::path dbt_dir_;
   std::unique_ptr<console::Console> console_;
+  std::unique_ptr<kafka::Admin> admin_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::vector<std::string> topics_;
   std::string base_;
 };
 
@@ -140,25 +160,20 @@ TEST_F(ConsoleIntegration, OverviewShowsTheStackAndAbsentServicesAsNotRunning) {
 
 TEST_F(ConsoleIntegration, TopicOffsetsAndTailMatchWhatWasProduced) {
   const std::string topic = unique("console-test");
-  auto admin = kafka::Admin::create(admin_options(cfg_));
-  ASSERT_TRUE(admin.ok());
-  ASSERT_TRUE((*admin)->create_topic({topic, 2, 1, {}}).ok());
-  auto producer = kafka::Producer::create(producer_options(cfg_));
-  ASSERT_TRUE(producer.ok());
+  ASSERT_NO_FATAL_FAILURE(create_topic(topic, 2));
   for (int i = 0; i < 7; ++i) {
     const std::string v = fmt::format(R"({{"n":{},"p":0}})", i);
     const std::string k = fmt::format("k{}", i);
     ASSERT_TRUE(
-        (*producer)->produce({.topic = topic, .key = k, .value = v, .headers = {}, .partition = 0}).ok());
+        producer_->produce({.topic = topic, .key = k, .value = v, .headers = {}, .partition = 0}).ok());
   }
   for (int i = 0; i < 3; ++i) {
     const std::string v = "plain text " + std::to_string(i);
     ASSERT_TRUE(
-        (*producer)
-            ->produce({.topic = topic, .key = std::nullopt, .value = v, .headers = {}, .partition = 1})
+        producer_->produce({.topic = topic, .key = std::nullopt, .value = v, .headers = {}, .partition = 1})
             .ok());
   }
-  ASSERT_TRUE((*producer)->flush(std::chrono::milliseconds(20000)).ok());
+  ASSERT_TRUE(producer_->flush(std::chrono::milliseconds(20000)).ok());
 
   auto all = get_json("/api/topics");
   const json* t = find(all["topics"], "name", topic);
@@ -190,24 +205,19 @@ TEST_F(ConsoleIntegration, TopicOffsetsAndTailMatchWhatWasProduced) {
   auto groups = get_json("/api/groups");
   for (const auto& g : groups["groups"])
     for (const auto& p : g.value("partitions", json::array())) EXPECT_NE(p["topic"], topic) << g.dump();
-  EXPECT_TRUE((*admin)->delete_topic(topic).ok());
 }
 
 // The message that once took the console down: a few hundred KB of nesting produced to a topic. Its tail
 // page answers, shows the value as sent and cut, with a note saying why; the console keeps serving.
 TEST_F(ConsoleIntegration, AHostileMessageIsShownCutWithANoteAndTheConsoleStaysUp) {
   const std::string topic = unique("console-hostile");
-  auto admin = kafka::Admin::create(admin_options(cfg_));
-  ASSERT_TRUE(admin.ok());
-  ASSERT_TRUE((*admin)->create_topic({topic, 1, 1, {}}).ok());
-  auto producer = kafka::Producer::create(producer_options(cfg_));
-  ASSERT_TRUE(producer.ok());
+  ASSERT_NO_FATAL_FAILURE(create_topic(topic, 1));
   const std::string bomb = std::string(300000, '[') + std::string(300000, ']');
   const std::string deep = std::string(3000, '{') + std::string(3000, '}');
   for (const std::string* v : {&bomb, &deep})
     ASSERT_TRUE(
-        (*producer)->produce({.topic = topic, .key = "k", .value = *v, .headers = {}, .partition = 0}).ok());
-  ASSERT_TRUE((*producer)->flush(std::chrono::milliseconds(20000)).ok());
+        producer_->produce({.topic = topic, .key = "k", .value = *v, .headers = {}, .partition = 0}).ok());
+  ASSERT_TRUE(producer_->flush(std::chrono::milliseconds(20000)).ok());
 
   auto d = get_json("/api/topics/" + topic + "?partition=0&n=5");
   const auto& msgs = d["tail"]["messages"];
@@ -221,25 +231,20 @@ TEST_F(ConsoleIntegration, AHostileMessageIsShownCutWithANoteAndTheConsoleStaysU
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("nested deeper than 64 levels"), std::string::npos);
   EXPECT_EQ(request("GET", "/healthz").status, 200);
-  EXPECT_TRUE((*admin)->delete_topic(topic).ok());
 }
 
 TEST_F(ConsoleIntegration, ConsumerGroupLagIsTheMessagesPastTheCommit) {
   const std::string topic = unique("console-lag");
   const std::string group = unique("console-lag-group");
-  auto admin = kafka::Admin::create(admin_options(cfg_));
-  ASSERT_TRUE(admin.ok());
-  ASSERT_TRUE((*admin)->create_topic({topic, 2, 1, {}}).ok());
-  auto producer = kafka::Producer::create(producer_options(cfg_));
-  ASSERT_TRUE(producer.ok());
+  ASSERT_NO_FATAL_FAILURE(create_topic(topic, 2));
   auto produce = [&](int n, int32_t partition) {
     for (int i = 0; i < n; ++i)
       ASSERT_TRUE(
-          (*producer)
+          producer_
               ->produce(
                   {.topic = topic, .key = std::nullopt, .value = "m", .headers = {}, .partition = partition})
               .ok());
-    ASSERT_TRUE((*producer)->flush(std::chrono::milliseconds(20000)).ok());
+    ASSERT_TRUE(producer_->flush(std::chrono::milliseconds(20000)).ok());
   };
   produce(4, 0);
   produce(6, 1);
@@ -274,7 +279,6 @@ TEST_F(ConsoleIntegration, ConsumerGroupLagIsTheMessagesPastTheCommit) {
   auto page = request("GET", "/groups");
   EXPECT_NE(page.body.find("data-group=\"" + group + "\""), std::string::npos);
   ASSERT_TRUE((*consumer)->close().ok());
-  EXPECT_TRUE((*admin)->delete_topic(topic).ok());
 }
 
 TEST_F(ConsoleIntegration, ConnectorRunsAndRestartsOnlyWithTheToken) {
