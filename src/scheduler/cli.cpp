@@ -24,7 +24,7 @@ Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& s) {
 struct Args {
   std::string every, cron, docs_every = "1h", listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
   std::string full_tests_every = "24h", freshness_warn = "2m", freshness_error = "5m";
-  bool once = false, no_http = false, no_docs = false;
+  bool once = false, no_http = false, no_docs = false, no_prewarm = false;
   int attempts = 3, dbt_timeout_s = 900;
   double retry_base_s = 2, retry_cap_s = 30;
 };
@@ -61,6 +61,8 @@ void add_dbt_options(CLI::App& cmd, Args& a) {
       ->capture_default_str()
       ->check(CLI::Range(10, 86400));
   cmd.add_flag("--no-docs", a.no_docs, "Never run `dbt docs generate` after the build");
+  cmd.add_flag("--no-dbt-prewarm", a.no_prewarm,
+               "Start `dbt build` after load, not with the run (held until load has finished)");
   cmd.add_option("--docs-every", a.docs_every,
                  "Regenerate dbt docs after a build at most this often (and whenever the project changed)")
       ->capture_default_str();
@@ -114,6 +116,7 @@ Status set_dbt_options(const Args& a, DbtOptions& dbt) {
   dbt.project_dir = std::filesystem::absolute(a.project_dir);
   dbt.timeout = std::chrono::seconds(a.dbt_timeout_s);
   dbt.docs = !a.no_docs;
+  dbt.prewarm = !a.no_prewarm;
   dbt.docs_every =
       std::chrono::duration_cast<std::chrono::seconds>(FP_TRY(parse_interval(a.docs_every), "--docs-every"));
   if (!std::filesystem::exists(dbt.project_dir / "dbt_project.yml"))

@@ -38,6 +38,11 @@ Status count(DbtCounts& c, std::string_view status) {
   return ok_status();
 }
 
+std::string message_of(const nlohmann::json& result) {
+  if (auto m = result.find("message"); m != result.end() && m->is_string()) return m->get<std::string>();
+  return "";
+}
+
 }  // namespace
 
 Result<DbtResults> parse_run_results(std::string_view json_text) {
@@ -54,6 +59,12 @@ Result<DbtResults> parse_run_results(std::string_view json_text) {
     const std::string status = r["status"].get<std::string>();
     const std::string id = r["unique_id"].get<std::string>();
     FP_CHECK(count(out.all, status), fmt::format("run_results.json: {}", id));
+    // Project hooks (operation.*, e.g. the load gate's on-run-start) count among all nodes only.
+    if (id.rfind("operation.", 0) == 0) {
+      if ((status == "error" || status == "runtime error") && out.failures.size() < 20)
+        out.failures.push_back({id, status, message_of(r)});
+      continue;
+    }
     const bool is_test = id.rfind("test.", 0) == 0 || id.rfind("unit_test.", 0) == 0;
     FP_CHECK(count(is_test ? out.tests : out.models, status), fmt::format("run_results.json: {}", id));
     if (!is_test && status == "success") {
@@ -62,11 +73,8 @@ Result<DbtResults> parse_run_results(std::string_view json_text) {
         if (auto ra = ar->find("rows_affected"); ra != ar->end() && ra->is_number_integer() && *ra > 0)
           out.rows += ra->get<int64_t>();
     }
-    if ((status == "fail" || status == "error" || status == "runtime error") && out.failures.size() < 20) {
-      std::string msg;
-      if (auto m = r.find("message"); m != r.end() && m->is_string()) msg = m->get<std::string>();
-      out.failures.push_back({id, status, msg});
-    }
+    if ((status == "fail" || status == "error" || status == "runtime error") && out.failures.size() < 20)
+      out.failures.push_back({id, status, message_of(r)});
   }
   return out;
 }

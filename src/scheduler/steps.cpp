@@ -27,23 +27,33 @@ ChildOptions dbt_child(const Config& cfg, const DbtOptions& o, std::vector<std::
   return c;
 }
 
-// Runs dbt with `args` and turns its exit and run_results.json into a step result (`what` names it).
-std::pair<StepResult, Result<std::string>> run_dbt(const Config& cfg, const DbtOptions& o,
-                                                   const std::vector<std::string>& args,
-                                                   const std::string& what) {
-  const auto results_path = dbt_target_dir(cfg) / "run_results.json";
-  std::error_code ec;
-  std::filesystem::remove(results_path, ec);  // a stale file must not pass for this run's results
-  auto child = run_child(dbt_child(cfg, o, args));
+// Turns a finished dbt child (`what` names it) and the run_results.json it wrote into a step result.
+std::pair<StepResult, Result<std::string>> dbt_outcome(const Config& cfg, const DbtOptions& o,
+                                                       const Result<ChildResult>& child,
+                                                       const std::string& what) {
   if (!child) return {StepResult::failure(child.error().message, true), make_error("not run")};
   if (child->stopped)
     return {StepResult::failure(what + " interrupted by shutdown", false), make_error("stopped")};
   if (child->timed_out)
     return {StepResult::failure(fmt::format("{} timed out after {} s", what, o.timeout.count() / 1000), true),
             make_error("timed out")};
-  auto text = read_file(results_path);
+  auto text = read_file(dbt_target_dir(cfg) / "run_results.json");
   Result<DbtResults> parsed = text ? parse_run_results(*text) : Result<DbtResults>(text.error());
   return {dbt_step_result(*child, parsed, what), std::move(text)};
+}
+
+// A stale run_results.json must not pass for the results of the dbt about to start.
+void remove_run_results(const Config& cfg) {
+  std::error_code ec;
+  std::filesystem::remove(dbt_target_dir(cfg) / "run_results.json", ec);
+}
+
+// Runs dbt with `args` and turns its exit and run_results.json into a step result (`what` names it).
+std::pair<StepResult, Result<std::string>> run_dbt(const Config& cfg, const DbtOptions& o,
+                                                   const std::vector<std::string>& args,
+                                                   const std::string& what) {
+  remove_run_results(cfg);
+  return dbt_outcome(cfg, o, run_child(dbt_child(cfg, o, args)), what);
 }
 
 // The newest source snapshot among the runs loaded so far: what the build about to start will hold.
@@ -64,8 +74,12 @@ std::optional<double> source_as_of(const Config& cfg) {
 StepResult run_dbt_build(const Config& cfg, const PipelineOptions& p) {
   const DbtOptions& o = p.dbt;
   const auto results_path = dbt_target_dir(cfg) / "run_results.json";
+  // Read before the build can see the warehouse: a prewarmed build waits at the load gate until take().
   const std::optional<double> as_of = source_as_of(cfg);
-  auto [step, text] = run_dbt(cfg, o, {"build"}, "dbt build");
+  auto prewarmed = p.prewarm ? p.prewarm->take() : std::nullopt;
+  auto [step, text] =
+      prewarmed ? dbt_outcome(cfg, o, *prewarmed, "dbt build") : run_dbt(cfg, o, {"build"}, "dbt build");
+  if (step.detail.is_object()) step.detail["prewarmed"] = prewarmed.has_value();
   if (step.ok && step.detail.is_object()) {
     step.detail["freshness"] = {{"warn_seconds", p.freshness.warn.count()},
                                 {"error_seconds", p.freshness.error.count()}};
@@ -114,6 +128,11 @@ std::optional<std::string> docs_due(const std::filesystem::path& target_dir,
       return fmt::format("{} changed", fs::relative(it->path(), project_dir).string());
   }
   return std::nullopt;
+}
+
+std::shared_ptr<PrewarmedBuild> prewarm_dbt_build(const Config& cfg, const DbtOptions& o) {
+  remove_run_results(cfg);
+  return PrewarmedBuild::start(cfg, dbt_child(cfg, o, {"build"}));
 }
 
 std::filesystem::path dbt_target_dir(const Config& cfg) {

@@ -15,6 +15,7 @@
 #include "scheduler/child.h"
 #include "scheduler/dag.h"
 #include "scheduler/freshness.h"
+#include "scheduler/prewarm.h"
 #include "scheduler/run_results.h"
 
 namespace fp::sched {
@@ -27,6 +28,8 @@ struct DbtOptions {
   // Docs describe the project and the warehouse's columns, which change only with the project: regenerating
   // them (20-30 s here) on every one-minute run would double each run's cost for nothing.
   std::chrono::seconds docs_every{std::chrono::hours(1)};
+  // Start the build with the run, held at the load gate until load has finished (prewarm.h).
+  bool prewarm = true;
 };
 
 struct PipelineOptions {
@@ -37,6 +40,9 @@ struct PipelineOptions {
   // so.
   bool full_tests = false;
   FreshnessThresholds freshness;  // recorded with each build's as-of, for the console
+  // This run's `dbt build`, started with the run and held at the load gate (prewarm.h); the dbt_build step's
+  // first attempt follows it. Null: dbt starts when the step does.
+  std::shared_ptr<PrewarmedBuild> prewarm;
 };
 
 // <state>/dbt/target and <state>/dbt/logs: where dbt writes its artifacts (the console serves target/).
@@ -63,6 +69,10 @@ std::optional<std::string> docs_due(
     const std::filesystem::path& target_dir, const std::filesystem::path& project_dir,
     std::chrono::seconds max_age,
     std::filesystem::file_time_type now = std::filesystem::file_time_type::clock::now());
+
+// Starts this run's `dbt build` now, held at the load gate until the dbt_build step opens it (nullptr when
+// the gate cannot be closed). The caller cancels it if the step never runs.
+std::shared_ptr<PrewarmedBuild> prewarm_dbt_build(const Config& cfg, const DbtOptions& o);
 
 std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opts);
 

@@ -2,7 +2,8 @@
 // process: two clean runs in the history with every step recorded and dbt's test counts; a broken row in
 // the warehouse failing a dbt test (dbt_build failed; verify, which runs beside it, unaffected); a held lock
 // making a scheduler skip; two schedulers at once running only one pipeline; a run left 'running' marked
-// abandoned; a run request claimed. Each test has databases, a state directory (dbt's target/) and a bucket
+// abandoned; a run request claimed; dbt held at the load gate until load has finished, and cancelled when
+// load fails. Each test has databases, a state directory (dbt's target/) and a bucket
 // prefix of its own (integration/batch_lane_fixture.h), so a running demo and its scheduler are left alone.
 // Needs the dbt venv (scripts/setup.sh builds it): without it the scheduler exits 2 and the test fails.
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "integration/batch_lane_fixture.h"
 
@@ -164,6 +166,8 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
               0);
     auto dbt = detail_of(run, "dbt_build");
     ASSERT_TRUE(dbt.is_object());
+    // dbt was started with the run and waited at the load gate (scheduler/prewarm.h).
+    EXPECT_EQ(dbt["prewarmed"], true) << dbt.dump();
     EXPECT_EQ(dbt["fail"], 0);
     EXPECT_EQ(dbt["error"], 0);
     EXPECT_GE(dbt["tests"]["pass"].get<int>(), 15);
@@ -256,6 +260,67 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
                        "AND d.step = 'dbt_build'",
                        broken)),
       "true");
+}
+
+// The gate that holds a prewarmed build until load has finished, seen from outside: while someone else holds
+// it, the scheduler cannot prewarm, and the build it starts after load waits in dbt's on-run-start hook
+// without building anything until the gate is free.
+TEST_F(SchedulerTest, NoModelRunsWhileTheLoadGateIsClosed) {
+  auto holder = pg::Connection::connect(cfg_.warehouse);
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(holder->query("SELECT pg_advisory_lock(hashtext('fleetpipe.load_gate'))").ok());
+  const std::string built = fmt::format("SELECT count(*) FROM ops.dbt_watermarks WHERE updated_at >= '{}'",
+                                        text("SELECT now()::text"));
+  const pid_t pid = integration::spawn_logged(scheduler_args(25074, false), kLog, kLog);
+  ASSERT_GT(pid, 0);
+
+  // Until dbt_build has started (export and load done) and dbt has reached its hook.
+  const auto waiting_at_gate = [&] {
+    return scalar(
+               "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+               "AND wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!waiting_at_gate() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(waiting_at_gate()) << "no dbt session waited at the gate; see " << kLog;
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(scalar(built), 0) << "a model ran behind a closed gate";
+  EXPECT_TRUE(waiting_at_gate());
+
+  ASSERT_TRUE(holder->query("SELECT pg_advisory_unlock(hashtext('fleetpipe.load_gate'))").ok());
+  EXPECT_EQ(integration::wait_exit(pid), 0) << "see " << kLog;
+  const int64_t run = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
+  EXPECT_EQ(steps_of(run),
+            "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 "
+            "verify:success:1");
+  EXPECT_EQ(detail_of(run, "dbt_build")["prewarmed"], false);
+  EXPECT_GT(scalar(built), 0);
+}
+
+// A load that fails ends the prewarmed build before any model ran, and leaves the gate open.
+TEST_F(SchedulerTest, AFailedLoadCancelsThePrewarmedBuild) {
+  auto holder = pg::Connection::connect(cfg_.warehouse);
+  ASSERT_TRUE(holder.ok());
+  // The loader's own lock (load/loader.cpp): a second load gives up after 10 s.
+  constexpr int64_t kLoadLockKey = 0x666c65656c6f6164;
+  ASSERT_TRUE(holder->query(fmt::format("SELECT pg_advisory_lock({})", kLoadLockKey)).ok());
+  const std::string built = fmt::format("SELECT count(*) FROM ops.dbt_watermarks WHERE updated_at >= '{}'",
+                                        text("SELECT now()::text"));
+  EXPECT_EQ(run_once(), 1) << "see " << kLog;
+  const int64_t run = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
+  EXPECT_EQ(steps_of(run),
+            "export:success:1 load:failed:2 dbt_build:skipped:1 dbt_full_tests:skipped:1 "
+            "verify:skipped:1");
+  EXPECT_EQ(scalar(built), 0);
+  // Nothing of the cancelled build is left waiting, and the next build is not held.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND wait_event_type = 'Lock'"),
+            0);
+  auto free = holder->query("SELECT pg_try_advisory_lock(hashtext('fleetpipe.load_gate'))");
+  ASSERT_TRUE(free.ok());
+  EXPECT_TRUE(*free->get<bool>(0, 0));
 }
 
 TEST_F(SchedulerTest, OnlyOneSchedulerRunsAtATime) {

@@ -12,6 +12,8 @@ constexpr const char* kBuild = R"({
   "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json"},
   "elapsed_time": 9.5,
   "results": [
+    {"unique_id": "operation.fleetpipe.fleetpipe-on-run-start-0", "status": "success",
+     "adapter_response": {"_message": "SELECT 1", "code": "SELECT", "rows_affected": 1}},
     {"unique_id": "model.fleetpipe.stg_trips", "status": "success",
      "adapter_response": {"_message": "CREATE VIEW", "code": "CREATE VIEW", "rows_affected": -1}},
     {"unique_id": "model.fleetpipe.fct_trips", "status": "success",
@@ -29,7 +31,7 @@ constexpr const char* kBuild = R"({
 TEST(RunResults, CountsNodesByStatusModelsAndTestsApart) {
   auto r = parse_run_results(kBuild);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->all.pass, 3);
+  EXPECT_EQ(r->all.pass, 4);  // the project hook too, which is neither a model nor a test
   EXPECT_EQ(r->all.fail, 1);
   EXPECT_EQ(r->all.error, 1);
   EXPECT_EQ(r->all.skip, 2);
@@ -48,9 +50,23 @@ TEST(RunResults, CountsNodesByStatusModelsAndTestsApart) {
   EXPECT_EQ(r->failures[1].message, "relation does not exist");
   EXPECT_FALSE(r->ok());
   const auto j = r->to_json();
-  EXPECT_EQ(j["pass"], 3);
+  EXPECT_EQ(j["pass"], 4);
   EXPECT_EQ(j["fail"], 1);
   EXPECT_EQ(j["tests"]["fail"], 1);
+}
+
+TEST(RunResults, AFailedProjectHookFailsTheBuild) {
+  auto r = parse_run_results(R"({"results": [
+    {"unique_id": "operation.fleetpipe.fleetpipe-on-run-start-0", "status": "error",
+     "message": "canceling statement due to lock timeout"},
+    {"unique_id": "model.fleetpipe.stg_trips", "status": "skipped"}]})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->all.error, 1);
+  EXPECT_EQ(r->models.error, 0);
+  EXPECT_EQ(r->models.skip, 1);
+  ASSERT_EQ(r->failures.size(), 1u);
+  EXPECT_EQ(r->failures[0].unique_id, "operation.fleetpipe.fleetpipe-on-run-start-0");
 }
 
 TEST(RunResults, RejectsWhatIsNotRunResults) {
