@@ -24,4 +24,19 @@ int with_config(std::string_view component, const std::function<int(Config&)>& b
   return body(*cfg);
 }
 
+Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return invalid_input("--listen '{}': expected HOST:PORT", s);
+  int port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoi(s.substr(colon + 1), &used);
+    if (used != s.size() - colon - 1) port = -1;
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return invalid_input("--listen '{}': bad port", s);
+  return std::pair{s.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
 }  // namespace fp::cli

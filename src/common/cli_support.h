@@ -4,7 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -26,6 +28,9 @@ int exit_code(std::string_view component, const Status& st, int code = kExitFail
 // Loads the configuration and returns body's exit code; a configuration that does not load is logged
 // ("configuration: ...") and gives kExitUsage.
 int with_config(std::string_view component, const std::function<int(Config&)>& body);
+
+// A --listen value, HOST:PORT.
+Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& s);
 
 // A long-running service: Service(config, options).run_until_shutdown() with the loaded configuration.
 template <typename Service, typename Options>

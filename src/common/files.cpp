@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -53,6 +54,31 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
   std::filesystem::rename(tmp, path, ec);
   if (ec) return make_error("rename {} -> {}: {}", tmp, path.string(), ec.message());
   return ok_status();
+}
+
+std::vector<std::string> last_lines(const std::filesystem::path& path, size_t n, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || n == 0) return {};
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0));
+  const size_t from = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(from));
+  std::string text(size - from, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  // A read that starts inside the file starts inside a line (or just after one): skip to the next line,
+  // unless the window holds no other.
+  if (from > 0)
+    if (const auto nl = text.find('\n'); nl != std::string::npos && nl + 1 < text.size())
+      text.erase(0, nl + 1);
+  std::vector<std::string> lines;
+  std::istringstream ss(text);
+  for (std::string line; std::getline(ss, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(std::move(line));
+  }
+  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
+  return lines;
 }
 
 }  // namespace fp

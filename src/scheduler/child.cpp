@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,38 +56,39 @@ std::string strip_ansi(std::string_view s) {
   return out;
 }
 
-// stdin from /dev/null, stdout and stderr into the pipe, and the working directory when one is given.
-void init_file_actions(posix_spawn_file_actions_t& fa, int out_fd, const std::string& cwd) {
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
-}
-
-void init_spawn_attr(posix_spawnattr_t& attr) {
-  posix_spawnattr_init(&attr);
-  // Own process group (pgid = child's pid), so the whole tree can be signalled at once.
-  posix_spawnattr_setpgroup(&attr, 0);
-  // The child must not inherit our blocked/ignored signals (SIGTERM handlers are reset by exec anyway).
+// In the forked child, before exec: only async-signal-safe calls. Own process group (pgid = its pid), so
+// the whole tree can be signalled at once; SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG:
+// that thread waits for the child, so only a scheduler that dies, SIGKILL included, ends it first): a dbt
+// never outlives its scheduler. Default signal dispositions and mask; stdin from /dev/null; stdout and
+// stderr into the pipe. A failure is written to err_fd as an errno.
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, const char* cwd, int out_fd, int err_fd,
+                             pid_t parent) {
+  auto fail = [err_fd]() {
+    const int e = errno;
+    [[maybe_unused]] auto n = write(err_fd, &e, sizeof e);
+    _exit(127);
+  };
+  setpgid(0, 0);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail();
+  if (getppid() != parent) _exit(127);  // the scheduler died before the line above
   sigset_t none;
   sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  const int devnull = open("/dev/null", O_RDONLY);
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) fail();
+  // Nothing of the scheduler's beyond stdio reaches dbt (its HTTP listener, database sockets).
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail();
+  if (cwd && chdir(cwd) != 0) fail();
+  execve(argv[0], argv, envp);
+  fail();
+  _exit(127);  // fail() does not return; this tells the compiler so
 }
 
-// Starts the program with its output into out_fd; posix_spawn's error number (0 when it started).
+// Starts the program with its output into out_fd; the errno of what failed (0 when it started).
 int spawn(const ChildOptions& opts, int out_fd, pid_t& pid) {
-  posix_spawn_file_actions_t fa;
-  init_file_actions(fa, out_fd, opts.cwd);
-  posix_spawnattr_t attr;
-  init_spawn_attr(attr);
   std::vector<std::string> env = build_env(opts.env_override);
   std::vector<char*> envp, argv;
   for (auto& e : env) envp.push_back(e.data());
@@ -95,10 +96,31 @@ int spawn(const ChildOptions& opts, int out_fd, pid_t& pid) {
   std::vector<std::string> args = opts.argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return rc;
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) != 0) return errno;
+  const pid_t parent = getpid();
+  pid = fork();
+  if (pid < 0) {
+    const int e = errno;
+    close(err[0]);
+    close(err[1]);
+    return e;
+  }
+  if (pid == 0)
+    exec_child(argv.data(), envp.data(), opts.cwd.empty() ? nullptr : opts.cwd.c_str(), out_fd, err[1],
+               parent);
+  setpgid(pid, pid);  // also here, so a signal to the group cannot precede the child's own setpgid
+  close(err[1]);
+  int e = 0;
+  ssize_t n;
+  do {
+    n = read(err[0], &e, sizeof e);
+  } while (n < 0 && errno == EINTR);
+  close(err[0]);
+  if (n != static_cast<ssize_t>(sizeof e)) return 0;  // the pipe closed on exec
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return e;
 }
 
 // Follows a running child: forwards its output line by line (kept in the result's tail) until every writer

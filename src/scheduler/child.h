@@ -1,6 +1,7 @@
 // Runs a child process in its own process group with a deadline, forwarding its output line by line to the
 // log. On the deadline or a stop request the whole group gets SIGTERM, then SIGKILL after a grace period,
-// so nothing the child started (dbt's threads, adapters' helpers) outlives the step.
+// so nothing the child started (dbt's threads, adapters' helpers) outlives the step; and the child gets
+// SIGKILL if the process running it dies, so it never outlives a scheduler killed with SIGKILL either.
 #pragma once
 
 #include <chrono>

@@ -6,21 +6,6 @@
 namespace fp::sched {
 namespace {
 
-Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return invalid_input("--listen '{}': expected HOST:PORT", s);
-  int port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoi(s.substr(colon + 1), &used);
-    if (used != s.size() - colon - 1) port = -1;
-  } catch (...) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) return invalid_input("--listen '{}': bad port", s);
-  return std::pair{s.substr(0, colon), static_cast<uint16_t>(port)};
-}
-
 struct Args {
   std::string every, cron, docs_every = "1h", listen = "127.0.0.1:18070", dbt, project_dir = "dbt", prefix;
   std::string full_tests_every = "24h", freshness_warn = "2m", freshness_error = "5m";
@@ -89,7 +74,7 @@ Result<SchedulerOptions> scheduler_options(const Args& a) {
     else
       o.schedule = Schedule::every(FP_TRY(parse_interval(a.every.empty() ? "60s" : a.every), "--every"));
   }
-  auto listen = parse_listen(a.listen);
+  auto listen = cli::parse_listen(a.listen);
   if (!listen) return std::move(listen).error();
   std::tie(o.bind_address, o.port) = *listen;
   o.serve_http = !a.no_http;

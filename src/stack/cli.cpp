@@ -8,6 +8,7 @@
 #include "common/cli_support.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "stack/lifecycle.h"
 #include "stack/provision.h"
 #include "stack/supervisor.h"
 
@@ -24,10 +25,10 @@ std::string human_bytes(long long b) {
 }
 
 void print_status(const std::vector<PartStatus>& parts) {
-  fmt::print("{:<20} {:<10} {:>8} {:>9}  {}\n", "PART", "STATE", "PID", "RSS", "ADDRESS");
+  fmt::print("{:<20} {:<10} {:>8} {:>9} {:>8}  {}\n", "PART", "STATE", "PID", "RSS", "RESTARTS", "ADDRESS");
   for (const auto& p : parts) {
-    fmt::print("{:<20} {:<10} {:>8} {:>9}  {}\n", p.name, p.state, p.pid ? std::to_string(p.pid) : "-",
-               human_bytes(p.rss_bytes), p.address);
+    fmt::print("{:<20} {:<10} {:>8} {:>9} {:>8}  {}\n", p.name, p.state, p.pid ? std::to_string(p.pid) : "-",
+               human_bytes(p.rss_bytes), p.restarts, p.address);
     if (!p.detail.empty()) fmt::print("{:<20} {}\n", "", p.detail);
   }
 }
@@ -125,6 +126,20 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   });
 }
 
+void add_supervise_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "supervise", "Restart the parts this state directory started when they die (`up` starts it)");
+  auto listen = std::make_shared<std::string>(fmt::format("127.0.0.1:{}", kSupervisorPort));
+  cmd->add_option("--listen", *listen, "HOST:PORT for /healthz and /metrics")->capture_default_str();
+  on_context(cmd, exit_code, [listen](Context& ctx) {
+    auto where = cli::parse_listen(*listen);
+    if (!where) return cli::fail("supervisor", where.error(), cli::kExitUsage);
+    SuperviseOptions o;
+    std::tie(o.bind_address, o.port) = *where;
+    return supervise(ctx, o);
+  });
+}
+
 void add_status_command(CLI::App& app, int& exit_code) {
   auto* status_cmd =
       app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
@@ -170,6 +185,7 @@ void add_commands(CLI::App& app, int& exit_code) {
   add_up_command(app, exit_code);
   add_action(app, "down", "Stop every part this state directory started", exit_code, down);
   add_status_command(app, exit_code);
+  add_supervise_command(app, exit_code);
   add_apply_commands(app, exit_code);
   add_demo_command(app, exit_code);
 }

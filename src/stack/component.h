@@ -57,6 +57,9 @@ class Component {
   // Optional parts (fleetpipe's own services) run only when asked for; stopped, they are not a failure.
   virtual bool optional() const { return false; }
   virtual std::chrono::milliseconds stop_grace() const { return std::chrono::milliseconds(20000); }
+  // Kills what a dead instance (led by `leader`) left behind, before the part starts again or `down`
+  // forgets it: by default its process group (spawn() makes each part a group leader).
+  virtual void kill_leftovers(Context& ctx, const ProcessId& leader);
 };
 
 // The stack in dependency order: each component depends only on those before it.

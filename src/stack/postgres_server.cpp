@@ -1,6 +1,7 @@
 #include "stack/postgres_server.h"
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +144,14 @@ Status PostgresServer::condition(Context& ctx) {
 
 Status PostgresServer::provision(Context& ctx) {
   return provision_database(ctx, role_, pg_);
+}
+
+void PostgresServer::kill_leftovers(Context& ctx, const ProcessId& leader) {
+  Component::kill_leftovers(ctx, leader);
+  if (is_running(leader)) return;  // a live postmaster's backends are its own business
+  if (const int n = signal_by_cwd(data_dir(ctx), SIGKILL); n > 0)
+    log::warn("stack", "{}: killed {} process(es) left in {} by its dead postmaster", name(), n,
+              data_dir(ctx).string());
 }
 
 }  // namespace fp::stack

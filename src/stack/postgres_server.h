@@ -20,6 +20,10 @@ class PostgresServer : public Component {
   Status condition(Context& ctx) override;
   Status provision(Context& ctx) override;
   std::chrono::seconds start_timeout() const override { return std::chrono::seconds(60); }
+  // Its backends lead sessions of their own (PostgreSQL calls setsid() in each), so a killed postmaster's
+  // backends are not in its group; they are found by their working directory, the data directory, and
+  // killed: until they exit, their shared memory keeps a new postmaster from starting.
+  void kill_leftovers(Context& ctx, const ProcessId& leader) override;
 
  private:
   std::filesystem::path data_dir(const Context& ctx) const { return ctx.state() / "postgres" / role_; }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -100,6 +101,9 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
     dup2(p.log_fd, STDOUT_FILENO);
     dup2(p.log_fd, STDERR_FILENO);
   }
+  // Nothing of ours beyond stdio reaches the part: a listening socket inherited by a part the supervisor
+  // restarted would keep the supervisor's port after it stopped. (The error pipe is close-on-exec already.)
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail("close_range");
   if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) fail("chdir");
   if (p.drop) {
     if (initgroups(p.user.c_str(), p.gid) != 0) fail("initgroups");
@@ -238,6 +242,7 @@ long long tree_rss_bytes(pid_t root) {
   // Walk /proc once, building parent links, then sum RSS over root's descendants.
   std::map<pid_t, pid_t> parent;
   std::map<pid_t, long long> rss;
+  std::set<pid_t> leaders;  // session leaders: other parts (the supervisor's restarts), not counted
   const long page = sysconf(_SC_PAGESIZE);
   std::error_code ec;  // processes come and go while /proc is listed: skip what vanished, never throw
   for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
@@ -252,9 +257,10 @@ long long tree_rss_bytes(pid_t root) {
     if (close == std::string::npos) continue;
     std::istringstream rest(content.substr(close + 2));
     char state;
-    pid_t ppid;
-    rest >> state >> ppid;
+    pid_t ppid, pgrp, session;
+    rest >> state >> ppid >> pgrp >> session;
     parent[pid] = ppid;
+    if (session == pid) leaders.insert(pid);
     std::ifstream statm(entry.path() / "statm");
     long long size = 0, resident = 0;
     if (statm >> size >> resident) rss[pid] = resident * page;
@@ -266,6 +272,7 @@ long long tree_rss_bytes(pid_t root) {
         total += r;
         break;
       }
+      if (leaders.count(p)) break;  // a part of its own, started by this one
     }
   }
   return total;
@@ -282,6 +289,30 @@ bool terminate(const ProcessId& id, std::chrono::milliseconds grace, int sig) {
   kill(id.pid, SIGKILL);
   for (int i = 0; i < 100 && is_running(id); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   return false;
+}
+
+bool signal_group(const ProcessId& leader, int sig) {
+  if (leader.pid <= 1) return false;
+  // Another process under the leader's pid means the number was free, so no member of our group was left
+  // (it would have kept the number in use), and a group under that id now is someone else's.
+  if (auto t = process_start_ticks(leader.pid); t && *t != leader.start_ticks) return false;
+  return ::kill(-leader.pid, sig) == 0;
+}
+
+int signal_by_cwd(const std::filesystem::path& dir, int sig) {
+  std::error_code ec;
+  const auto want = std::filesystem::weakly_canonical(dir, ec);
+  if (ec) return 0;
+  int signalled = 0;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::error_code link_ec;  // a process may end while it is looked at
+    const auto cwd = std::filesystem::read_symlink(it->path() / "cwd", link_ec);
+    if (link_ec || cwd != want) continue;
+    if (::kill(std::stoi(name), sig) == 0) ++signalled;
+  }
+  return signalled;
 }
 
 Status write_pid_file(const std::filesystem::path& path, const ProcessId& id) {

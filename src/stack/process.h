@@ -43,11 +43,21 @@ std::optional<std::string> read_proc_file(const std::string& path);
 
 std::optional<unsigned long long> process_start_ticks(pid_t pid);
 bool is_running(const ProcessId& id);
-// Resident set size in bytes of the process and all its descendants (JVMs fork nothing, postgres does).
+// Resident set size in bytes of the process and all its descendants (JVMs fork nothing, postgres does), but
+// not of a descendant that leads a session of its own (a part the supervisor restarted) or its tree.
 long long tree_rss_bytes(pid_t pid);
 
 // SIGTERM (or `signal`), then wait up to `grace`, then SIGKILL. Returns true if it exited within grace.
 bool terminate(const ProcessId& id, std::chrono::milliseconds grace, int signal = 15);
+
+// Sends `sig` to every process still in the group `leader` led (spawn() makes each part a group leader, so
+// the group's id is its pid; Linux does not reuse a pid that is still a group's id). True when the group
+// had a member; false, touching nothing, when another process now holds the leader's pid. For what a part
+// leaves behind when it dies: PostgreSQL's backends, a server's workers.
+bool signal_group(const ProcessId& leader, int sig);
+
+// Sends `sig` to every process whose working directory is `dir` (a server's data directory); how many.
+int signal_by_cwd(const std::filesystem::path& dir, int sig);
 
 // Pid files hold "<pid> <start_ticks>".
 Status write_pid_file(const std::filesystem::path& path, const ProcessId& id);

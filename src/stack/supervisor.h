@@ -1,40 +1,63 @@
-// `fleetpipe up | down | status`: the native stack brought up in dependency order with health checks and
-// timeouts, every part logging to <state>/log/<part>.log and identified by <state>/run/<part>.pid.
+// `fleetpipe supervise`: the stack's supervisor. Started last by every `up` (and so by `demo`), stopped first
+// by `down`, it watches every part this state directory started (those with a pid file) and restarts one
+// that died, after a backoff with jitter (stack/restarts.h); a part that keeps dying is marked failed with
+// the last lines of its log and left down until `up` starts it again. Before a restart, what is left of the
+// dead part's process group is killed. It acts only while no `up` or `down` holds the state directory's
+// lock, so it never races them. Its view of each part goes to <state>/run/supervision.json (for `status`
+// and the console) and to /metrics (restarts, failed and running parts); /healthz says the loop turns.
+//
+// A process supervisor of our own rather than supervisord, runit or s6: the parts already have start
+// commands, health checks and pid files with start times in the stack library (component.h), which the
+// restarts reuse, and none of those three offers exponential backoff with a crash-loop limit.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
 
+#include "common/http/server.h"
 #include "stack/component.h"
+#include "stack/restarts.h"
 
 namespace fp::stack {
 
-struct UpOptions {
-  bool provision = true;       // databases, migrations, topics, connectors, bucket
-  bool with_services = false;  // also fleetpipe's own services (web app, live generator, ...)
-  bool with_pgadmin = false;   // also pgAdmin with both databases registered
+inline constexpr const char* kSupervisorName = "supervisor";
+inline constexpr uint16_t kSupervisorPort = 18090;
+
+std::filesystem::path supervision_path(const Context& ctx);
+
+// The supervisor as a part of the stack: required, started by `up` after everything else.
+std::unique_ptr<Component> make_supervisor_part(const Context& ctx);
+
+struct SuperviseOptions {
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = kSupervisorPort;
+  bool serve_http = true;
+  RestartPolicy policy;
+  std::chrono::milliseconds tick{500};  // how often each part is looked at
 };
 
-// Starts what is not running (a part whose pid file is stale is restarted; a port held by a foreign
-// process is an error naming it), waits for each to be healthy, then provisions. Idempotent.
-Status up(Context& ctx, const UpOptions& opts = {});
+// The watch over a given set of parts (all_parts() but itself, for `fleetpipe supervise`).
+class Supervisor {
+ public:
+  Supervisor(Context& ctx, SuperviseOptions opts, std::vector<std::unique_ptr<Component>> parts);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
 
-// Stops, in reverse order, every part this state directory started (services first), and nothing else.
-Status down(Context& ctx);
+  // One look at every part (reaping, restarting, publishing); false when an `up` or `down` held the state
+  // directory, which then has it to itself.
+  bool tick();
+  // The loop turns (ticked within 30 s); the detail is the supervision file's content.
+  httpd::Health health() const;
 
-struct PartStatus {
-  std::string name;
-  std::string address;
-  std::string state;  // "healthy", "unhealthy", "stopped", "crashed" (pid file left, process gone), "foreign"
-  std::string detail;
-  int pid = 0;
-  long long rss_bytes = 0;
-  bool optional = false;  // a fleetpipe service: stopped is fine
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
-// True when every required part is healthy and every optional one is healthy or stopped.
-bool all_healthy(const std::vector<PartStatus>& parts);
-
-std::vector<PartStatus> status(Context& ctx);
-nlohmann::json to_json(const std::vector<PartStatus>& parts);
+// Runs until SIGINT/SIGTERM; the process exit code.
+int supervise(Context& ctx, const SuperviseOptions& opts);
 
 }  // namespace fp::stack

@@ -67,9 +67,11 @@ test('overview: every part listed and the panels refresh live over SSE', async (
   const page = await watchedPage();
   await visit(page, '/', 'overview');
   assert.equal(await page.locator('h1').innerText(), 'Pipeline overview');
-  for (const part of ['postgres-webapp', 'postgres-warehouse', 's3proxy', 'kafka', 'kafka-connect']) {
+  for (const part of ['postgres-webapp', 'postgres-warehouse', 's3proxy', 'kafka', 'kafka-connect', 'supervisor']) {
     assert.match(await page.locator(`tr[data-part="${part}"]`).innerText(), /healthy/, part);
   }
+  // The supervisor's restart count per part.
+  assert.equal(await page.locator('section[aria-labelledby="parts-title"] th', { hasText: 'Restarts' }).count(), 1);
   assert.match(await page.locator('tr[data-service="webapp"]').innerText(), /not running/);
   await page.waitForFunction(() => Number(document.querySelector('#overview-live').dataset.updates || 0) >= 2,
     null, { timeout: 15000 });

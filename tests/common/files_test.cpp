@@ -59,5 +59,20 @@ TEST_F(FilesTest, AWriteThatCannotHappenIsAnError) {
   EXPECT_NE(st.error().message.find("below.tmp"), std::string::npos) << st.error().message;
 }
 
+TEST_F(FilesTest, LastLinesReadsOnlyTheEndOfAFile) {
+  const auto path = dir_ / "part.log";
+  EXPECT_TRUE(last_lines(path, 5).empty());  // missing
+  std::string text;
+  for (int i = 1; i <= 1000; ++i) text += fmt::format("line {}\n", i);
+  ASSERT_TRUE(write_file_atomic(path, text).ok());
+  EXPECT_EQ(last_lines(path, 3), (std::vector<std::string>{"line 998", "line 999", "line 1000"}));
+  // From the last 20 bytes only: the line cut at the start of the window is dropped.
+  EXPECT_EQ(last_lines(path, 10, 20), (std::vector<std::string>{"line 999", "line 1000"}));
+  ASSERT_TRUE(write_file_atomic(path, "no newline at the end").ok());
+  EXPECT_EQ(last_lines(path, 3), std::vector<std::string>{"no newline at the end"});
+  ASSERT_TRUE(write_file_atomic(path, std::string(100, 'x')).ok());
+  EXPECT_EQ(last_lines(path, 3, 10), std::vector<std::string>{std::string(10, 'x')});  // one long line, cut
+}
+
 }  // namespace
 }  // namespace fp

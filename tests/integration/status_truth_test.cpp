@@ -11,8 +11,8 @@
 #include "common/http/client.h"
 #include "common/pg/connection.h"
 #include "realtime/service.h"
+#include "stack/lifecycle.h"
 #include "stack/provision.h"
-#include "stack/supervisor.h"
 
 namespace fp {
 namespace {

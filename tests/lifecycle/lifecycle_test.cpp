@@ -1,6 +1,7 @@
 // The stack's lifecycle, driven through the real `fleetpipe` binary against the running stack:
-// `up` is idempotent; data in both databases, on a topic and in the bucket survives down + up; a part killed
-// with SIGKILL is reported by `status` and brought back by `up`, after which change data capture still flows.
+// `up` is idempotent; data in both databases, on a topic and in the bucket survives down + up; a broker
+// killed with SIGKILL is restarted by the supervisor, and with the supervisor killed too it is reported by
+// `status` and brought back by `up`, after which change data capture still flows.
 // These tests stop and start the shared stack, so they run after every other integration test.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "common/config.h"
@@ -19,6 +21,7 @@
 #include "common/kafka/producer.h"
 #include "common/pg/connection.h"
 #include "common/s3/client.h"
+#include "lifecycle/stack_cli.h"
 #include "stack/process.h"
 
 namespace fp {
@@ -26,54 +29,16 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using lifecycle::all_parts;
+using lifecycle::pids_of;
+using lifecycle::run;
+using lifecycle::state_of;
+using lifecycle::status_json;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult run(const std::string& args) {
-  const char* bin = std::getenv("FLEETPIPE_BIN");
-  const std::string cmd = std::string(bin && *bin ? bin : "build/fleetpipe") + " " + args + " 2>&1";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-json status_json() {
-  auto r = run("status --json");
-  // Logs go to stderr, which run() merges; the JSON document starts at the first '['.
-  const auto start = r.output.find('[');
-  if (start == std::string::npos) return json::array();
-  return json::parse(r.output.substr(start), nullptr, false);
-}
-
-// status --json, which must list every part: a loop over an empty or cut list would assert nothing.
-constexpr size_t kParts = 11;
-json all_parts() {
-  json parts = status_json();
-  EXPECT_TRUE(parts.is_array() && parts.size() >= kParts) << "status --json listed " << parts.dump();
-  return parts.is_array() ? parts : json::array();
-}
-
-// name -> pid of every part status lists.
-std::map<std::string, int64_t> pids_of(const json& parts) {
-  std::map<std::string, int64_t> out;
+int restarts_of(const json& parts, const std::string& name) {
   for (const auto& p : parts)
-    if (p.contains("pid") && p["pid"].is_number()) out[p.value("name", "")] = p["pid"].get<int64_t>();
-  return out;
-}
-
-std::string state_of(const json& parts, const std::string& name) {
-  for (const auto& p : parts)
-    if (p.value("name", "") == name) return p.value("state", "");
-  return "(absent)";
+    if (p.value("name", "") == name) return p.value("restarts", 0);
+  return -1;
 }
 
 class LifecycleTest : public ::testing::Test {
@@ -183,32 +148,58 @@ TEST_F(LifecycleTest, UpTwiceDownUpKeepsEveryStore) {
   EXPECT_TRUE((*admin2)->delete_topic(marker_).ok());
 }
 
-TEST_F(LifecycleTest, KilledBrokerIsReportedAndBroughtBackByUp) {
+// The supervisor restarts a killed broker by itself; with the supervisor killed too, `status` reports both
+// crashed and `up` brings them back.
+TEST_F(LifecycleTest, KilledBrokerIsRestartedAndReported) {
   ASSERT_EQ(run("up").exit_code, 0);
-  auto pid = stack::read_pid_file(cfg_.state_dir / "run" / "kafka.pid");
+  const auto kafka_pid = cfg_.state_dir / "run" / "kafka.pid";
+  auto pid = stack::read_pid_file(kafka_pid);
   ASSERT_TRUE(pid);
   ASSERT_TRUE(stack::is_running(*pid));
+  const int restarts_before = restarts_of(status_json(), "kafka");
+  ASSERT_EQ(kill(pid->pid, SIGKILL), 0);
+  const auto t0 = Clock::now();
+  std::optional<stack::ProcessId> back;
+  while (Clock::now() - t0 < std::chrono::seconds(30)) {
+    back = stack::read_pid_file(kafka_pid);
+    if (back && back->pid != pid->pid && state_of(status_json(), "kafka") == "healthy") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ASSERT_TRUE(back && back->pid != pid->pid) << "the supervisor did not restart the broker";
+  const auto parts = status_json();
+  EXPECT_EQ(state_of(parts, "kafka"), "healthy") << parts.dump(2);
+  EXPECT_EQ(restarts_of(parts, "kafka"), restarts_before + 1);
+  std::cout << "kill -9 of the broker -> healthy again: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() << " ms\n";
+
+  // No supervisor: the dead parts are reported, `status` fails, and `up` restarts them.
+  auto sup = stack::read_pid_file(cfg_.state_dir / "run" / "supervisor.pid");
+  ASSERT_TRUE(sup);
+  ASSERT_EQ(kill(sup->pid, SIGKILL), 0);
+  for (int i = 0; i < 100 && stack::is_running(*sup); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  pid = back;
   ASSERT_EQ(kill(pid->pid, SIGKILL), 0);
   for (int i = 0; i < 100 && stack::is_running(*pid); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-
-  const auto parts = status_json();
-  EXPECT_EQ(state_of(parts, "kafka"), "crashed") << parts.dump(2);
-  EXPECT_EQ(state_of(parts, "postgres-webapp"), "healthy");
+  const auto crashed = status_json();
+  EXPECT_EQ(state_of(crashed, "kafka"), "crashed") << crashed.dump(2);
+  EXPECT_EQ(state_of(crashed, "supervisor"), "crashed") << crashed.dump(2);
+  EXPECT_EQ(state_of(crashed, "postgres-webapp"), "healthy");
   EXPECT_NE(run("status").exit_code, 0);  // not all healthy
 
-  const auto t0 = Clock::now();
+  const auto t1 = Clock::now();
   auto up = run("up");
   ASSERT_EQ(up.exit_code, 0) << up.output;
-  std::cout << "`up` after kill -9 of the broker: "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() << " ms\n";
+  std::cout << "`up` after kill -9 of the broker and the supervisor: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t1).count() << " ms\n";
   for (const auto& p : all_parts())
     if (!p.value("optional", false)) {
       EXPECT_EQ(p.value("state", ""), "healthy") << p.dump();
     }
-  auto back = stack::read_pid_file(cfg_.state_dir / "run" / "kafka.pid");
-  ASSERT_TRUE(back);
-  EXPECT_NE(back->pid, pid->pid);
+  auto again = stack::read_pid_file(kafka_pid);
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->pid, pid->pid);
 
   // Change data capture recovers with the broker: a row inserted now reaches webapp.public.drivers.
   kafka::ConsumerOptions co;

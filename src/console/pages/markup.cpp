@@ -42,6 +42,7 @@ std::string badge(std::string_view state) {
                                "PAUSED",
                                "UNASSIGNED",
                                "RESTARTING",
+                               "restarting",
                                "PreparingRebalance",
                                "CompletingRebalance",
                                "inactive"};

@@ -7,7 +7,7 @@
 #include "console/html.h"
 #include "console/pages/markup.h"
 #include "console/views.h"
-#include "stack/supervisor.h"
+#include "stack/lifecycle.h"
 
 namespace fp::console {
 
@@ -76,6 +76,7 @@ std::string overview_panels(const json& o) {
                        {"State", false},
                        {"PID", true},
                        {"Memory", true},
+                       {"Restarts", true},
                        {"Address", false},
                        {"Detail", false}});
     for (const auto& p : stack.value("parts", json::array())) {
@@ -83,10 +84,11 @@ std::string overview_panels(const json& o) {
       const int64_t rss = int_of(p, "rss_bytes");
       out += fmt::format(
           "<tr data-part=\"{0}\"><th scope=\"row\">{0}{1}</th><td>{2}</td><td class=\"num\">{3}</td>"
-          "<td class=\"num\">{4}</td><td>{5}</td><td class=\"detail\">{6}</td></tr>\n",
+          "<td class=\"num\">{4}</td><td class=\"num\">{5}</td><td>{6}</td><td "
+          "class=\"detail\">{7}</td></tr>\n",
           e(text_of(p, "name")), p.value("optional", false) ? " <span class=\"muted\">(service)</span>" : "",
           badge(text_of(p, "state")), pid ? std::to_string(pid) : "-", rss > 0 ? human_bytes(rss) : "-",
-          e(text_of(p, "address")), e(text_of(p, "detail")));
+          int_of(p, "restarts"), e(text_of(p, "address")), e(text_of(p, "detail")));
     }
     out += kTableClose;
   }
