@@ -296,7 +296,23 @@ bool signal_group(const ProcessId& leader, int sig) {
   // Another process under the leader's pid means the number was free, so no member of our group was left
   // (it would have kept the number in use), and a group under that id now is someone else's.
   if (auto t = process_start_ticks(leader.pid); t && *t != leader.start_ticks) return false;
-  return ::kill(-leader.pid, sig) == 0;
+  // Only live members count: an unreaped zombie of the leader is a member too, and nothing to kill.
+  bool live = false;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && !live && it != end;
+       it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    const auto stat = read_proc_file((it->path() / "stat").string());
+    const auto close = stat ? stat->rfind(')') : std::string::npos;
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat->substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0, pgrp = 0;
+    rest >> state >> ppid >> pgrp;
+    live = pgrp == leader.pid && state != 'Z' && state != 'X';
+  }
+  return live && ::kill(-leader.pid, sig) == 0;
 }
 
 int signal_by_cwd(const std::filesystem::path& dir, int sig) {

@@ -52,8 +52,8 @@ bool terminate(const ProcessId& id, std::chrono::milliseconds grace, int signal 
 
 // Sends `sig` to every process still in the group `leader` led (spawn() makes each part a group leader, so
 // the group's id is its pid; Linux does not reuse a pid that is still a group's id). True when the group
-// had a member; false, touching nothing, when another process now holds the leader's pid. For what a part
-// leaves behind when it dies: PostgreSQL's backends, a server's workers.
+// had a live member; false, touching nothing, when another process now holds the leader's pid. For what a
+// part leaves behind when it dies: PostgreSQL's backends, a server's workers.
 bool signal_group(const ProcessId& leader, int sig);
 
 // Sends `sig` to every process whose working directory is `dir` (a server's data directory); how many.
