@@ -8,9 +8,12 @@
 // running. If load fails the build is cancelled (its process group killed) before a model has run; a
 // scheduler that dies releases the gate with its connection, and the build it started then runs on what is
 // loaded, like any manual build. A dbt started by hand while a run holds the gate waits for that run's load.
+// A scheduled run starts its build a few seconds before its tick (DbtOptions::prewarm_lead), holding the
+// scheduler's run lock from then on, so dbt is ready by the time export and load are done.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
@@ -39,6 +42,9 @@ class PrewarmedBuild {
   // Stops a build that was not taken (load failed or the run was interrupted) and waits for it to end.
   void cancel();
 
+  // When its dbt was started.
+  std::chrono::system_clock::time_point started_at() const { return started_at_; }
+
  private:
   explicit PrewarmedBuild(pg::Connection gate) : gate_(std::move(gate)) {}
   void open_gate();
@@ -47,6 +53,7 @@ class PrewarmedBuild {
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   std::future<Result<ChildResult>> child_;
   bool done_ = false;  // taken or cancelled
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
 };
 
 }  // namespace fp::sched

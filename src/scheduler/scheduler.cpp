@@ -70,7 +70,9 @@ struct Scheduler::Impl {
 
   // One tick: lock, clean up, run the DAG, record, unlock. The connection is the run's own and closes
   // with it, which also releases the lock if anything below goes wrong.
-  RunOutcome run_once(const std::string& trigger) {
+  // `start_at`: a scheduled tick a little ahead; the run begins then, its dbt build already started.
+  RunOutcome run_once(const std::string& trigger,
+                      std::optional<std::chrono::system_clock::time_point> start_at = {}) {
     pg::ConnectOptions co;
     co.statement_timeout = std::chrono::seconds(30);
     co.backoff.max_attempts = 3;
@@ -92,7 +94,7 @@ struct Scheduler::Impl {
       skipped_locked.inc();
       return RunOutcome::kLocked;
     }
-    const RunOutcome out = run_locked(history, *conn, trigger);
+    const RunOutcome out = run_locked(history, *conn, trigger, start_at);
     if (auto st = history.unlock(); !st) log::warn(kComponent, "{}", st.error().message);
     return out;
   }
@@ -113,7 +115,8 @@ struct Scheduler::Impl {
     return pipeline;
   }
 
-  RunOutcome run_locked(RunHistory& history, pg::Connection& conn, std::string trigger) {
+  RunOutcome run_locked(RunHistory& history, pg::Connection& conn, std::string trigger,
+                        std::optional<std::chrono::system_clock::time_point> start_at) {
     auto abandoned = history.mark_abandoned(identity);
     if (!abandoned) {
       log::error(kComponent, "{}", abandoned.error().message);
@@ -127,14 +130,18 @@ struct Scheduler::Impl {
       return RunOutcome::kError;
     }
     if (*open > 0 && trigger == "schedule") trigger = "manual";
+    // dbt's start-up overlaps export and load, and for a scheduled run the lead before its tick too; the
+    // build waits at the load gate until dbt_build opens it. Only while this scheduler holds the run lock.
+    std::shared_ptr<PrewarmedBuild> prewarm;
+    if (opts.pipeline.dbt.prewarm) prewarm = prewarm_dbt_build(cfg, opts.pipeline.dbt);
+    if (start_at && !wait_until(*start_at)) return RunOutcome::kError;  // shut down before the run began
     auto run_id = history.start_run(identity, trigger);
     if (!run_id) {
       log::error(kComponent, "{}", run_id.error().message);
       return RunOutcome::kError;
     }
     PipelineOptions pipeline = claim_and_plan(history, *run_id);
-    // dbt's start-up overlaps export and load; the build waits at the load gate until dbt_build opens it.
-    if (pipeline.dbt.prewarm) pipeline.prewarm = prewarm_dbt_build(cfg, pipeline.dbt);
+    pipeline.prewarm = std::move(prewarm);
 
     log::info(kComponent, "run {} started ({})", *run_id, trigger);
     running.set(1);
@@ -259,6 +266,15 @@ struct Scheduler::Impl {
     return n->has_value();
   }
 
+  // Sleeps until t (at once when it has passed); false when shutdown was requested first.
+  static bool wait_until(std::chrono::system_clock::time_point t) {
+    for (auto now = std::chrono::system_clock::now(); now < t; now = std::chrono::system_clock::now())
+      if (shutdown::wait_for(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(t - now),
+                                      std::chrono::milliseconds(200))))
+        return false;
+    return !shutdown::requested();
+  }
+
   int loop() {
     using clock = std::chrono::system_clock;
     auto first = opts.schedule->first(clock::now());
@@ -277,8 +293,10 @@ struct Scheduler::Impl {
         next_tick = tick;
       }
       const auto now = clock::now();
-      if (now >= tick) {
-        run_once("schedule");
+      // A scheduled run takes its lock and starts dbt this much before its tick (prewarm.h).
+      const auto lead = opts.pipeline.dbt.prewarm ? opts.pipeline.dbt.prewarm_lead : std::chrono::seconds(0);
+      if (now + lead >= tick) {
+        run_once("schedule", tick);
         auto nt = opts.schedule->next(tick, clock::now());
         if (!nt) {
           log::error(kComponent, "{}", nt.error().message);
@@ -293,7 +311,7 @@ struct Scheduler::Impl {
         run_once("manual");
         continue;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(tick - now);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(tick - lead - now);
       requested = wait(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(1000)));
     }
     log::info(kComponent, "shutting down");

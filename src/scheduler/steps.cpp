@@ -79,7 +79,12 @@ StepResult run_dbt_build(const Config& cfg, const PipelineOptions& p) {
   auto prewarmed = p.prewarm ? p.prewarm->take() : std::nullopt;
   auto [step, text] =
       prewarmed ? dbt_outcome(cfg, o, *prewarmed, "dbt build") : run_dbt(cfg, o, {"build"}, "dbt build");
-  if (step.detail.is_object()) step.detail["prewarmed"] = prewarmed.has_value();
+  if (step.detail.is_object()) {
+    step.detail["prewarmed"] = prewarmed.has_value();
+    if (prewarmed)
+      step.detail["dbt_started_at"] =
+          std::chrono::duration<double>(p.prewarm->started_at().time_since_epoch()).count();
+  }
   if (step.ok && step.detail.is_object()) {
     step.detail["freshness"] = {{"warn_seconds", p.freshness.warn.count()},
                                 {"error_seconds", p.freshness.error.count()}};

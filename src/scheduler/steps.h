@@ -28,8 +28,10 @@ struct DbtOptions {
   // Docs describe the project and the warehouse's columns, which change only with the project: regenerating
   // them (20-30 s here) on every one-minute run would double each run's cost for nothing.
   std::chrono::seconds docs_every{std::chrono::hours(1)};
-  // Start the build with the run, held at the load gate until load has finished (prewarm.h).
+  // Start the build with the run, held at the load gate until load has finished (prewarm.h); a scheduled
+  // run takes its lock and starts dbt this long before its tick, so that dbt is ready when export begins.
   bool prewarm = true;
+  std::chrono::seconds prewarm_lead{5};
 };
 
 struct PipelineOptions {

@@ -262,6 +262,42 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
       "true");
 }
 
+// On a schedule, a run takes its lock and starts dbt a few seconds before its tick: by the time export
+// and load are done, dbt has finished starting up.
+TEST_F(SchedulerTest, AScheduledRunStartsDbtBeforeItsTick) {
+  auto args = scheduler_args(25075, false);
+  args[2] = "--every";  // instead of --once
+  // Long enough for the first run (it also runs the whole-table tests) to end before the next lead.
+  args.insert(args.begin() + 3, "30s");
+  const pid_t pid = integration::spawn_logged(args, kLog, kLog);
+  ASSERT_GT(pid, 0);
+  // The second run: the first may begin at once, with no tick ahead of it.
+  const std::string second = fmt::format(
+      "SELECT run_id FROM ops.pipeline_runs WHERE run_id > {} AND outcome = 'success' ORDER BY run_id OFFSET "
+      "1 "
+      "LIMIT 1",
+      base_run_);
+  int64_t run = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(150);
+       run <= 0 && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto r = dw_->query(second);
+    if (r && !r->empty()) run = *r->get<int64_t>(0, 0);
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(integration::wait_exit(pid), 0) << "see " << kLog;
+  ASSERT_GT(run, 0) << "no second successful run; see " << kLog;
+  const auto dbt = detail_of(run, "dbt_build");
+  ASSERT_EQ(dbt["prewarmed"], true) << dbt.dump();
+  const double started =
+      std::stod(text(fmt::format("SELECT extract(epoch FROM started_at)::text FROM ops.pipeline_runs "
+                                 "WHERE run_id = {}",
+                                 run)));
+  const double lead = started - dbt["dbt_started_at"].get<double>();
+  EXPECT_GT(lead, 4.0) << dbt.dump();  // DbtOptions::prewarm_lead: 5 s
+  EXPECT_LT(lead, 6.5) << dbt.dump();
+}
+
 // The gate that holds a prewarmed build until load has finished, seen from outside: while someone else holds
 // it, the scheduler cannot prewarm, and the build it starts after load waits in dbt's on-run-start hook
 // without building anything until the gate is free.
