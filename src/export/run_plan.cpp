@@ -34,21 +34,27 @@ Status check_watermark(const RunManifest& last, const SourceState& src) {
 }
 
 // No row may carry a transaction id the source has not reached (a dump restored with its _export_xid
-// values before the insert trigger existed): the watermark would pass over it later, or never.
-Status check_no_future_rows(pg::Connection& conn, const SourceState& src) {
+// values before the insert trigger existed): the watermark would pass over it later, or never. Each
+// table's newest id is compared with the next transaction id of the same statement's snapshot: every row
+// it sees was committed before that, so only a restored value can reach it. (Compared with the run's
+// earlier snapshot, a row committed in between was taken for one from the future.)
+Status check_no_future_rows(pg::Connection& conn) {
   for (const auto& t : tables()) {
-    auto r = FP_TRY(conn.query(fmt::format("SELECT max(_export_xid)::text FROM public.{0} UNION ALL "
-                                           "SELECT max(_export_xid)::text FROM public.export_deletes "
-                                           "WHERE table_name = '{0}'",
-                                           t.name)),
-                    "newest row version");
+    auto r =
+        FP_TRY(conn.query(fmt::format("SELECT newest::text, pg_snapshot_xmax(pg_current_snapshot())::text "
+                                      "FROM (SELECT max(_export_xid) AS newest FROM public.{0} UNION ALL "
+                                      "SELECT max(_export_xid) FROM public.export_deletes "
+                                      "WHERE table_name = '{0}') m",
+                                      t.name)),
+               "newest row version");
     for (int i = 0; i < r.size(); ++i) {
       const auto text = FP_TRY(r.get<std::optional<std::string>>(i, 0), "max");
       if (!text) continue;  // an empty table
       const uint64_t newest = FP_TRY(parse_u64(*text), "max");
-      if (newest >= src.xmax)
+      const uint64_t next = FP_TRY(parse_u64(FP_TRY(r.get<std::string>(i, 1), "xmax")), "xmax");
+      if (newest >= next)
         return make_error("{}{} carries transaction id {}, beyond the source's next one ({}); {}",
-                          i == 0 ? "public." : "the delete log of ", t.name, newest, src.xmax, kRecovery);
+                          i == 0 ? "public." : "the delete log of ", t.name, newest, next, kRecovery);
     }
   }
   return ok_status();
@@ -87,7 +93,7 @@ Result<std::optional<RunPlan>> plan_new_run(s3::Client& s3, pg::Connection& conn
     range.xid_from = last.range.xid_to;
     range.epoch = last.range.epoch;
   }
-  FP_CHECK(check_no_future_rows(conn, src), "watermark");
+  FP_CHECK(check_no_future_rows(conn), "watermark");
   plan.snapshot = src.snapshot;
   plan.snapshot_at = src.snapshot_at;
   range.xid_to = src.xmin;

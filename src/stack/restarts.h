@@ -4,8 +4,9 @@
 // for `stable_after`, with "equal jitter" (a random point in the upper half of that delay): parts that died
 // together (an engine and the services using it) do not come back in lockstep, and a crash loop slows down
 // instead of spinning. `max_deaths` deaths within `window` mark the part failed: it stays down, with its last
-// log lines, until `fleetpipe up` starts it again. Deaths while another part is down do not count toward
-// that: a part that fails because what it depends on is restarting is not the one that is broken.
+// log lines, until `fleetpipe up` starts it again. Deaths while another part is being restarted do not
+// count toward that: a part that fails because what it depends on is restarting is not the one that is
+// broken.
 #pragma once
 
 #include <chrono>

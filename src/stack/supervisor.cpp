@@ -118,10 +118,11 @@ class Supervisor::Impl {
     }
   }
 
-  // Whether a part other than `name` is being restarted or given up on (so may be why `name` died).
+  // Whether a part other than `name` is being restarted (so may be why `name` died). One given up on does
+  // not count: what cannot run without it is then given up on too, instead of restarting for ever.
   bool another_is_down(const std::string& name) const {
     for (const auto& [other, w] : watched_)
-      if (other != name && w.view.phase != "running") return true;
+      if (other != name && (w.view.phase == "backoff" || w.view.phase == "starting")) return true;
     return false;
   }
 
