@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -147,6 +148,39 @@ Result<pid_t> fork_exec(const SpawnSpec& spec, bool new_session) {
   return pid;
 }
 
+// The fields of /proc/<pid>/stat we use.
+struct ProcStat {
+  char state = 0;  // 'Z' or 'X': dead, not yet reaped
+  pid_t ppid = 0, pgrp = 0, session = 0;
+  unsigned long long start_ticks = 0;  // field 22
+  bool dead() const { return state == 'Z' || state == 'X'; }
+};
+
+std::optional<ProcStat> read_stat(pid_t pid) {
+  const auto content = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+  // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+  const auto close = content ? content->rfind(')') : std::string::npos;
+  if (close == std::string::npos || close + 2 > content->size()) return std::nullopt;
+  std::istringstream rest(content->substr(close + 2));
+  ProcStat st;
+  rest >> st.state >> st.ppid >> st.pgrp >> st.session;
+  std::string field;
+  for (int i = 7; i <= 21; ++i) rest >> field;  // fields 7..21
+  if (!(rest >> st.start_ticks)) return std::nullopt;
+  return st;
+}
+
+// Calls fn with every pid in /proc until it returns false. Processes come and go while /proc is listed:
+// what vanished is skipped, nothing throws.
+void for_each_pid(const std::function<bool(pid_t)>& fn) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    if (!fn(static_cast<pid_t>(std::stol(name)))) return;
+  }
+}
+
 }  // namespace
 
 Result<std::pair<uid_t, gid_t>> lookup_user(const std::string& name) {
@@ -214,22 +248,9 @@ std::optional<unsigned long long> process_start_ticks(pid_t pid) {
   // Reap our own zombie children first so they don't count as running.
   int status;
   waitpid(pid, &status, WNOHANG);
-  const auto read = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!read) return std::nullopt;
-  const std::string& content = *read;
-  // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
-  const auto close = content.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(content.substr(close + 2));
-  std::string field;
-  char state = 0;
-  rest >> state;
-  if (state == 'Z' || state == 'X') return std::nullopt;
-  // After the state (field 3) come fields 4..21; field 22 is starttime.
-  for (int i = 4; i <= 21; ++i) rest >> field;
-  unsigned long long start = 0;
-  if (!(rest >> start)) return std::nullopt;
-  return start;
+  const auto st = read_stat(pid);
+  if (!st || st->dead()) return std::nullopt;
+  return st->start_ticks;
 }
 
 bool is_running(const ProcessId& id) {
@@ -244,27 +265,16 @@ long long tree_rss_bytes(pid_t root) {
   std::map<pid_t, long long> rss;
   std::set<pid_t> leaders;  // session leaders: other parts (the supervisor's restarts), not counted
   const long page = sysconf(_SC_PAGESIZE);
-  std::error_code ec;  // processes come and go while /proc is listed: skip what vanished, never throw
-  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-    const auto& entry = *it;
-    const auto name = entry.path().filename().string();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    const pid_t pid = std::stoi(name);
-    const auto stat = read_proc_file((entry.path() / "stat").string());
-    if (!stat) continue;
-    const std::string& content = *stat;
-    const auto close = content.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(content.substr(close + 2));
-    char state;
-    pid_t ppid, pgrp, session;
-    rest >> state >> ppid >> pgrp >> session;
-    parent[pid] = ppid;
-    if (session == pid) leaders.insert(pid);
-    std::ifstream statm(entry.path() / "statm");
+  for_each_pid([&](pid_t pid) {
+    const auto st = read_stat(pid);
+    if (!st) return true;
+    parent[pid] = st->ppid;
+    if (st->session == pid) leaders.insert(pid);
+    std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
     long long size = 0, resident = 0;
     if (statm >> size >> resident) rss[pid] = resident * page;
-  }
+    return true;
+  });
   long long total = 0;
   for (const auto& [pid, r] : rss) {
     for (pid_t p = pid; p > 1; p = parent.count(p) ? parent[p] : 0) {
@@ -298,20 +308,11 @@ bool signal_group(const ProcessId& leader, int sig) {
   if (auto t = process_start_ticks(leader.pid); t && *t != leader.start_ticks) return false;
   // Only live members count: an unreaped zombie of the leader is a member too, and nothing to kill.
   bool live = false;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && !live && it != end;
-       it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    const auto stat = read_proc_file((it->path() / "stat").string());
-    const auto close = stat ? stat->rfind(')') : std::string::npos;
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat->substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0, pgrp = 0;
-    rest >> state >> ppid >> pgrp;
-    live = pgrp == leader.pid && state != 'Z' && state != 'X';
-  }
+  for_each_pid([&](pid_t pid) {
+    const auto st = read_stat(pid);
+    live = st && st->pgrp == leader.pid && !st->dead();
+    return !live;
+  });
   return live && ::kill(-leader.pid, sig) == 0;
 }
 
@@ -320,14 +321,12 @@ int signal_by_cwd(const std::filesystem::path& dir, int sig) {
   const auto want = std::filesystem::weakly_canonical(dir, ec);
   if (ec) return 0;
   int signalled = 0;
-  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+  for_each_pid([&](pid_t pid) {
     std::error_code link_ec;  // a process may end while it is looked at
-    const auto cwd = std::filesystem::read_symlink(it->path() / "cwd", link_ec);
-    if (link_ec || cwd != want) continue;
-    if (::kill(std::stoi(name), sig) == 0) ++signalled;
-  }
+    const auto cwd = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/cwd", link_ec);
+    if (!link_ec && cwd == want && ::kill(pid, sig) == 0) ++signalled;
+    return true;
+  });
   return signalled;
 }
 
