@@ -19,8 +19,8 @@
 # DESTRUCTIVE for the warehouse's raw tables (truncated) and for webapp trips of vehicles 900001..900100
 # (replaced): run it against your own stack, not shared data. BENCH_REUSE=1 keeps rows prepared by an
 # earlier run when their count matches. To keep 10 M rows (and their WAL) away from the CDC connector, point
-# POSTGRES_DB at a scratch database with the webapp schema (psql -f sql/webapp/*.sql): the export reads
-# whatever database the configuration names.
+# POSTGRES_DB at a scratch database (`POSTGRES_DB=<name> build/fleetpipe db apply` creates it with the
+# migrations and the services' grants): the export reads whatever database the configuration names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${BENCH_ROWS:-10000000}

@@ -5,12 +5,12 @@
 # missing).
 # Usage: bench/webapp.sh   (env: POSTGRES_* as for fleetpipe; DURATION=10s THREADS=2, READ_CONNECTIONS=16 for
 # the GETs, WRITE_CONNECTIONS=64 for /submit: submissions are group-committed, so throughput grows with
-# concurrency while each one still waits for its own commit)
+# concurrency while each one still waits for its own commit; BUILD=dir of the fleetpipe serving, default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10s}" THREADS="${THREADS:-2}"
 READ_CONNECTIONS="${READ_CONNECTIONS:-16}" WRITE_CONNECTIONS="${WRITE_CONNECTIONS:-64}"
-SCHEMA="${BENCH_SCHEMA:-bench}" ROWS="${ROWS:-10000000}" BENCH_DB="${BENCH_DB:-webapp_bench}"
+SCHEMA="${BENCH_SCHEMA:-bench}" ROWS="${ROWS:-10000000}" BENCH_DB="${BENCH_DB:-webapp_bench}" BUILD="${BUILD:-build}"
 STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 if [[ -z "${POSTGRES_PASSWORD:-}" && -f "$STATE/credentials.env" ]]; then
   POSTGRES_PASSWORD="$(grep '^POSTGRES_PASSWORD=' "$STATE/credentials.env" | cut -d= -f2-)"
@@ -33,11 +33,11 @@ psql -At -c "SET search_path = $SCHEMA; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port) nocache_port=$(free_port)
 base="http://127.0.0.1:$port" nocache="http://127.0.0.1:$nocache_port"
-POSTGRES_DB="$BENCH_DB" FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$port" --schema "$SCHEMA" ${WEBAPP_ARGS:-} \
+POSTGRES_DB="$BENCH_DB" FLEETPIPE_LOG_LEVEL=warn "$BUILD/fleetpipe" webapp --port "$port" --schema "$SCHEMA" ${WEBAPP_ARGS:-} \
   >/tmp/fleetpipe-webapp-bench.log 2>&1 &
 pid=$!
 # The same server without the cache of the latest rows: every "/" runs the query (what the cache saves).
-POSTGRES_DB="$BENCH_DB" FLEETPIPE_LOG_LEVEL=warn build/fleetpipe webapp --port "$nocache_port" --schema "$SCHEMA" --cache-ms 0 \
+POSTGRES_DB="$BENCH_DB" FLEETPIPE_LOG_LEVEL=warn "$BUILD/fleetpipe" webapp --port "$nocache_port" --schema "$SCHEMA" --cache-ms 0 \
   >/tmp/fleetpipe-webapp-bench-nocache.log 2>&1 &
 pid2=$!
 trap 'kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null || true' EXIT

@@ -46,5 +46,12 @@ for ((v = 1; v <= VEHICLES; v += 10)); do
   printf '\r  vehicles %d-%d loaded (%ds)' "$v" "$last" $(( $(date +%s) - start ))
 done
 echo
+# The web app logs in as its own role (sql/grants/webapp.sql); here it also keeps trip_latest, whose triggers
+# in this copy run as the caller.
+APP_ROLE="${FLEETPIPE_APP_DB_USER:-fleetpipe_app}"
+psql -v ON_ERROR_STOP=1 -q -c "GRANT CONNECT ON DATABASE $BENCH_DB TO $APP_ROLE" \
+  -c "GRANT USAGE ON SCHEMA $SCHEMA TO $APP_ROLE" \
+  -c "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA $SCHEMA TO $APP_ROLE" \
+  -c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA $SCHEMA TO $APP_ROLE"
 psql -q -c "VACUUM ANALYZE $SCHEMA.trips" -c "VACUUM ANALYZE $SCHEMA.trip_latest" -c "ANALYZE $SCHEMA.vehicles"
 psql -At -c "SELECT 'trips: ' || count(*) FROM $SCHEMA.trips" -c "SELECT 'trip_latest: ' || count(*) FROM $SCHEMA.trip_latest"

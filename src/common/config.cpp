@@ -56,10 +56,62 @@ std::string PgConfig::conninfo(int connect_timeout_s) const {
       connect_timeout_s);
 }
 
+const char* db_service_name(DbService s) {
+  switch (s) {
+    case DbService::kApp:
+      return "app";
+    case DbService::kGenerator:
+      return "generator";
+    case DbService::kRealtime:
+      return "realtime";
+    case DbService::kConsole:
+      return "console";
+    case DbService::kPipeline:
+      return "pipeline";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// FLEETPIPE_<SERVICE>_DB_<what>
+std::string login_variable(DbService s, const char* what) {
+  std::string name = db_service_name(s);
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return fmt::format("FLEETPIPE_{}_DB_{}", name, what);
+}
+
+PgConfig with_login(PgConfig pg, const std::map<DbService, DbLogin>& logins, DbService s) {
+  if (auto it = logins.find(s); it != logins.end()) {
+    pg.user = it->second.user;
+    pg.password = it->second.password;
+  }
+  return pg;
+}
+
+}  // namespace
+
+PgConfig Config::webapp_as(DbService s) const {
+  return with_login(webapp, logins, s);
+}
+PgConfig Config::warehouse_as(DbService s) const {
+  return with_login(warehouse, logins, s);
+}
+
 const std::vector<std::string>& generated_secret_names() {
-  static const std::vector<std::string> names = {
-      "POSTGRES_PASSWORD",     "DW_POSTGRES_PASSWORD",     "CDC_POSTGRES_PASSWORD",  "AWS_ACCESS_KEY_ID",
-      "AWS_SECRET_ACCESS_KEY", "PGADMIN_DEFAULT_PASSWORD", "FLEETPIPE_CONSOLE_TOKEN"};
+  // Spelled out, as tests/compose/check.sh reads this list; the last five are the services' logins.
+  static const std::vector<std::string> names = {"POSTGRES_PASSWORD",
+                                                 "DW_POSTGRES_PASSWORD",
+                                                 "CDC_POSTGRES_PASSWORD",
+                                                 "AWS_ACCESS_KEY_ID",
+                                                 "AWS_SECRET_ACCESS_KEY",
+                                                 "PGADMIN_DEFAULT_PASSWORD",
+                                                 "FLEETPIPE_CONSOLE_TOKEN",
+                                                 "FLEETPIPE_APP_DB_PASSWORD",
+                                                 "FLEETPIPE_GENERATOR_DB_PASSWORD",
+                                                 "FLEETPIPE_REALTIME_DB_PASSWORD",
+                                                 "FLEETPIPE_CONSOLE_DB_PASSWORD",
+                                                 "FLEETPIPE_PIPELINE_DB_PASSWORD"};
   return names;
 }
 
@@ -188,6 +240,11 @@ Result<Config> Config::load(const Lookup& env) {
     return invalid_input("PGADMIN_DEFAULT_PASSWORD must be at least 6 characters (pgAdmin's minimum)");
   c.pgadmin.port = FP_TRY(parse_port("PGADMIN_PORT", get({"PGADMIN_PORT"}, "5050")), "configuration");
   c.console_token = get({"FLEETPIPE_CONSOLE_TOKEN"}, "");
+  for (auto s : kDbServices) {
+    c.logins[s].user =
+        get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
+    c.logins[s].password = get({login_variable(s, "PASSWORD").c_str()}, "");
+  }
   return c;
 }
 
@@ -199,6 +256,8 @@ std::vector<std::string> Config::missing_secrets() const {
   if (s3.access_key.empty()) out.push_back("AWS_ACCESS_KEY_ID");
   if (s3.secret_key.empty()) out.push_back("AWS_SECRET_ACCESS_KEY");
   if (pgadmin.password.empty()) out.push_back("PGADMIN_DEFAULT_PASSWORD");
+  for (const auto& [s, login] : logins)
+    if (login.password.empty()) out.push_back(login_variable(s, "PASSWORD"));
   return out;
 }
 
@@ -214,8 +273,12 @@ nlohmann::json Config::to_json(bool reveal) const {
                           {"user", p.user},
                           {"password", secret(p.password)}};
   };
+  nlohmann::json services = nlohmann::json::object();
+  for (const auto& [s, login] : logins)
+    services[db_service_name(s)] = {{"user", login.user}, {"password", secret(login.password)}};
   return {
       {"state_dir", state_dir.string()},
+      {"service_logins", services},
       {"webapp", pg(webapp)},
       {"warehouse", pg(warehouse)},
       {"cdc", pg(cdc)},

@@ -41,6 +41,29 @@ struct PgAdminConfig {
   int port = 0;          // PGADMIN_PORT, default 5050; always bound to 127.0.0.1
 };
 
+// fleetpipe's services that log in to PostgreSQL, each as a role of its own with only the grants it needs
+// (sql/webapp/grants.sql, sql/warehouse/grants.sql): the administrator (POSTGRES_USER, DW_POSTGRES_USER)
+// provisions and is used by no service.
+enum class DbService {
+  kApp,        // the web app: reads and writes the fleet's data (webapp)
+  kGenerator,  // the simulated fleet: adds vehicles, drivers and measurements (webapp)
+  kRealtime,   // the realtime view: reads (webapp)
+  kConsole,    // the console: reads both databases, queues run requests (warehouse)
+  kPipeline,   // export, load, dbt, verify, the scheduler: reads the source, owns the warehouse's models
+};
+inline constexpr DbService kDbServices[] = {DbService::kApp, DbService::kGenerator, DbService::kRealtime,
+                                            DbService::kConsole, DbService::kPipeline};
+
+// A service's login: FLEETPIPE_<SERVICE>_DB_USER (default fleetpipe_<service>) and
+// FLEETPIPE_<SERVICE>_DB_PASSWORD (generated into credentials.env).
+struct DbLogin {
+  std::string user;
+  std::string password;
+};
+
+// "app", "generator", ...: the service's name in role names and variables.
+const char* db_service_name(DbService s);
+
 struct Config {
   std::filesystem::path state_dir;
   PgConfig webapp;
@@ -52,6 +75,11 @@ struct Config {
   PgAdminConfig pgadmin;
   // The console's operator token (FLEETPIPE_CONSOLE_TOKEN): required for its actions; empty disables them.
   std::string console_token;
+  std::map<DbService, DbLogin> logins;
+
+  // The webapp / warehouse server as `service` logs in to it.
+  PgConfig webapp_as(DbService service) const;
+  PgConfig warehouse_as(DbService service) const;
 
   using Lookup = std::function<std::optional<std::string>(const std::string&)>;
   // Loads from the process environment and <state>/credentials.env.

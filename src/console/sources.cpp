@@ -49,11 +49,11 @@ Result<pg::Connection> connect(const PgConfig& pg, const Timeouts& t) {
 }  // namespace
 
 Result<pg::Connection> Sources::webapp_db() const {
-  return connect(cfg_.webapp, timeouts_);
+  return connect(cfg_.webapp_as(DbService::kConsole), timeouts_);
 }
 
 Result<pg::Connection> Sources::warehouse_db() const {
-  return connect(cfg_.warehouse, timeouts_);
+  return connect(cfg_.warehouse_as(DbService::kConsole), timeouts_);
 }
 
 s3::Client Sources::bucket() const {

@@ -277,9 +277,9 @@ Result<ExportReport> export_once(s3::Client& s3, pg::Connection& conn, const Exp
 Result<ExportReport> run_export(const Config& cfg, const ExportOptions& opts) {
   s3::Client s3(cfg.s3);
   FP_CHECK(s3.create_bucket(), "create bucket");
-  auto conn = FP_TRY(
-      pg::Connection::connect(cfg.webapp, text_stable_session("fleetpipe export", std::chrono::hours(2))),
-      "connect webapp");
+  auto conn = FP_TRY(pg::Connection::connect(cfg.webapp_as(DbService::kPipeline),
+                                             text_stable_session("fleetpipe export", std::chrono::hours(2))),
+                     "connect webapp");
   FP_CHECK(take_run_lock(conn, kExportLockKey, std::chrono::seconds(10), "export"), "export");
   auto first = FP_TRY(export_once(s3, conn, opts, opts.new_epoch), "export");
   if (!first.resumed && !first.new_epoch) return first;

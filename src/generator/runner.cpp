@@ -95,7 +95,7 @@ Result<std::unique_ptr<Source>> open_source(const GenerateOptions& o) {
 Result<Sinks> open_sinks(const GenerateOptions& o, const Config& config) {
   Sinks s;
   if (o.sink_postgres || o.sink_kafka) {
-    auto p = PgSink::connect(config.webapp);
+    auto p = PgSink::connect(config.webapp_as(DbService::kGenerator));
     if (!p.ok()) return std::move(p).error();
     s.pg = std::move(*p);
   }

@@ -240,7 +240,8 @@ pg::ConnectOptions load_connect_options() {
 
 // The run's own session, which holds the advisory lock that keeps a second load off this warehouse.
 Result<pg::Connection> connect_and_lock(const Config& cfg, const pg::ConnectOptions& co) {
-  auto conn = FP_TRY(pg::Connection::connect(cfg.warehouse, co), "connect warehouse");
+  auto conn =
+      FP_TRY(pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co), "connect warehouse");
   FP_CHECK(take_run_lock(conn, kLoadLockKey, std::chrono::seconds(10), "load"), "load");
   return conn;
 }
@@ -312,7 +313,7 @@ Result<int64_t> load_direct_or_staged(ObjectLoader& loader, const PendingObject&
 // The session died mid-object: a new one, with its staging tables, before the retry.
 Status reconnect(pg::Connection& conn, ObjectLoader& loader, const Config& cfg,
                  const pg::ConnectOptions& co) {
-  auto c = pg::Connection::connect(cfg.warehouse, co);
+  auto c = pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co);
   if (!c) return std::move(c).error();
   conn = std::move(*c);
   return loader.prepare();
@@ -322,7 +323,7 @@ Status reconnect(pg::Connection& conn, ObjectLoader& loader, const Config& cfg,
 // object is quarantined; another failure is retried, then logged and reported, and the others still load.
 void load_worker(const Config& cfg, const pg::ConnectOptions& co, const LoadOptions& opts, LoadRun& run) {
   s3::Client s3w(cfg.s3);
-  auto wc = pg::Connection::connect(cfg.warehouse, co);
+  auto wc = pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co);
   if (!wc) return run.fail(std::move(wc).error().context("connect warehouse (load worker)"));
   pg::Connection wconn = std::move(*wc);
   ObjectLoader loader(s3w, wconn, opts);

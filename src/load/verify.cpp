@@ -250,8 +250,9 @@ std::string first_few(const std::vector<std::string>& items) {
 Result<std::vector<VerifyLine>> run_verify(const Config& cfg, const VerifyOptions& opts) {
   s3::Client s3(cfg.s3);
   const auto session = text_stable_session("fleetpipe verify", std::chrono::minutes(30));
-  auto src = FP_TRY(pg::Connection::connect(cfg.webapp, session), "connect webapp");
-  auto dw = FP_TRY(pg::Connection::connect(cfg.warehouse, session), "connect warehouse");
+  auto src = FP_TRY(pg::Connection::connect(cfg.webapp_as(DbService::kPipeline), session), "connect webapp");
+  auto dw =
+      FP_TRY(pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), session), "connect warehouse");
   if (opts.scope == VerifyScope::kNewestRun) return verify_newest_run(s3, src, dw, opts.prefix);
   auto committed = read_committed_runs(s3, opts.prefix);
   if (!committed) return std::move(committed).error();

@@ -114,7 +114,7 @@ void RealtimeService::Impl::watch_source(std::unique_ptr<pg::Client>& db) {
     co.statement_timeout = std::chrono::milliseconds(3000);
     co.backoff.max_attempts = 1;
     co.settings = {{"search_path", options.schema}};
-    auto c = pg::Client::connect(config.webapp, co);
+    auto c = pg::Client::connect(config.webapp_as(DbService::kRealtime), co);
     if (!c) {
       log::debug(kComponent, "source watch: {}", c.error().message);
       return;

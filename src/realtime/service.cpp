@@ -61,7 +61,7 @@ void RealtimeService::Impl::rebuild() {
   ro.track_points = options.track_limit;
   ro.track_window = options.rebuild_track_window;
   ro.track_vehicles = options.rebuild_track_vehicles;
-  auto rows = rebuild_from_database(config.webapp, ro, mu, state);
+  auto rows = rebuild_from_database(config.webapp_as(DbService::kRealtime), ro, mu, state);
   // The topics will fill the map as well; a database that is down must not keep the dashboard down.
   if (!rows) {
     log::warn(kComponent, "rebuild from the database skipped: {}", rows.error().message);

@@ -14,7 +14,7 @@ std::unique_ptr<PrewarmedBuild> PrewarmedBuild::start(const Config& cfg, ChildOp
   pg::ConnectOptions co;
   co.statement_timeout = std::chrono::seconds(10);
   co.backoff.max_attempts = 1;
-  auto conn = pg::Connection::connect(cfg.warehouse, co);
+  auto conn = pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co);
   if (!conn) {
     log::warn(kComponent, "dbt starts after load: load gate: {}", conn.error().message);
     return nullptr;

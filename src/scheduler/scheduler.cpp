@@ -76,7 +76,7 @@ struct Scheduler::Impl {
     pg::ConnectOptions co;
     co.statement_timeout = std::chrono::seconds(30);
     co.backoff.max_attempts = 3;
-    auto conn = pg::Connection::connect(cfg.warehouse, co);
+    auto conn = pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co);
     if (!conn) {
       log::error(kComponent, "warehouse: {}", conn.error().message);
       count_run("error");
@@ -209,7 +209,7 @@ struct Scheduler::Impl {
     pg::ConnectOptions co;
     co.statement_timeout = std::chrono::seconds(10);
     co.backoff.max_attempts = 1;
-    auto conn = pg::Connection::connect(cfg.warehouse, co);
+    auto conn = pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co);
     if (!conn) return;  // the first run reports the connection problem
     auto as_of = last_built_as_of(*conn);
     if (!as_of)
@@ -236,7 +236,7 @@ struct Scheduler::Impl {
     if (std::chrono::steady_clock::now() < listener_retry_at) return;
     pg::ConnectOptions co;
     co.backoff.max_attempts = 1;
-    auto c = pg::Connection::connect_once(cfg.warehouse, co);
+    auto c = pg::Connection::connect_once(cfg.warehouse_as(DbService::kPipeline), co);
     if (c) {
       if (auto st = c->listen(kRequestChannel); st) {
         listener.emplace(std::move(*c));

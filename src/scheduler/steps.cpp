@@ -61,7 +61,7 @@ std::optional<double> source_as_of(const Config& cfg) {
   pg::ConnectOptions co;
   co.statement_timeout = std::chrono::seconds(10);
   co.backoff.max_attempts = 1;
-  auto dw = pg::Connection::connect(cfg.warehouse, co);
+  auto dw = pg::Connection::connect(cfg.warehouse_as(DbService::kPipeline), co);
   if (!dw) {
     log::warn("scheduler", "freshness: {}", dw.error().message);
     return std::nullopt;
@@ -151,8 +151,9 @@ std::map<std::string, std::string> dbt_environment(const Config& cfg) {
   return {{"DW_POSTGRES_HOST", cfg.warehouse.host},
           {"DW_POSTGRES_PORT", std::to_string(cfg.warehouse.port)},
           {"DW_POSTGRES_DB", cfg.warehouse.dbname},
-          {"DW_POSTGRES_USER", cfg.warehouse.user},
-          {"DW_POSTGRES_PASSWORD", cfg.warehouse.password},
+          // dbt logs in as the pipeline's role, which owns what it builds (sql/grants/warehouse.sql).
+          {"FLEETPIPE_PIPELINE_DB_USER", cfg.warehouse_as(DbService::kPipeline).user},
+          {"FLEETPIPE_PIPELINE_DB_PASSWORD", cfg.warehouse_as(DbService::kPipeline).password},
           {"FLEETPIPE_STATE_DIR", cfg.state_dir.string()},
           {"DBT_TARGET_PATH", dbt_target_dir(cfg).string()},
           {"DBT_LOG_PATH", dbt_log_dir(cfg).string()},

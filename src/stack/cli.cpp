@@ -169,7 +169,8 @@ void add_apply_commands(CLI::App& app, int& exit_code) {
 
   auto* db = app.add_subcommand("db", "The webapp and warehouse databases named by the configuration");
   db->require_subcommand(1);
-  add_action(*db, "apply", "Create the databases if missing, apply sql/ migrations, create the CDC role",
+  add_action(*db, "apply",
+             "Create the databases if missing, apply sql/ migrations, the services' roles and grants",
              exit_code, [](Context& ctx) {
                auto st = provision_database(ctx, "webapp", ctx.cfg.webapp);
                return st ? provision_database(ctx, "warehouse", ctx.cfg.warehouse) : st;

@@ -66,7 +66,8 @@ Status wait_running(const std::string& base, const std::string& name, std::chron
 }  // namespace
 
 Result<std::string> fill_placeholders(const std::string& text,
-                                      const std::map<std::string, std::string>& values) {
+                                      const std::map<std::string, std::string>& values,
+                                      const std::function<std::string(const std::string&)>& escape) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
@@ -81,9 +82,13 @@ Result<std::string> fill_placeholders(const std::string& text,
         if (ours) {
           auto it = values.find(name);
           if (it == values.end()) return make_error("unknown placeholder ${{{}}}", name);
-          // Values go into JSON strings: escape them as JSON would (without the surrounding quotes).
-          const std::string escaped = json(it->second).dump();
-          out += escaped.substr(1, escaped.size() - 2);
+          if (escape) {
+            out += escape(it->second);
+          } else {
+            // Values go into JSON strings: escape them as JSON would (without the surrounding quotes).
+            const std::string escaped = json(it->second).dump();
+            out += escaped.substr(1, escaped.size() - 2);
+          }
           i = end + 1;
           continue;
         }

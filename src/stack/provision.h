@@ -2,15 +2,23 @@
 // PostgreSQL; the declared topics in Kafka; the declared connectors in Kafka Connect; the landing bucket.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/pg/connection.h"
 #include "stack/component.h"
 
 namespace fp::stack {
 
-// Creates the database if missing and applies sql/<role>/ migrations; for "webapp" also the CDC role.
+// Creates the database if missing, applies sql/<role>/ migrations, then the service roles and their grants.
 Status provision_database(Context& ctx, const std::string& role, const PgConfig& pg);
+
+// On `conn` (the administrator, on the database `db_role` names: "webapp" or "warehouse"): creates or
+// updates the login role of every service that uses that database (and Debezium's on the webapp's) and runs
+// sql/grants/<db_role>.sql, which grants each only what it needs. Idempotent; run by every `up`.
+Status provision_service_roles(pg::Connection& conn, const Config& cfg, const std::filesystem::path& repo,
+                               const std::string& db_role);
 
 // For `status`: the replication slots the declared connectors use ("slot.name") exist and are not lost or
 // about to be (wal_status), and the WAL each holds back is under `max_retained_bytes`.
@@ -40,9 +48,11 @@ Status connectors_running(const Context& ctx);
 Status ensure_bucket(Context& ctx);
 
 // Fills ${NAME} placeholders (upper-case names only; Kafka Connect's own ${provider:path:key} references are
-// left for the worker to resolve). An unknown name is an error.
+// left for the worker to resolve), each value passed through `escape` (by default as inside a JSON string).
+// An unknown name is an error.
 Result<std::string> fill_placeholders(const std::string& text,
-                                      const std::map<std::string, std::string>& values);
+                                      const std::map<std::string, std::string>& values,
+                                      const std::function<std::string(const std::string&)>& escape = {});
 
 // The values connector files may reference.
 std::map<std::string, std::string> connector_placeholders(const Context& ctx);

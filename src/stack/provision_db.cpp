@@ -1,3 +1,6 @@
+#include <algorithm>
+
+#include "common/files.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
 #include "common/pg/migrate.h"
@@ -19,36 +22,70 @@ Status ensure_database(const PgConfig& pg) {
   return ok_status();
 }
 
-// The role Debezium connects as: LOGIN REPLICATION and read access, nothing more but its heartbeat's one row
-// (sql/webapp/008_cdc_heartbeat.sql). Its password follows the
-// configuration, so a changed CDC_POSTGRES_PASSWORD takes effect at the next `up`. The statement carries
-// the password's SCRAM verifier, not the password: its error or a statement log shows nothing secret.
-Status ensure_cdc_role(pg::Connection& conn, const PgConfig& cdc) {
-  const auto role = FP_TRY(conn.quote_identifier(cdc.user), "quote");
-  const auto verifier = FP_TRY(conn.password_verifier(cdc.user, cdc.password), "CDC role");
-  const auto password = FP_TRY(conn.quote_literal(verifier), "quote");
-  const auto db = FP_TRY(conn.quote_identifier(cdc.dbname), "quote");
-  auto rows = FP_TRY(conn.query("SELECT 1 FROM pg_roles WHERE rolname = $1", cdc.user), "look up CDC role");
-  const char* verb = rows.empty() ? "CREATE" : "ALTER";
-  FP_CHECK(conn.exec(fmt::format("{} ROLE {} LOGIN REPLICATION PASSWORD {}", verb, role, password)),
-           "CDC role");
-  FP_CHECK(conn.exec(fmt::format("GRANT CONNECT ON DATABASE {0} TO {1}; GRANT USAGE ON SCHEMA public TO {1}; "
-                                 "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {1}; "
-                                 "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {1}; "
-                                 "GRANT UPDATE ON cdc_heartbeat TO {1}",
-                                 db, role)),
-           "CDC grants");
+// Creates or updates a login role. Its password follows the configuration, so a changed variable takes
+// effect at the next `up`. The statement carries the password's SCRAM verifier, not the password: its error
+// or a statement log shows nothing secret. A login that is the administrator itself is left alone.
+Status ensure_login_role(pg::Connection& conn, const PgConfig& admin, const std::string& user,
+                         const std::string& password, bool replication) {
+  if (user == admin.user) return ok_status();
+  if (password.empty())
+    return make_error(
+        "role {} has no password configured (`fleetpipe up` generates one into credentials.env)", user);
+  const auto role = FP_TRY(conn.quote_identifier(user), "quote");
+  const auto verifier = FP_TRY(conn.password_verifier(user, password), "role " + user);
+  const auto literal = FP_TRY(conn.quote_literal(verifier), "quote");
+  auto rows = FP_TRY(conn.query("SELECT 1 FROM pg_roles WHERE rolname = $1", user), "look up role " + user);
+  // Everything a role may do comes from sql/grants/; these attributes it never has.
+  FP_CHECK(conn.exec(fmt::format("{} ROLE {} LOGIN {}REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                                 "NOBYPASSRLS PASSWORD {}",
+                                 rows.empty() ? "CREATE" : "ALTER", role, replication ? "" : "NO", literal)),
+           "role " + user);
   return ok_status();
 }
 
+// The roles that log in to `db_role`'s database: the webapp's all, with Debezium's; the warehouse's the
+// pipeline's and the console's.
+std::vector<std::pair<std::string, PgConfig>> logins_for(const Config& cfg, const std::string& db_role) {
+  std::vector<std::pair<std::string, PgConfig>> out;
+  for (auto s : kDbServices) {
+    if (db_role == "warehouse" && s != DbService::kPipeline && s != DbService::kConsole) continue;
+    std::string name = db_service_name(s);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    out.emplace_back(name, db_role == "webapp" ? cfg.webapp_as(s) : cfg.warehouse_as(s));
+  }
+  if (db_role == "webapp") out.emplace_back("CDC", cfg.cdc);
+  return out;
+}
+
 }  // namespace
+
+Status provision_service_roles(pg::Connection& conn, const Config& cfg, const std::filesystem::path& repo,
+                               const std::string& db_role) {
+  const PgConfig& admin = db_role == "webapp" ? cfg.webapp : cfg.warehouse;
+  std::map<std::string, std::string> names;
+  for (const auto& [name, login] : logins_for(cfg, db_role)) {
+    FP_CHECK(ensure_login_role(conn, admin, login.user, login.password, name == "CDC"), db_role);
+    names[name] = FP_TRY(conn.quote_identifier(login.user), "quote");
+    names[name + "_LITERAL"] = FP_TRY(conn.quote_literal(login.user), "quote");
+  }
+  auto db = FP_TRY(conn.query("SELECT current_database()"), "current database");
+  names["DB"] =
+      FP_TRY(conn.quote_identifier(std::string(FP_TRY(db.get<std::string>(0, 0), "database"))), "quote");
+  const auto file = repo / "sql" / "grants" / (db_role + ".sql");
+  const auto text = FP_TRY(read_file(file), "grants");
+  // The values are quoted already: filled in as they are.
+  const auto sql =
+      FP_TRY(fill_placeholders(text, names, [](const std::string& v) { return v; }), file.string());
+  FP_CHECK(conn.exec(sql), file.string());
+  return ok_status();
+}
 
 Status provision_database(Context& ctx, const std::string& role, const PgConfig& pg) {
   FP_CHECK(ensure_database(pg), role);
   auto conn = FP_TRY(pg::Connection::connect(pg), role);
   const auto applied = FP_TRY(migrate::apply(conn, ctx.repo / "sql" / role), role + " migrations");
   if (applied > 0) log::info("stack", "{}: applied {} migration(s)", role, applied);
-  if (role == "webapp") FP_CHECK(ensure_cdc_role(conn, ctx.cfg.cdc), role);
+  FP_CHECK(provision_service_roles(conn, ctx.cfg, ctx.repo, role), role + " roles");
   return ok_status();
 }
 

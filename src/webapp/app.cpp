@@ -84,8 +84,8 @@ struct WebApp::Impl {
 
   Impl(const Config& cfg, WebappOptions opts)
       : options(std::move(opts)),
-        store(cfg.webapp, StoreOptions{.pool_size = options.db_connections, .schema = options.schema},
-              registry),
+        store(cfg.webapp_as(DbService::kApp),
+              StoreOptions{.pool_size = options.db_connections, .schema = options.schema}, registry),
         csrf(options.csrf_secret),
         server(server_options()) {}
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "temp_dir.h"
@@ -31,7 +32,35 @@ TEST(ConfigTest, DefaultsPointAtTheNativeStack) {
   EXPECT_TRUE(c->s3.path_style);
   EXPECT_EQ(c->pgadmin.port, 5050);
   EXPECT_EQ(c->pgadmin.email, "admin@fleetpipe.local");
-  EXPECT_EQ(c->missing_secrets().size(), 6u);
+  // Six of the stack's, five services' logins.
+  EXPECT_EQ(c->missing_secrets().size(), 11u);
+}
+
+TEST(ConfigTest, EachServiceLogsInAsItsOwnRoleOnTheConfiguredServer) {
+  auto c = Config::load(env_of({{"POSTGRES_HOST", "db.internal"},
+                                {"POSTGRES_USER", "admin"},
+                                {"POSTGRES_PASSWORD", "adminpw"},
+                                {"DW_POSTGRES_DB", "dw"},
+                                {"FLEETPIPE_APP_DB_PASSWORD", "apppw"},
+                                {"FLEETPIPE_PIPELINE_DB_USER", "etl"},
+                                {"FLEETPIPE_PIPELINE_DB_PASSWORD", "etlpw"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const auto app = c->webapp_as(DbService::kApp);
+  EXPECT_EQ(app.host, "db.internal");
+  EXPECT_EQ(app.user, "fleetpipe_app");
+  EXPECT_EQ(app.password, "apppw");
+  const auto etl = c->warehouse_as(DbService::kPipeline);
+  EXPECT_EQ(etl.dbname, "dw");
+  EXPECT_EQ(etl.user, "etl");
+  EXPECT_EQ(etl.password, "etlpw");
+  EXPECT_EQ(c->webapp_as(DbService::kRealtime).user, "fleetpipe_realtime");
+  // The administrator stays what provisioning uses.
+  EXPECT_EQ(c->webapp.user, "admin");
+  const auto missing = c->missing_secrets();
+  EXPECT_EQ(std::count(missing.begin(), missing.end(), "FLEETPIPE_APP_DB_PASSWORD"), 0);
+  EXPECT_EQ(std::count(missing.begin(), missing.end(), "FLEETPIPE_CONSOLE_DB_PASSWORD"), 1);
+  EXPECT_EQ(c->to_json()["service_logins"]["pipeline"]["password"], "****");
+  EXPECT_EQ(c->to_json()["service_logins"]["pipeline"]["user"], "etl");
 }
 
 TEST(ConfigTest, PgAdminLoginAndPortFromTheSeedsNames) {

@@ -304,9 +304,10 @@ TEST_F(BatchTest, SigtermAndSigintStopExportAndLoadWithExit130AndNothingHalfDone
 }
 
 // SIGKILL export and load at 20 random points while the source keeps changing (inserts, deletes, updates),
-// then let them finish: the warehouse's live rows must equal the source's. Small objects (200 rows) and one
-// load connection keep each run busy for seconds, so the kills land mid-run, not after the exit; before
-// each killed load, an export runs to its end so that the load has committed runs to work on.
+// then let them finish: the warehouse's live rows must equal the source's. Small objects (50 rows: an export
+// of 10 000 rows writes 200 of them) and one load connection keep each run busy for seconds, so the kills
+// land mid-run, not after the exit; before each killed load, an export runs to its end so that the load has
+// committed runs to work on.
 TEST_F(BatchTest, SurvivesSigkillAtTwentyRandomPoints) {
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
@@ -315,7 +316,7 @@ TEST_F(BatchTest, SurvivesSigkillAtTwentyRandomPoints) {
   int killed = 0;
   for (int i = 0; i < 20; ++i) {
     if (i % 5 == 4) insert_trips(5000, 10000 * (i + 1));     // new data between crashes
-    if (i % 2 == 0) insert_trips(10000, 300000 + 1000 * i);  // every export has 50 objects to write
+    if (i % 2 == 0) insert_trips(10000, 300000 + 1000 * i);  // every export has 200 objects to write
     if (i % 5 == 2) {                                        // deletes and corrections between crashes
       ASSERT_TRUE(web_->exec(fmt::format("DELETE FROM trips WHERE vehicle_id > {0} AND id % 97 = {1}; "
                                          "UPDATE trips SET latitude = latitude + 0.001 "
@@ -329,7 +330,7 @@ TEST_F(BatchTest, SurvivesSigkillAtTwentyRandomPoints) {
       ASSERT_EQ(run({"export", "--prefix", prefix_, "--max-rows-per-object", "200"}), 0);
     }
     const auto args =
-        exp ? std::vector<std::string>{bin(), "export", "--prefix", prefix_, "--max-rows-per-object", "200"}
+        exp ? std::vector<std::string>{bin(), "export", "--prefix", prefix_, "--max-rows-per-object", "50"}
             : std::vector<std::string>{bin(), "load", "--prefix", prefix_, "--parallel", "1"};
     const pid_t pid = integration::spawn_logged(args, "/dev/null", kLog);
     ASSERT_GT(pid, 0);

@@ -14,6 +14,7 @@
 #include "common/pg/migrate.h"
 #include "integration/batch_lane_fixture.h"
 #include "integration/test_support.h"
+#include "stack/provision.h"
 
 namespace fp::batch {
 namespace {
@@ -250,6 +251,8 @@ class BatchEpochTest : public BatchTrustTest {
     other_.emplace(std::move(*o));
     auto applied = migrate::apply(*other_, std::filesystem::path("sql") / "webapp");
     ASSERT_TRUE(applied.ok()) << applied.error().message;
+    auto granted = stack::provision_service_roles(*other_, cfg_, ".", "webapp");
+    ASSERT_TRUE(granted.ok()) << granted.error().message;
   }
   void TearDown() override {
     other_.reset();

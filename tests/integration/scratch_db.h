@@ -1,6 +1,7 @@
 // Databases of a test's own on the running stack's PostgreSQL servers, so that a test never truncates or
-// rewrites what a running demo uses: created empty with the project's migrations (sql/<role>/) applied, and
-// dropped (WITH (FORCE): a child the test killed may still hold a session) when the test ends.
+// rewrites what a running demo uses: created empty with the project's migrations (sql/<role>/) and the
+// services' grants (sql/grants/<role>.sql, as `up` runs them) applied, and dropped (WITH (FORCE): a child the
+// test killed may still hold a session) when the test ends.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "common/config.h"
 #include "common/pg/connection.h"
 #include "common/pg/migrate.h"
+#include "stack/provision.h"
 
 namespace fp::integration {
 
@@ -45,6 +47,11 @@ class ScratchDatabase {
     ASSERT_TRUE(c.ok()) << c.error().message;
     auto applied = migrate::apply(*c, std::filesystem::path("sql") / migrations);
     ASSERT_TRUE(applied.ok()) << applied.error().message;
+    // The services log in as their own roles (Config::webapp_as): the same grants as the stack's databases.
+    auto cfg = Config::load();
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    auto granted = stack::provision_service_roles(*c, *cfg, ".", migrations);
+    ASSERT_TRUE(granted.ok()) << granted.error().message;
   }
 
   void drop() {

@@ -45,9 +45,10 @@ TEST(Secrets, NoSecretReachesAnErrorALogOrACommandLine) {
   const std::string wrong = random_marker();
   // Each failure names what failed, never the credential it used.
   const std::vector<std::pair<std::string, std::string>> failures = {
-      {"POSTGRES_PASSWORD=" + wrong, "export --prefix secrets-test"},
-      {"DW_POSTGRES_PASSWORD=" + wrong, "load --prefix secrets-test"},
-      {"DW_POSTGRES_PASSWORD=" + wrong, "verify --prefix secrets-test"},
+      // The batch lane logs in as the pipeline's role (sql/grants/), provisioning as the administrator.
+      {"FLEETPIPE_PIPELINE_DB_PASSWORD=" + wrong, "export --prefix secrets-test"},
+      {"FLEETPIPE_PIPELINE_DB_PASSWORD=" + wrong, "load --prefix secrets-test"},
+      {"FLEETPIPE_PIPELINE_DB_PASSWORD=" + wrong, "verify --prefix secrets-test"},
       {"AWS_SECRET_ACCESS_KEY=" + wrong, "export --prefix secrets-test"},
       {"POSTGRES_PASSWORD=" + wrong, "db apply"},
   };
@@ -66,6 +67,8 @@ TEST(Secrets, NoSecretReachesAnErrorALogOrACommandLine) {
       {"AWS_SECRET_ACCESS_KEY", cfg->s3.secret_key},
       {"FLEETPIPE_CONSOLE_TOKEN", cfg->console_token},
       {"PGADMIN_DEFAULT_PASSWORD", cfg->pgadmin.password}};
+  for (const auto& [service, login] : cfg->logins)
+    secrets.emplace_back(fmt::format("{}'s database password", db_service_name(service)), login.password);
   // The outputs of the failures, every log of the stack and its services, and every command line.
   std::vector<std::pair<std::string, std::string>> haystacks = {{"the failures' output", outputs}};
   std::error_code ec;
