@@ -139,7 +139,13 @@ Status PostgresServer::condition(Context& ctx) {
   // The webapp server carries the CDC slot: a lost slot means changes were skipped; one holding back most of
   // max_slot_wal_keep_size (components.cpp) is about to be.
   if (role_ != "webapp") return ok_status();
-  return replication_slots_ok(ctx, pg_, int64_t{3} << 30);
+  // Read as the console's role (pg_replication_slots is readable by any role): `status` runs inside the
+  // console too, and no service connects as the administrator.
+  PgConfig reader = ctx.cfg.webapp_as(DbService::kConsole);
+  reader.host = pg_.host;
+  reader.port = pg_.port;
+  reader.dbname = pg_.dbname;
+  return replication_slots_ok(ctx, reader, int64_t{3} << 30);
 }
 
 Status PostgresServer::provision(Context& ctx) {

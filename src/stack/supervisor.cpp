@@ -161,6 +161,7 @@ class Supervisor::Impl {
 
   // `why` when it is known otherwise than from its exit (it could not be started).
   void died(Component& c, Watched& w, Clock::time_point now, std::optional<std::string> why = std::nullopt) {
+    reap_children();  // it may have died since this tick's reaping: its status is there to be read now
     auto exit = exits_.find(w.id.pid);
     w.view.last_exit = why ? *why : exit != exits_.end() ? describe_exit(exit->second) : "process gone";
     if (exit != exits_.end()) exits_.erase(exit);
