@@ -9,6 +9,7 @@ import path from 'node:path';
 import { root, shots, pgEnv, psql, startService, stopServices, launchChromium } from './support.mjs';
 
 const schema = `fp_browser_${process.pid}`;
+const appRole = process.env.FLEETPIPE_APP_DB_USER || 'fleetpipe_app';
 
 let browser;
 let base;
@@ -25,7 +26,12 @@ before(async () => {
        INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude,
                           fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color)
        VALUES (5, 1, 120, '2024-04-15 20:45:03', 41.1313444054, -136.5522584619, 50, 2000, 86, 43, 'green'),
-              (4, 1, 160, '2024-04-16 00:05:03', 58.2356368075, -64.0038619396, 30, 2000, 33, 10, 'yellow');`,
+              (4, 1, 160, '2024-04-16 00:05:03', 58.2356368075, -64.0038619396, 30, 2000, 33, 10, 'yellow');
+       -- The web app logs in as its own role (sql/grants/webapp.sql); in this copy trip_latest's triggers run
+       -- as the caller, so it writes that table too.
+       GRANT USAGE ON SCHEMA ${schema} TO ${appRole};
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${appRole};
+       GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${appRole};`,
   });
   const server = await startService('webapp',
     ['--schema', schema, '--static-dir', path.join(root, 'web/webapp')]);
