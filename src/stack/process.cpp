@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -244,10 +246,28 @@ std::optional<std::string> read_proc_file(const std::string& path) {
   }
 }
 
+namespace {
+std::mutex reaped_mu;
+std::map<pid_t, int> reaped;  // pid -> wait status, for take_reaped_status
+}  // namespace
+
+std::optional<int> take_reaped_status(pid_t pid) {
+  std::lock_guard lock(reaped_mu);
+  auto it = reaped.find(pid);
+  if (it == reaped.end()) return std::nullopt;
+  const int status = it->second;
+  reaped.erase(it);
+  return status;
+}
+
 std::optional<unsigned long long> process_start_ticks(pid_t pid) {
-  // Reap our own zombie children first so they don't count as running.
-  int status;
-  waitpid(pid, &status, WNOHANG);
+  // Reap our own zombie children first so they don't count as running, keeping how they died.
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) == pid) {
+    std::lock_guard lock(reaped_mu);
+    if (reaped.size() >= 1024) reaped.erase(reaped.begin());  // nobody asked about those
+    reaped[pid] = status;
+  }
   const auto st = read_stat(pid);
   if (!st || st->dead()) return std::nullopt;
   return st->start_ticks;

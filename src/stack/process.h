@@ -36,12 +36,15 @@ Result<ProcessId> spawn(const SpawnSpec& spec);
 // Returns the exit code; an error if it could not start or exceeded the timeout (it is then killed).
 Result<int> run_to_completion(const SpawnSpec& spec, std::chrono::seconds timeout);
 
-// The process's start time in clock ticks since boot, or nullopt when no such process exists.
 // The contents of a /proc file, or nullopt when it cannot be read. Never throws: a process can exit between
 // open() and read(), which fails with ESRCH (and made std::istreambuf_iterator throw out of the reader).
 std::optional<std::string> read_proc_file(const std::string& path);
 
+// The process's start time in clock ticks since boot, or nullopt when no such process exists.
 std::optional<unsigned long long> process_start_ticks(pid_t pid);
+// The wait status of a child of ours that died and was reaped by process_start_ticks or is_running while they
+// looked at it (a zombie must not look alive), kept for whoever wants to say how it died; taken once.
+std::optional<int> take_reaped_status(pid_t pid);
 bool is_running(const ProcessId& id);
 // Resident set size in bytes of the process and all its descendants (JVMs fork nothing, postgres does), but
 // not of a descendant that leads a session of its own (a part the supervisor restarted) or its tree.

@@ -161,7 +161,9 @@ class Supervisor::Impl {
 
   // `why` when it is known otherwise than from its exit (it could not be started).
   void died(Component& c, Watched& w, Clock::time_point now, std::optional<std::string> why = std::nullopt) {
-    reap_children();  // it may have died since this tick's reaping: its status is there to be read now
+    // It may have died since this tick's reaping, and is_running may have reaped it while looking.
+    reap_children();
+    if (auto status = take_reaped_status(w.id.pid)) exits_[w.id.pid] = *status;
     auto exit = exits_.find(w.id.pid);
     w.view.last_exit = why ? *why : exit != exits_.end() ? describe_exit(exit->second) : "process gone";
     if (exit != exits_.end()) exits_.erase(exit);
