@@ -67,7 +67,7 @@ Status wait_running(const std::string& base, const std::string& name, std::chron
 
 Result<std::string> fill_placeholders(const std::string& text,
                                       const std::map<std::string, std::string>& values,
-                                      const std::function<std::string(const std::string&)>& escape) {
+                                      PlaceholderEscape escape) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
@@ -82,8 +82,8 @@ Result<std::string> fill_placeholders(const std::string& text,
         if (ours) {
           auto it = values.find(name);
           if (it == values.end()) return make_error("unknown placeholder ${{{}}}", name);
-          if (escape) {
-            out += escape(it->second);
+          if (escape == PlaceholderEscape::kVerbatim) {
+            out += it->second;
           } else {
             // Values go into JSON strings: escape them as JSON would (without the surrounding quotes).
             const std::string escaped = json(it->second).dump();

@@ -2,7 +2,6 @@
 // PostgreSQL; the declared topics in Kafka; the declared connectors in Kafka Connect; the landing bucket.
 #pragma once
 
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -47,12 +46,15 @@ Status connectors_running(const Context& ctx);
 // Creates the landing bucket if missing.
 Status ensure_bucket(Context& ctx);
 
+// How fill_placeholders writes a value: escaped as inside a JSON string (connector files), or as it is (SQL
+// whose values are quoted identifiers and literals already).
+enum class PlaceholderEscape { kJsonString, kVerbatim };
+
 // Fills ${NAME} placeholders (upper-case names only; Kafka Connect's own ${provider:path:key} references are
-// left for the worker to resolve), each value passed through `escape` (by default as inside a JSON string).
-// An unknown name is an error.
+// left for the worker to resolve). An unknown name is an error.
 Result<std::string> fill_placeholders(const std::string& text,
                                       const std::map<std::string, std::string>& values,
-                                      const std::function<std::string(const std::string&)>& escape = {});
+                                      PlaceholderEscape escape = PlaceholderEscape::kJsonString);
 
 // The values connector files may reference.
 std::map<std::string, std::string> connector_placeholders(const Context& ctx);

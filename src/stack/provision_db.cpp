@@ -73,9 +73,8 @@ Status provision_service_roles(pg::Connection& conn, const Config& cfg, const st
       FP_TRY(conn.quote_identifier(std::string(FP_TRY(db.get<std::string>(0, 0), "database"))), "quote");
   const auto file = repo / "sql" / "grants" / (db_role + ".sql");
   const auto text = FP_TRY(read_file(file), "grants");
-  // The values are quoted already: filled in as they are.
-  const auto sql =
-      FP_TRY(fill_placeholders(text, names, [](const std::string& v) { return v; }), file.string());
+  // The values are quoted identifiers and literals already.
+  const auto sql = FP_TRY(fill_placeholders(text, names, PlaceholderEscape::kVerbatim), file.string());
   FP_CHECK(conn.exec(sql), file.string());
   return ok_status();
 }

@@ -72,7 +72,7 @@ TEST(PlaceholderTest, SqlGrantsTakeValuesAlreadyQuoted) {
   // sql/grants/*.sql: the values are quoted identifiers, filled in as they are; $$ bodies are left alone.
   auto r = fill_placeholders("GRANT SELECT ON t TO ${APP}; DO $$ BEGIN PERFORM ${APP_LITERAL}; END $$",
                              {{"APP", "\"odd\"\"name\""}, {"APP_LITERAL", "'odd\"name'"}},
-                             [](const std::string& v) { return v; });
+                             PlaceholderEscape::kVerbatim);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(*r, "GRANT SELECT ON t TO \"odd\"\"name\"; DO $$ BEGIN PERFORM 'odd\"name'; END $$");
 }
