@@ -10,6 +10,7 @@
 #include "generator/cli.h"
 #include "load/cli.h"
 #include "realtime/cli.h"
+#include "retain/cli.h"
 #include "scheduler/cli.h"
 #include "stack/cli.h"
 #include "webapp/cli.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   fp::webapp::add_commands(app, exit_code);
   fp::batch::add_export_commands(app, exit_code);
   fp::batch::add_load_commands(app, exit_code);
+  fp::retain::add_retain_commands(app, exit_code);
   fp::realtime::add_commands(app, exit_code);
   fp::sched::add_commands(app, exit_code);
   fp::console::add_commands(app, exit_code);

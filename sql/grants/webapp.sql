@@ -25,6 +25,12 @@ GRANT SELECT ON trip_latest, latest_locations, vehicle_latest_locations TO ${GEN
 
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${APP}, ${GENERATOR};
 
+-- trips is partitioned (sql/webapp/010_trips_partitioned.sql): its writers may have the partitions their
+-- rows need made (the function runs as the owner); only the pipeline may drop one, and only one whose rows
+-- it has found in the warehouse (`fleetpipe retain`).
+GRANT EXECUTE ON FUNCTION trip_partitions_ensure(timestamp[]) TO ${APP}, ${GENERATOR}, ${PIPELINE};
+GRANT EXECUTE ON FUNCTION trip_partition_drop(text, xid8, bigint, numeric) TO ${PIPELINE};
+
 -- Readers: the realtime view's rebuild, the console's pages, export and verify.
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${REALTIME}, ${CONSOLE}, ${PIPELINE};
 

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -189,6 +190,20 @@ Result<Config> Config::load() {
   });
 }
 
+Result<std::chrono::minutes> parse_minutes(const std::string& variable, std::string_view text) {
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  const std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
+  int64_t per = 0;
+  if (unit == "m") per = 1;
+  if (unit == "h") per = 60;
+  if (unit == "d") per = 24 * 60;
+  if (ec != std::errc() || p == text.data() || per == 0 || n < 1 || n > 100L * 365 * 24 * 60 / per)
+    return invalid_input("{}={:?}: expected a positive number and a unit m, h or d (30m, 12h, 7d)", variable,
+                         text);
+  return std::chrono::minutes(n * per);
+}
+
 Result<Config> Config::load(const Lookup& env) {
   auto get = [&](std::initializer_list<const char*> names, std::string fallback) {
     for (const char* n : names)
@@ -240,6 +255,19 @@ Result<Config> Config::load(const Lookup& env) {
     return invalid_input("PGADMIN_DEFAULT_PASSWORD must be at least 6 characters (pgAdmin's minimum)");
   c.pgadmin.port = FP_TRY(parse_port("PGADMIN_PORT", get({"PGADMIN_PORT"}, "5050")), "configuration");
   c.console_token = get({"FLEETPIPE_CONSOLE_TOKEN"}, "");
+  auto& lc = c.lifecycle;
+  lc.trips_hot_window =
+      FP_TRY(parse_minutes("FLEETPIPE_TRIPS_HOT_WINDOW", get({"FLEETPIPE_TRIPS_HOT_WINDOW"}, "7d")),
+             "configuration");
+  lc.trips_partition_interval = FP_TRY(
+      parse_minutes("FLEETPIPE_TRIPS_PARTITION_INTERVAL", get({"FLEETPIPE_TRIPS_PARTITION_INTERVAL"}, "1d")),
+      "configuration");
+  // Partitions never straddle a day (verify counts per day) and the table's settings check says the same.
+  if (lc.trips_partition_interval > std::chrono::hours(24) ||
+      std::chrono::minutes(std::chrono::hours(24)).count() % lc.trips_partition_interval.count() != 0)
+    return invalid_input("FLEETPIPE_TRIPS_PARTITION_INTERVAL must divide a day (e.g. 10m, 1h, 6h, 1d)");
+  if (lc.trips_hot_window < lc.trips_partition_interval)
+    return invalid_input("FLEETPIPE_TRIPS_HOT_WINDOW must be at least FLEETPIPE_TRIPS_PARTITION_INTERVAL");
   for (auto s : kDbServices) {
     c.logins[s].user =
         get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
@@ -292,7 +320,10 @@ nlohmann::json Config::to_json(bool reveal) const {
         {"bucket", s3.bucket},
         {"addressing_style", s3.path_style ? "path" : "virtual"}}},
       {"pgadmin", {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}},
-      {"console_token", secret(console_token)}};
+      {"console_token", secret(console_token)},
+      {"lifecycle",
+       {{"trips_hot_window_minutes", lifecycle.trips_hot_window.count()},
+        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()}}}};
 }
 
 }  // namespace fp

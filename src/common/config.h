@@ -4,12 +4,14 @@
 // none.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -40,6 +42,19 @@ struct PgAdminConfig {
   std::string password;  // PGADMIN_DEFAULT_PASSWORD, generated into credentials.env
   int port = 0;          // PGADMIN_PORT, default 5050; always bound to 127.0.0.1
 };
+
+// The data lifecycle (docs/ARCHITECTURE.md "Data lifecycle"): how much of the measurements the operational
+// database keeps, and in what pieces.
+struct LifecycleConfig {
+  // FLEETPIPE_TRIPS_HOT_WINDOW: measurements older than this leave the webapp database once the warehouse
+  // holds every row of their partition (`fleetpipe retain`).
+  std::chrono::minutes trips_hot_window{7 * 24 * 60};
+  // FLEETPIPE_TRIPS_PARTITION_INTERVAL: what one partition of trips covers; whole minutes dividing a day.
+  std::chrono::minutes trips_partition_interval{24 * 60};
+};
+
+// "<n><unit>", unit m (minutes), h or d: "30m", "12h", "7d". Errors name `variable`.
+Result<std::chrono::minutes> parse_minutes(const std::string& variable, std::string_view text);
 
 // fleetpipe's services that log in to PostgreSQL, each as a role of its own with only the grants it needs
 // (sql/webapp/grants.sql, sql/warehouse/grants.sql): the administrator (POSTGRES_USER, DW_POSTGRES_USER)
@@ -76,6 +91,7 @@ struct Config {
   // The console's operator token (FLEETPIPE_CONSOLE_TOKEN): required for its actions; empty disables them.
   std::string console_token;
   std::map<DbService, DbLogin> logins;
+  LifecycleConfig lifecycle;
 
   // The webapp / warehouse server as `service` logs in to it.
   PgConfig webapp_as(DbService service) const;

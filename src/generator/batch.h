@@ -17,6 +17,7 @@ struct Batch {
   uint64_t rejected = 0;      // rejected lines inside this batch's input range
   uint64_t end_position = 0;  // the source position after the batch's last line: the checkpoint
   std::string copy_text;
+  std::vector<int64_t> times;  // each COPY row's measurement_time: the partitions it needs (pg_sink)
   std::string json;
   std::vector<uint32_t> json_end;  // end offset of each row's JSON in `json`
   std::vector<int32_t> keys;       // each row's vehicle id (the Kafka key)
@@ -28,7 +29,10 @@ struct Batch {
   };
   void add(const trip::Measurement& m, const Formats& f) {
     ++rows;
-    if (f.copy) trip::append_copy_text(copy_text, m);
+    if (f.copy) {
+      trip::append_copy_text(copy_text, m);
+      times.push_back(m.measurement_time);
+    }
     if (f.json) {
       trip::append_json(json, m);
       json_end.push_back(static_cast<uint32_t>(json.size()));

@@ -31,6 +31,7 @@ Status PgSink::ensure_connected() {
   auto c = pg::Connection::connect(cfg_, o);
   if (!c.ok()) return std::move(c).error().context(fmt::format("connect to {}", endpoint()));
   conn_ = std::make_unique<pg::Connection>(std::move(*c));
+  partitioned_.reset();  // another server may answer after a reconnect
   return ok_status();
 }
 
@@ -60,6 +61,8 @@ Status PgSink::copy_rows(std::string_view copy_sql, const std::string& data) {
 
 Result<PgWrite> PgSink::stage(const Batch& batch, const Checkpoint& cp, bool rows_too) {
   FP_CHECK(ensure_connected(), "write batch");
+  if (rows_too && batch.rows > 0)
+    FP_CHECK(trip::ensure_partitions(*conn_, partition_minutes_, partitioned_, batch.times), "write batch");
   PgWrite w;
   for (int attempt = 0; attempt < 2; ++attempt) {
     tx_.reset();

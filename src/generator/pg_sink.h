@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/pg/connection.h"
+#include "common/trip/partitions.h"
 #include "generator/batch.h"
 
 namespace fp::gen {
@@ -52,6 +53,8 @@ class PgSink {
   PgConfig cfg_;
   std::unique_ptr<pg::Connection> conn_;
   std::optional<pg::Transaction> tx_;
+  trip::PartitionMinutes partition_minutes_;  // which minutes of trips already have a partition
+  std::optional<bool> partitioned_;           // whether the database has trip_partitions_ensure
   bool staged_mode_ = false;
 };
 

@@ -136,12 +136,20 @@ Result<int64_t> sweep_epoch(pg::Connection& dw, const std::string& prefix, int e
   auto tx = FP_TRY(dw.begin(), "begin");
   int64_t swept = 0;
   for (const auto& t : tables()) {
+    // Rows of partitions `fleetpipe retain` dropped are gone from the source by design, not deleted: the
+    // re-export could not carry them, and they stay live here.
+    const std::string retired =
+        t.name == "trips" ? fmt::format(
+                                " AND NOT EXISTS (SELECT 1 FROM ops.retention_drops d WHERE "
+                                "d.table_name = 'trips' AND r.{0} >= d.range_start AND r.{0} < d.range_end)",
+                                t.date_column)
+                          : "";
     auto r = FP_TRY(
         dw.query(
             fmt::format(
-                "UPDATE raw.{} SET _source_epoch = $1, _source_xid = 0, _deleted_xid = 0, _deleted_at = "
-                "now(), _load_xid = pg_current_xact_id() WHERE _source_epoch < $1 AND _deleted_xid IS NULL",
-                t.name),
+                "UPDATE raw.{} r SET _source_epoch = $1, _source_xid = 0, _deleted_xid = 0, _deleted_at = "
+                "now(), _load_xid = pg_current_xact_id() WHERE _source_epoch < $1 AND _deleted_xid IS NULL{}",
+                t.name, retired),
             epoch),
         "sweep");
     swept += r.affected();

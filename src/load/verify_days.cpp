@@ -11,6 +11,14 @@
 #include "common/log.h"
 
 namespace fp::batch {
+
+// Both databases run the same PostgreSQL, so the same values give the same text and hashtext.
+std::string canonical_row_text(const TableSpec& t) {
+  std::string s = "concat_ws('|'";
+  for (const auto& c : t.columns) s += fmt::format(", {}", c.name);
+  return s + ")";
+}
+
 namespace {
 
 constexpr size_t kExplained = 3;  // differing days explained id by id (each costs a read of that day)
@@ -21,14 +29,6 @@ struct DayStats {
 };
 using PerDay = std::map<std::string, DayStats>;
 using Days = std::set<std::string>;  // ISO dates
-
-// The canonical text of a row: the spec's columns in order, '|'-separated, in the session's UTC/ISO text
-// forms. Both databases run the same PostgreSQL, so the same values give the same text and hashtext.
-std::string canonical(const TableSpec& t) {
-  std::string s = "concat_ws('|'";
-  for (const auto& c : t.columns) s += fmt::format(", {}", c.name);
-  return s + ")";
-}
 
 // The rows one side compares. Source: below the watermark ($1). Warehouse: live (not deleted) and not an
 // id the source changed since the watermark ($1, bigint[]): a hash anti-join, however long the list.
@@ -42,20 +42,36 @@ std::string warehouse_rows(const TableSpec& t) {
       t.name);
 }
 
+// The figures of the partitions `fleetpipe retain` dropped (trips, retain/hot_window.h): rows no longer in
+// the source that were, as the drop's own comparison with the warehouse counted them. The source side adds
+// them to its days; $2 (when `days`) restricts them as it does the rows.
+std::string retired_per_day(const TableSpec& t, bool days) {
+  if (t.name != "trips") return "";
+  return fmt::format(
+      " UNION ALL SELECT range_start::date::text, dropped_rows, dropped_checksum FROM public.trip_partitions "
+      "WHERE dropped_at IS NOT NULL{}",
+      days ? " AND range_start::date = ANY($2::date[])" : "");
+}
+
 // Row count and checksum per day of `rows` ($1 = `param`); only `days` when given, each read as a range of
-// the date column (an index range scan on both sides), not by scanning the table.
+// the date column (an index range scan on both sides), not by scanning the table. `retired`: figures of
+// dropped partitions to add (retired_per_day), or "".
 Result<PerDay> per_day(pg::Connection& conn, const TableSpec& t, const std::string& rows,
-                       const std::string& param, const std::vector<std::string>* days) {
+                       const std::string& param, const std::vector<std::string>* days,
+                       const std::string& retired = "") {
   std::string sql = fmt::format(
-      "SELECT ({0})::date::text AS day, count(*), coalesce(sum(hashtext({1})::bigint), 0)::text FROM ({2}) x",
-      t.date_column, canonical(t), rows);
+      "SELECT ({0})::date::text AS day, count(*) AS n, coalesce(sum(hashtext({1})::bigint), 0) AS s "
+      "FROM ({2}) x",
+      t.date_column, canonical_row_text(t), rows);
   pg::Params params{param};
   if (days) {
     sql += fmt::format(" JOIN unnest($2::date[]) AS d(day) ON x.{0} >= d.day AND x.{0} < d.day + 1",
                        t.date_column);
     params.push_back(pg::array_param(*days));
   }
-  auto r = FP_TRY(conn.query_params(sql + " GROUP BY 1", params), fmt::format("checksum {}", t.name));
+  sql = fmt::format("SELECT day, sum(n)::bigint, sum(s)::text FROM ({} GROUP BY 1{}) u GROUP BY 1", sql,
+                    retired);
+  auto r = FP_TRY(conn.query_params(sql, params), fmt::format("checksum {}", t.name));
   PerDay out;
   for (int i = 0; i < r.size(); ++i)
     out[FP_TRY(r.get<std::string>(i, 0), "day")] = {FP_TRY(r.get<int64_t>(i, 1), "count"),
@@ -68,7 +84,7 @@ Result<std::map<int64_t, int64_t>> day_rows(pg::Connection& conn, const TableSpe
                                             const std::string& param, const std::string& day) {
   auto r = FP_TRY(conn.query(fmt::format("SELECT id, hashtext({0}) FROM ({1}) x "
                                          "WHERE x.{2} >= $2::date AND x.{2} < $2::date + 1",
-                                         canonical(t), rows, t.date_column),
+                                         canonical_row_text(t), rows, t.date_column),
                              param, day),
                   fmt::format("rows of {} on {}", t.name, day));
   std::map<int64_t, int64_t> out;
@@ -143,8 +159,12 @@ Result<std::optional<Days>> days_to_read(pg::Connection& src, pg::Connection& dw
   FP_CHECK(add_days(src,
                     fmt::format("SELECT ({1})::date::text FROM public.{0} WHERE _export_xid >= $1::xid8 "
                                 "UNION SELECT day::text FROM public.export_deletes "
-                                "WHERE table_name = '{0}' AND _export_xid >= $1::xid8",
-                                t.name, dc),
+                                "WHERE table_name = '{0}' AND _export_xid >= $1::xid8{2}",
+                                t.name, dc,
+                                // a partition dropped since: its day's rows moved from live to retired
+                                t.name == "trips" ? " UNION SELECT range_start::date::text FROM "
+                                                    "public.trip_partitions WHERE dropped_xid >= $1::xid8"
+                                                  : ""),
                     {std::to_string(since)}, days),
            "source");
   // Inserted rows carry the inserting transaction in _load_xid; updated, deleted and truncated ones are
@@ -289,11 +309,14 @@ Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, 
     }
     if (!read->empty()) {
       const std::vector<std::string> days(read->begin(), read->end());
-      merge(s, FP_TRY(per_day(src, t, source_rows(t), std::to_string(watermark), &days), "source"));
+      merge(s, FP_TRY(per_day(src, t, source_rows(t), std::to_string(watermark), &days,
+                              retired_per_day(t, true)),
+                      "source"));
       merge(w, FP_TRY(per_day(dw, t, warehouse_rows(t), unsettled, &days), "warehouse"));
     }
   } else {
-    s = FP_TRY(per_day(src, t, source_rows(t), std::to_string(watermark), nullptr), "source");
+    s = FP_TRY(per_day(src, t, source_rows(t), std::to_string(watermark), nullptr, retired_per_day(t, false)),
+               "source");
     w = FP_TRY(per_day(dw, t, warehouse_rows(t), unsettled, nullptr), "warehouse");
   }
   // Not keeping them costs the next check time, not correctness: it reads from the older checkpoint.

@@ -35,6 +35,11 @@ struct DayCheckOptions {
   bool reread_all_days = false;  // ignore the kept checksums: read every day on both sides
 };
 
+// The SQL expression of a row's canonical text (the spec's columns in order, '|'-separated, in the text
+// forms of text_stable_session): sum(hashtext(...)) over a set of rows is the checksum both sides compare,
+// and what `fleetpipe retain` records for a dropped partition.
+std::string canonical_row_text(const TableSpec& t);
+
 // `watermark`: the newest committed export run's xid_to; the source's rows below it are compared.
 Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, const TableSpec& t,
                                        uint64_t watermark, const DayCheckOptions& opts);

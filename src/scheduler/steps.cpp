@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "export/exporter.h"
 #include "load/loader.h"
+#include "retain/hot_window.h"
 #include "scheduler/child.h"
 
 namespace fp::sched {
@@ -266,6 +267,27 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
                      auto vo = lane_options<batch::VerifyOptions>(opts);
                      vo.scope = opts.full_tests ? batch::VerifyScope::kAll : batch::VerifyScope::kNewestRun;
                      return lane_result(batch::run_verify(cfg, vo), verify_step_result);
+                   }});
+  // The hot window: after verify, so a run whose lane disagrees somewhere drops nothing; each partition is
+  // compared with the warehouse again inside the step (retain/hot_window.h) before it goes.
+  steps.push_back({"retain", {"verify"}, [cfg, opts](int) {
+                     return lane_result(retain::run_retain(cfg, lane_options<retain::RetainOptions>(opts)),
+                                        [](const retain::RetainReport& r) {
+                                          auto parts = nlohmann::json::array();
+                                          for (const auto& p : r.partitions)
+                                            parts.push_back({{"partition", p.partition},
+                                                             {"range_start", p.range_start},
+                                                             {"range_end", p.range_end},
+                                                             {"source_rows", p.source_rows},
+                                                             {"warehouse_rows", p.warehouse_rows},
+                                                             {"dropped", p.dropped},
+                                                             {"reason", p.reason}});
+                                          return StepResult::success(r.rows_dropped,
+                                                                     {{"partitions", parts},
+                                                                      {"made", r.partitions_made},
+                                                                      {"waiting", r.waiting},
+                                                                      {"default_rows", r.default_rows}});
+                                        });
                    }});
   return steps;
 }

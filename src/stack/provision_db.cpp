@@ -79,11 +79,32 @@ Status provision_service_roles(pg::Connection& conn, const Config& cfg, const st
   return ok_status();
 }
 
+namespace {
+
+// trips' partitions follow the configured interval from the next one made on; the current and the next two
+// intervals are made now, so the first writers find them (sql/webapp/010_trips_partitioned.sql).
+Status provision_trip_partitions(pg::Connection& conn, const LifecycleConfig& lc) {
+  const auto interval = fmt::format("{} minutes", lc.trips_partition_interval.count());
+  FP_CHECK(conn.query("UPDATE trip_partition_settings SET interval_length = $1::interval", interval),
+           "partition interval");
+  FP_CHECK(conn.query("SET TimeZone = 'UTC'"), "session time zone");
+  auto made = FP_TRY(conn.query("SELECT trip_partitions_ensure(ARRAY[now()::timestamp, now()::timestamp + "
+                                "$1::interval, now()::timestamp + 2 * $1::interval])",
+                                interval),
+                     "make the next partitions of trips");
+  if (FP_TRY(made.get<int>(0, 0), "partitions made") > 0)
+    log::info("stack", "trips: partitions made for the next {}", interval);
+  return ok_status();
+}
+
+}  // namespace
+
 Status provision_database(Context& ctx, const std::string& role, const PgConfig& pg) {
   FP_CHECK(ensure_database(pg), role);
   auto conn = FP_TRY(pg::Connection::connect(pg), role);
   const auto applied = FP_TRY(migrate::apply(conn, ctx.repo / "sql" / role), role + " migrations");
   if (applied > 0) log::info("stack", "{}: applied {} migration(s)", role, applied);
+  if (role == "webapp") FP_CHECK(provision_trip_partitions(conn, ctx.cfg.lifecycle), role);
   FP_CHECK(provision_service_roles(conn, ctx.cfg, ctx.repo, role), role + " roles");
   return ok_status();
 }

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/pg/error.h"
+#include "common/trip/partitions.h"
 #include "common/trip/sql.h"
 
 namespace fp::webapp {
@@ -52,7 +53,7 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
            "FROM input i LEFT JOIN vehicles v ON v.id = i.vehicle_id), "
            "ins AS (INSERT INTO trips ({1}) SELECT {1} FROM checked "
            "WHERE vehicle_capacity IS NOT NULL AND fuel_remaining_gallon <= vehicle_capacity ORDER BY n "
-           "ON CONFLICT (vehicle_id, trip_id, measurement_sequence) DO NOTHING RETURNING {2}) "
+           "ON CONFLICT ON CONSTRAINT trips_natural_key DO NOTHING RETURNING {2}) "
            "SELECT c.vehicle_capacity, ins.* FROM checked c LEFT JOIN ins ON c.first AND "
            "ins.vehicle_id = c.vehicle_id AND ins.trip_id = c.trip_id AND "
            "ins.measurement_sequence = c.measurement_sequence ORDER BY c.n",
@@ -225,6 +226,7 @@ class Store::BatchWriter {
 
   void loop() {
     std::optional<pg::Client> client;
+    Partitions partitions;
     for (;;) {
       std::vector<Pending*> batch;
       {
@@ -237,12 +239,19 @@ class Store::BatchWriter {
           queue_.pop_front();
         }
       }
-      auto outcomes = write(client, batch);
+      auto outcomes = write(client, partitions, batch);
       for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(outcomes[i]));
     }
   }
 
-  std::vector<InsertOutcome> write(std::optional<pg::Client>& client, const std::vector<Pending*>& batch) {
+  // What this writer knows of trips' partitions (common/trip/partitions.h), for its connection.
+  struct Partitions {
+    trip::PartitionMinutes minutes;
+    std::optional<bool> available;
+  };
+
+  std::vector<InsertOutcome> write(std::optional<pg::Client>& client, Partitions& partitions,
+                                   const std::vector<Pending*>& batch) {
     std::vector<InsertOutcome> out(batch.size());
     auto fail_all = [&](const Error& e) {
       for (auto& o : out) o = decode_failure(e);
@@ -256,9 +265,19 @@ class Store::BatchWriter {
         return fail_all(c.error());
       }
       client.emplace(std::move(*c));
+      partitions.minutes = trip::PartitionMinutes();
+      partitions.available.reset();
     }
     std::vector<const trip::Measurement*> trips;
-    for (auto* p : batch) trips.push_back(p->trip);
+    std::vector<int64_t> times;
+    for (auto* p : batch) {
+      trips.push_back(p->trip);
+      times.push_back(p->trip->measurement_time);
+    }
+    if (auto st = trip::ensure_partitions(*client, partitions.minutes, partitions.available, times); !st) {
+      store_.observe("ensure_partitions", started, false);
+      return fail_all(st.error());
+    }
     store_.registry_
         .histogram("webapp_insert_batch_rows", "Trips stored per group-commit statement.", {},
                    metrics::exponential_buckets(1, 2, 10))

@@ -36,6 +36,44 @@ TEST(ConfigTest, DefaultsPointAtTheNativeStack) {
   EXPECT_EQ(c->missing_secrets().size(), 11u);
 }
 
+TEST(ConfigTest, LifecycleDefaultsToAWeekInDailyPartitions) {
+  auto c = Config::load(env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->lifecycle.trips_hot_window, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c->lifecycle.trips_partition_interval, std::chrono::hours(24));
+  auto scaled = Config::load(
+      env_of({{"FLEETPIPE_TRIPS_HOT_WINDOW", "30m"}, {"FLEETPIPE_TRIPS_PARTITION_INTERVAL", "10m"}}));
+  ASSERT_TRUE(scaled.ok()) << scaled.error().message;
+  EXPECT_EQ(scaled->lifecycle.trips_hot_window, std::chrono::minutes(30));
+  EXPECT_EQ(scaled->lifecycle.trips_partition_interval, std::chrono::minutes(10));
+  EXPECT_EQ(scaled->to_json()["lifecycle"]["trips_hot_window_minutes"], 30);
+}
+
+TEST(ConfigTest, LifecycleRefusesPartitionsThatStraddleDaysOrOutgrowTheWindow) {
+  for (const auto& [var, value] : std::vector<std::pair<std::string, std::string>>{
+           {"FLEETPIPE_TRIPS_PARTITION_INTERVAL", "7m"},  // 1440 is not a multiple of 7
+           {"FLEETPIPE_TRIPS_PARTITION_INTERVAL", "2d"},  // longer than a day
+           {"FLEETPIPE_TRIPS_HOT_WINDOW", "10h"},         // shorter than a day's partition
+           {"FLEETPIPE_TRIPS_HOT_WINDOW", "0d"},          // nothing kept
+           {"FLEETPIPE_TRIPS_HOT_WINDOW", "7 days"},      // not a unit we read
+           {"FLEETPIPE_TRIPS_HOT_WINDOW", "-1h"}}) {
+    auto c = Config::load(env_of({{var, value}}));
+    ASSERT_FALSE(c.ok()) << var << "=" << value;
+    EXPECT_NE(c.error().message.find(var), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(ConfigTest, ParseMinutesReadsMinutesHoursAndDays) {
+  EXPECT_EQ(parse_minutes("X", "90m").value(), std::chrono::minutes(90));
+  EXPECT_EQ(parse_minutes("X", "12h").value(), std::chrono::minutes(720));
+  EXPECT_EQ(parse_minutes("X", "7d").value(), std::chrono::minutes(7 * 1440));
+  EXPECT_FALSE(parse_minutes("X", "").ok());
+  EXPECT_FALSE(parse_minutes("X", "h").ok());
+  EXPECT_FALSE(parse_minutes("X", "5").ok());
+  EXPECT_FALSE(parse_minutes("X", "5s").ok());
+  EXPECT_FALSE(parse_minutes("X", "99999999999d").ok());
+}
+
 TEST(ConfigTest, EachServiceLogsInAsItsOwnRoleOnTheConfiguredServer) {
   auto c = Config::load(env_of({{"POSTGRES_HOST", "db.internal"},
                                 {"POSTGRES_USER", "admin"},

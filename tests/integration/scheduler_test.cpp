@@ -140,8 +140,10 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   // The first run also tests whole tables (none had been, and the default schedule is daily); the second,
   // minutes later, tests only what its build wrote.
   EXPECT_EQ(steps_of(first),
-            "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 verify:success:1");
-  EXPECT_EQ(steps_of(second), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
+            "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 verify:success:1 "
+            "retain:success:1");
+  EXPECT_EQ(steps_of(second),
+            "export:success:1 load:success:1 dbt_build:success:1 verify:success:1 retain:success:1");
   // The whole-table step runs every test, the constraint-backed ones too; a build runs the rest (below).
   EXPECT_GE(detail_of(first, "dbt_full_tests")["tests"]["pass"].get<int>(), 70);
   // Keys and flags are NOT NULL in the tables themselves (model contracts), so a build needs no per-column
@@ -220,7 +222,8 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   ASSERT_TRUE(web_->exec(fmt::format("DELETE FROM trips WHERE vehicle_id = {}", kBase + 3)).ok());
   ASSERT_EQ(run_once(), 0) << "see " << kLog;
   const int64_t third = second + 1;
-  EXPECT_EQ(steps_of(third), "export:success:1 load:success:1 dbt_build:success:1 verify:success:1");
+  EXPECT_EQ(steps_of(third),
+            "export:success:1 load:success:1 dbt_build:success:1 verify:success:1 retain:success:1");
   EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM staging.stg_trips WHERE vehicle_id = {}", kBase + 3)),
             0);
   EXPECT_GT(scalar(fmt::format("SELECT count(*) FROM raw.trips WHERE vehicle_id = {} AND _deleted_xid IS NOT "
@@ -245,7 +248,8 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   EXPECT_EQ(text(fmt::format("SELECT outcome FROM ops.pipeline_runs WHERE run_id = {}", broken)), "failed");
   // A failing dbt test is not retried: one attempt. verify (source, bucket and raw.*, which the hand-made
   // row is not part of: it came from no export) runs beside dbt_build and passes.
-  EXPECT_EQ(steps_of(broken), "export:success:1 load:success:1 dbt_build:failed:1 verify:success:1");
+  EXPECT_EQ(steps_of(broken),
+            "export:success:1 load:success:1 dbt_build:failed:1 verify:success:1 retain:success:1");
   auto dbt = detail_of(broken, "dbt_build");
   EXPECT_GE(dbt["fail"].get<int>(), 1);
   EXPECT_GE(dbt["tests"]["fail"].get<int>(), 1);
@@ -329,7 +333,7 @@ TEST_F(SchedulerTest, NoModelRunsWhileTheLoadGateIsClosed) {
   const int64_t run = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
   EXPECT_EQ(steps_of(run),
             "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 "
-            "verify:success:1");
+            "verify:success:1 retain:success:1");
   EXPECT_EQ(detail_of(run, "dbt_build")["prewarmed"], false);
   EXPECT_GT(scalar(built), 0);
 }
@@ -347,7 +351,7 @@ TEST_F(SchedulerTest, AFailedLoadCancelsThePrewarmedBuild) {
   const int64_t run = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
   EXPECT_EQ(steps_of(run),
             "export:success:1 load:failed:2 dbt_build:skipped:1 dbt_full_tests:skipped:1 "
-            "verify:skipped:1");
+            "verify:skipped:1 retain:skipped:1");
   EXPECT_EQ(scalar(built), 0);
   // Nothing of the cancelled build is left waiting, and the next build is not held.
   std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -158,6 +158,64 @@ Result<nlohmann::json> requests_panel(pg::Connection& db) {
                         {"oldest", FP_TRY(rows.get<std::string>(0, 1), "requests")}};
 }
 
+// The hot window (retain/hot_window.h): trips' live partitions with their size, rows outside them, the
+// drops the warehouse has recorded and the partitions past the window that still differ.
+Result<nlohmann::json> retention_panel(Sources& src, pg::Connection& dw) {
+  const auto& lc = src.config().lifecycle;
+  nlohmann::json out = {{"hot_window_minutes", lc.trips_hot_window.count()},
+                        {"partition_interval_minutes", lc.trips_partition_interval.count()}};
+  auto web = FP_TRY(src.webapp_db(), "webapp database");
+  auto parts = FP_TRY(web.query("SELECT p.partition_name, p.range_start::text, p.range_end::text, "
+                                "greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid) "
+                                "FROM trip_partitions p JOIN pg_class c ON c.relname = p.partition_name "
+                                "AND c.relnamespace = 'public'::regnamespace "
+                                "WHERE p.dropped_at IS NULL ORDER BY p.range_start"),
+                      "trips partitions");
+  out["partitions"] = nlohmann::json::array();
+  for (int i = 0; i < parts.size(); ++i)
+    out["partitions"].push_back({{"partition", FP_TRY(parts.get<std::string>(i, 0), "name")},
+                                 {"range_start", FP_TRY(parts.get<std::string>(i, 1), "start")},
+                                 {"range_end", FP_TRY(parts.get<std::string>(i, 2), "end")},
+                                 {"rows_estimate", FP_TRY(parts.get<int64_t>(i, 3), "rows")},
+                                 {"bytes", FP_TRY(parts.get<int64_t>(i, 4), "bytes")}});
+  auto def = FP_TRY(web.query("SELECT count(*) FROM (SELECT 1 FROM trips_default LIMIT $1) d", kPendingCap),
+                    "trips_default");
+  out["default_rows"] = FP_TRY(def.get<int64_t>(0, 0), "trips_default");
+  auto drops = FP_TRY(dw.query("SELECT partition_name, range_start::text, range_end::text, rows, " FP_TS(
+                          "dropped_at") " FROM ops.retention_drops WHERE table_name = 'trips' "
+                                        "ORDER BY dropped_at DESC LIMIT 20"),
+                      "retention drops");
+  out["drops"] = nlohmann::json::array();
+  for (int i = 0; i < drops.size(); ++i)
+    out["drops"].push_back({{"partition", FP_TRY(drops.get<std::string>(i, 0), "name")},
+                            {"range_start", FP_TRY(drops.get<std::string>(i, 1), "start")},
+                            {"range_end", FP_TRY(drops.get<std::string>(i, 2), "end")},
+                            {"rows", FP_TRY(drops.get<int64_t>(i, 3), "rows")},
+                            {"dropped_at", FP_TRY(drops.get<std::string>(i, 4), "at")}});
+  auto waiting =
+      FP_TRY(dw.query("SELECT partition_name, range_start::text, source_rows, warehouse_rows, "
+                      "failures, reason, " FP_TS(
+                          "checked_at") " FROM ops.retention_checks "
+                                        "WHERE table_name = 'trips' ORDER BY range_start LIMIT 20"),
+             "retention checks");
+  out["waiting"] = nlohmann::json::array();
+  auto count_or_null = [](const std::optional<int64_t>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
+  for (int i = 0; i < waiting.size(); ++i) {
+    const auto source = FP_TRY(waiting.get<std::optional<int64_t>>(i, 2), "source rows");
+    const auto warehouse = FP_TRY(waiting.get<std::optional<int64_t>>(i, 3), "warehouse rows");
+    out["waiting"].push_back({{"partition", FP_TRY(waiting.get<std::string>(i, 0), "name")},
+                              {"range_start", FP_TRY(waiting.get<std::string>(i, 1), "start")},
+                              {"source_rows", count_or_null(source)},
+                              {"warehouse_rows", count_or_null(warehouse)},
+                              {"failures", FP_TRY(waiting.get<int64_t>(i, 4), "failures")},
+                              {"reason", FP_TRY(waiting.get<std::string>(i, 5), "reason")},
+                              {"checked_at", FP_TRY(waiting.get<std::string>(i, 6), "at")}});
+  }
+  return out;
+}
+
 template <typename F>
 nlohmann::json panel(const char* name, F&& f) {
   auto r = f();
@@ -214,6 +272,7 @@ nlohmann::json batch(Sources& src) {
     out["dbt"] = e;
     out["verify"] = e;
     out["requests"] = e;
+    out["retention"] = e;
     return out;
   }
   out["load"] = panel("load", [&] { return load_panel(*db); });
@@ -222,6 +281,7 @@ nlohmann::json batch(Sources& src) {
   out["freshness"] = panel("freshness", [&] { return freshness_panel(*db); });
   out["verify"] = panel("verify", [&] { return last_step(*db, "verify", parse_verify_detail); });
   out["requests"] = panel("requests", [&] { return requests_panel(*db); });
+  out["retention"] = panel("retention", [&] { return retention_panel(src, *db); });
   return out;
 }
 
@@ -379,6 +439,66 @@ std::string freshness_section(const json& f) {
   return body + "</section>\n";
 }
 
+// The hot window: live partitions, drops and what still waits for the warehouse.
+std::string retention_section(const json& r) {
+  std::string body = "<section class=\"card\" id=\"retention\"><h2>Hot window</h2>\n";
+  body += error_box(r);
+  if (failed(r)) return body + "</section>\n";
+  body += fmt::format(
+      "<p class=\"meta\">The webapp database keeps <strong data-hot-window=\"{0}\">{0} min</strong> of "
+      "measurements in partitions of {1} min; older ones are dropped once the warehouse holds every row "
+      "(<code>fleetpipe retain</code>, the scheduler's last step).</p>\n",
+      int_of(r, "hot_window_minutes"), int_of(r, "partition_interval_minutes"));
+  if (int_of(r, "default_rows") > 0)
+    body += fmt::format(
+        "<div class=\"panel-error\" data-default-rows=\"{0}\">{0} row(s) in <code>trips_default</code>: "
+        "written without a partition, never dropped.</div>\n",
+        grouped(int_of(r, "default_rows")));
+  body += "<h3>Partitions</h3>\n";
+  body += table_open(
+      {{"Partition", false}, {"From", false}, {"To", false}, {"Rows (est.)", true}, {"Size", true}});
+  for (const auto& p : r.value("partitions", json::array()))
+    body += fmt::format(
+        "<tr data-partition=\"{0}\"><td><code>{0}</code></td><td>{1}</td><td>{2}</td><td class=\"num\">{3}"
+        "</td><td class=\"num\">{4}</td></tr>\n",
+        e(text_of(p, "partition")), e(text_of(p, "range_start")), e(text_of(p, "range_end")),
+        grouped(int_of(p, "rows_estimate")), human_bytes(int_of(p, "bytes")));
+  body += kTableClose;
+  const json waiting = r.value("waiting", json::array());
+  if (!waiting.empty()) {
+    body += "<h3>Past the window, not dropped yet</h3>\n";
+    body += table_open({{"Partition", false},
+                        {"Source rows", true},
+                        {"Warehouse rows", true},
+                        {"Checks", true},
+                        {"Why", false},
+                        {"Last check", false}});
+    for (const auto& w : waiting)
+      body += fmt::format(
+          "<tr data-waiting=\"{0}\"><td><code>{0}</code></td><td class=\"num\">{1}</td><td class=\"num\">{2}"
+          "</td><td class=\"num\">{3}</td><td class=\"detail\">{4}</td><td>{5}</td></tr>\n",
+          e(text_of(w, "partition")), grouped(int_of(w, "source_rows")), grouped(int_of(w, "warehouse_rows")),
+          int_of(w, "failures"), e(text_of(w, "reason")), e(text_of(w, "checked_at")));
+    body += kTableClose;
+  }
+  body += "<h3>Dropped</h3>\n";
+  const json drops = r.value("drops", json::array());
+  if (drops.empty()) body += "<p class=\"empty\">No partition dropped yet.</p>\n";
+  if (!drops.empty()) {
+    body += table_open(
+        {{"Partition", false}, {"From", false}, {"To", false}, {"Rows", true}, {"Dropped", false}});
+    for (const auto& d : drops)
+      body += fmt::format(
+          "<tr data-dropped=\"{0}\"><td><code>{0}</code></td><td>{1}</td><td>{2}</td><td "
+          "class=\"num\">{3}</td>"
+          "<td>{4}</td></tr>\n",
+          e(text_of(d, "partition")), e(text_of(d, "range_start")), e(text_of(d, "range_end")),
+          grouped(int_of(d, "rows")), e(text_of(d, "dropped_at")));
+    body += kTableClose;
+  }
+  return body + "</section>\n";
+}
+
 // The run-now action, with the requests the scheduler has not picked up yet.
 std::string run_now_section(const json& req, std::string_view csrf_token) {
   std::string body;
@@ -414,6 +534,7 @@ std::string batch(const json& b, const json& r, std::string_view csrf_token, std
   body += step_box("Last whole-table tests", b.value("full_tests", json(nullptr)), true);
   body += "</div>\n";
   body += run_now_section(b.value("requests", json::object()), csrf_token);
+  body += retention_section(b.value("retention", json::object()));
   body += run_history(r);
   return page("Batch & warehouse", "/batch", body);
 }
