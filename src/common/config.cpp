@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/byte_size.h"
+
 namespace fp {
 namespace {
 
@@ -245,6 +247,11 @@ Result<Config> Config::load(const Lookup& env) {
         get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
     c.logins[s].password = get({login_variable(s, "PASSWORD").c_str()}, "");
   }
+  if (const auto budget = get({"FLEETPIPE_KAFKA_DISK_BUDGET"}, ""); !budget.empty()) {
+    c.kafka_disk_budget = FP_TRY(parse_byte_size(budget), "FLEETPIPE_KAFKA_DISK_BUDGET");
+    if (*c.kafka_disk_budget <= 0)
+      return invalid_input("FLEETPIPE_KAFKA_DISK_BUDGET must be more than 0 bytes");
+  }
   return c;
 }
 
@@ -292,7 +299,10 @@ nlohmann::json Config::to_json(bool reveal) const {
         {"bucket", s3.bucket},
         {"addressing_style", s3.path_style ? "path" : "virtual"}}},
       {"pgadmin", {{"email", pgadmin.email}, {"password", secret(pgadmin.password)}, {"port", pgadmin.port}}},
-      {"console_token", secret(console_token)}};
+      {"console_token", secret(console_token)},
+      // null: the default, a share of the state directory's free space (`fleetpipe config` shows it worked
+      // out).
+      {"kafka_disk_budget_bytes", kafka_disk_budget ? nlohmann::json(*kafka_disk_budget) : nlohmann::json()}};
 }
 
 }  // namespace fp

@@ -4,6 +4,7 @@
 // none.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -76,6 +77,9 @@ struct Config {
   // The console's operator token (FLEETPIPE_CONSOLE_TOKEN): required for its actions; empty disables them.
   std::string console_token;
   std::map<DbService, DbLogin> logins;
+  // FLEETPIPE_KAFKA_DISK_BUDGET: what every Kafka topic together may keep on disk ("20GiB", "500MB", bytes).
+  // Unset: a share of the state directory's free space, worked out by `up` (stack/kafka_budget.h).
+  std::optional<int64_t> kafka_disk_budget;
 
   // The webapp / warehouse server as `service` logs in to it.
   PgConfig webapp_as(DbService service) const;
