@@ -302,6 +302,68 @@ Result<TopicDescription> Admin::describe_topic(const std::string& name) {
   return d;
 }
 
+Result<ConfigMap> Admin::topic_overrides(const std::string& name) {
+  auto what = fmt::format("overrides of topic {}", name);
+  std::vector<ConfigResourcePtr> resources;
+  resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false), what);
+  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  auto raw_resources = raw(resources);
+  rd_kafka_DescribeConfigs(impl_->rk.get(), raw_resources.data(), raw_resources.size(), opts.get(),
+                           queue.get());
+  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT), what);
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** res =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
+  ConfigMap out;
+  for (size_t i = 0; i < n; ++i) {
+    if (auto err = rd_kafka_ConfigResource_error(res[i]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* detail = rd_kafka_ConfigResource_error_string(res[i]);
+      return kafka_error(err, what, detail ? detail : "");
+    }
+    size_t cnt = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(res[i], &cnt);
+    for (size_t j = 0; j < cnt; ++j) {
+      if (rd_kafka_ConfigEntry_source(entries[j]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+      const char* value = rd_kafka_ConfigEntry_value(entries[j]);
+      // A sensitive override comes back without its value and could not be sent back: refuse rather than
+      // revert it (no topic config of Kafka's is sensitive today).
+      if (value == nullptr || rd_kafka_ConfigEntry_is_sensitive(entries[j]))
+        return make_error("{}: {} is sensitive and cannot be carried over", what,
+                          rd_kafka_ConfigEntry_name(entries[j]));
+      out[rd_kafka_ConfigEntry_name(entries[j])] = value;
+    }
+  }
+  return out;
+}
+
+Status Admin::alter_topic_configs(const std::string& name, const ConfigMap& changes) {
+  auto what = fmt::format("alter configs of topic {}", name);
+  ConfigMap wanted = FP_TRY(topic_overrides(name), what);
+  for (const auto& [k, v] : changes) wanted[k] = v;
+  std::vector<ConfigResourcePtr> resources;
+  resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+  for (const auto& [k, v] : wanted) {
+    if (auto err = rd_kafka_ConfigResource_set_config(resources[0].get(), k.c_str(), v.c_str()); err)
+      return kafka_error(err, fmt::format("{}: {}={}", what, k, v));
+  }
+  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, false), what);
+  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  auto raw_resources = raw(resources);
+  rd_kafka_AlterConfigs(impl_->rk.get(), raw_resources.data(), raw_resources.size(), opts.get(), queue.get());
+  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_ALTERCONFIGS_RESULT), what);
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** res =
+      rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev.get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    if (auto err = rd_kafka_ConfigResource_error(res[i]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* detail = rd_kafka_ConfigResource_error_string(res[i]);
+      return kafka_error(err, what, detail ? detail : "");
+    }
+  }
+  return ok_status();
+}
+
 Result<std::vector<Watermark>> Admin::watermarks(const std::string& topic) {
   auto what = fmt::format("watermarks of {}", topic);
   TopicInfo info = FP_TRY(impl_->topic_info(topic), what);
