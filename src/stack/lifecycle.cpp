@@ -227,9 +227,10 @@ std::vector<PartStatus> status(Context& ctx) {
       s.pid = id->pid;
       s.rss_bytes = tree_rss_bytes(id->pid);
       auto h = c->health(ctx);
-      if (h.ok()) h = c->condition(ctx);
-      s.state = h.ok() ? "healthy" : "unhealthy";
+      if (h.ok()) h = c->condition(ctx, &s.warnings);
+      s.state = !h.ok() ? "unhealthy" : s.warnings.empty() ? "healthy" : "warning";
       if (!h.ok()) s.detail = h.error().message;
+      for (const auto& w : s.warnings) s.detail += (s.detail.empty() ? "" : "; ") + w;
     } else if (id) {
       s.state = "crashed";
       s.detail = fmt::format("pid {} from {} is gone; `fleetpipe up` restarts it", id->pid,
@@ -252,7 +253,8 @@ std::vector<PartStatus> status(Context& ctx) {
 
 bool all_healthy(const std::vector<PartStatus>& parts) {
   return std::all_of(parts.begin(), parts.end(), [](const PartStatus& p) {
-    return p.state == "healthy" || (p.optional && p.state == "stopped");
+    // A warning is a part that works now: worth a look, not a failure.
+    return p.state == "healthy" || p.state == "warning" || (p.optional && p.state == "stopped");
   });
 }
 
@@ -266,7 +268,8 @@ nlohmann::json to_json(const std::vector<PartStatus>& parts) {
                    {"pid", p.pid},
                    {"rss_bytes", p.rss_bytes},
                    {"restarts", p.restarts},
-                   {"optional", p.optional}});
+                   {"optional", p.optional},
+                   {"warnings", p.warnings}});
   return arr;
 }
 

@@ -24,6 +24,10 @@ Status provision_service_roles(pg::Connection& conn, const Config& cfg, const st
 // about to be (wal_status), and the WAL each holds back is under `max_retained_bytes`.
 Status replication_slots_ok(const Context& ctx, const PgConfig& pg, int64_t max_retained_bytes);
 
+// For `status`: no consumer group has lost messages to retention (an error naming the worst); the groups
+// about to are added to `warnings`. Groups or topics that cannot be read are warnings too.
+Status consumer_groups_retained(const Context& ctx, std::vector<std::string>* warnings);
+
 // A metadata round-trip to the broker: it is up and has a controller.
 Status kafka_ready(const std::string& host, int port);
 
