@@ -35,12 +35,14 @@ inline CommandResult run(const std::string& args) {
   return r;
 }
 
+// The parts of status --json ({"parts": [...], "disk": {...}}).
 inline json status_json() {
   auto r = run("status --json");
-  // Logs go to stderr, which run() merges; the JSON document starts at the first '['.
-  const auto start = r.output.find('[');
-  if (start == std::string::npos) return json::array();
-  return json::parse(r.output.substr(start), nullptr, false);
+  // Logs go to stderr, which run() merges; the JSON document is the first line that starts with '{'.
+  const size_t at = r.output.rfind('{', 0) == 0 ? 0 : r.output.find("\n{");
+  if (at == std::string::npos) return json::array();
+  const json doc = json::parse(r.output.substr(at), nullptr, false);
+  return doc.is_object() && doc.contains("parts") ? doc["parts"] : json::array();
 }
 
 // status --json, which must list every part: a loop over an empty or cut list would assert nothing.
