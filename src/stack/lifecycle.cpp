@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "stack/disk_growth.h"
 #include "stack/pgadmin.h"
 #include "stack/ports.h"
 #include "stack/services.h"
@@ -164,6 +165,8 @@ Status up(Context& ctx, const UpOptions& opts) {
       log::debug("stack", "provisioned {} in {} ms", c->name(),
                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     }
+    // Whether the retention just applied fits the disk at the rate the stores grow (warnings only).
+    warn_disk_growth(ctx);
   }
   if (opts.with_pgadmin) {
     // After provisioning: the servers it registers are the databases just created.
