@@ -13,6 +13,7 @@
 #include "retain/cli.h"
 #include "scheduler/cli.h"
 #include "stack/cli.h"
+#include "stack/kafka_budget.h"
 #include "webapp/cli.h"
 
 namespace {
@@ -23,7 +24,13 @@ int run_config(bool reveal) {
     fp::log::error("config", "{}", cfg.error().message);
     return 2;
   }
-  std::cout << cfg->to_json(reveal).dump(2) << "\n";
+  auto out = cfg->to_json(reveal);
+  // The Kafka disk budget as `up` would apply it: the setting (or its default) split between the topics.
+  auto ctx = fp::stack::Context::load();
+  auto budget = ctx ? fp::stack::kafka_budget(*ctx) : fp::Result<fp::stack::KafkaBudget>(ctx.error());
+  out["kafka_disk"] =
+      budget ? fp::stack::to_json(*budget) : nlohmann::json{{"error", budget.error().message}};
+  std::cout << out.dump(2) << "\n";
   return 0;
 }
 

@@ -48,3 +48,7 @@ GRANT USAGE ON SCHEMA staging, marts, analytics TO ${CONSOLE};
 GRANT SELECT ON ALL TABLES IN SCHEMA staging, marts, analytics TO ${CONSOLE};
 ALTER DEFAULT PRIVILEGES FOR ROLE ${PIPELINE} IN SCHEMA staging, marts, analytics
     GRANT SELECT ON TABLES TO ${CONSOLE};
+
+-- The console's Storage card and `status` read every database's size and this server's WAL (pg_ls_waldir):
+-- pg_monitor's read-only statistics, nothing that touches data.
+GRANT pg_monitor TO ${CONSOLE};

@@ -43,3 +43,7 @@ GRANT UPDATE (_export_xid) ON drivers, vehicles, trips, export_deletes TO ${PIPE
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${CDC};
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${CDC};
 GRANT UPDATE ON cdc_heartbeat TO ${CDC};
+
+-- The console's Storage card and `status` read every database's size and this server's WAL (pg_ls_waldir):
+-- pg_monitor's read-only statistics, nothing that touches data.
+GRANT pg_monitor TO ${CONSOLE};

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/byte_size.h"
+
 namespace fp {
 namespace {
 
@@ -273,6 +275,11 @@ Result<Config> Config::load(const Lookup& env) {
         get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
     c.logins[s].password = get({login_variable(s, "PASSWORD").c_str()}, "");
   }
+  if (const auto budget = get({"FLEETPIPE_KAFKA_DISK_BUDGET"}, ""); !budget.empty()) {
+    c.kafka_disk_budget = FP_TRY(parse_byte_size(budget), "FLEETPIPE_KAFKA_DISK_BUDGET");
+    if (*c.kafka_disk_budget <= 0)
+      return invalid_input("FLEETPIPE_KAFKA_DISK_BUDGET must be more than 0 bytes");
+  }
   return c;
 }
 
@@ -323,7 +330,10 @@ nlohmann::json Config::to_json(bool reveal) const {
       {"console_token", secret(console_token)},
       {"lifecycle",
        {{"trips_hot_window_minutes", lifecycle.trips_hot_window.count()},
-        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()}}}};
+        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()}}},
+      // null: the default, a share of the state directory's free space (`fleetpipe config` shows it worked
+      // out).
+      {"kafka_disk_budget_bytes", kafka_disk_budget ? nlohmann::json(*kafka_disk_budget) : nlohmann::json()}};
 }
 
 }  // namespace fp

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -92,6 +93,9 @@ struct Config {
   std::string console_token;
   std::map<DbService, DbLogin> logins;
   LifecycleConfig lifecycle;
+  // FLEETPIPE_KAFKA_DISK_BUDGET: what every Kafka topic together may keep on disk ("20GiB", "500MB", bytes).
+  // Unset: a share of the state directory's free space, worked out by `up` (stack/kafka_budget.h).
+  std::optional<int64_t> kafka_disk_budget;
 
   // The webapp / warehouse server as `service` logs in to it.
   PgConfig webapp_as(DbService service) const;

@@ -132,6 +132,7 @@ std::string format_value(double v) {
 
 struct Registry::Series {
   Labels labels;
+  std::atomic<bool> retired{false};  // retain() left it out: not rendered until looked up again
   std::unique_ptr<Counter> counter;
   std::unique_ptr<Gauge> gauge;
   std::unique_ptr<Histogram> histogram;
@@ -156,7 +157,10 @@ Registry::Series& Registry::find_or_create(Type type, std::string_view name, std
     const auto f = families_.find(name);
     if (f != families_.end() && f->second->type == type) {
       const auto s = f->second->series.find(labels);
-      if (s != f->second->series.end()) return s->second;
+      if (s != f->second->series.end()) {
+        s->second.retired.store(false, std::memory_order_relaxed);
+        return s->second;
+      }
     }
   }
   std::unique_lock lock(mu_);
@@ -193,6 +197,7 @@ Registry::Series& Registry::find_or_create(Type type, std::string_view name, std
   }
   auto [pos, inserted] = family->series.try_emplace(labels);
   Series& s = pos->second;
+  s.retired.store(false, std::memory_order_relaxed);
   if (inserted) {
     s.labels = std::move(labels);
     switch (type) {
@@ -233,6 +238,7 @@ std::string Registry::render() const {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(f->help), name,
                        kTypeNames[static_cast<int>(f->type)]);
     for (const auto& [labels, s] : f->series) {
+      if (s.retired.load(std::memory_order_relaxed)) continue;
       if (s.counter || s.gauge) {
         out += name;
         append_labels(out, labels, nullptr);
@@ -261,6 +267,17 @@ std::string Registry::render() const {
   lock.unlock();
   if (process_metrics_) out += render_process_metrics();
   return out;
+}
+
+void Registry::retain(std::string_view name, const std::vector<Labels>& live) {
+  std::vector<Labels> keep = live;
+  for (auto& l : keep) std::sort(l.begin(), l.end());
+  std::sort(keep.begin(), keep.end());
+  std::shared_lock lock(mu_);  // the flags are atomic; the maps do not change
+  const auto f = families_.find(name);
+  if (f == families_.end()) return;
+  for (auto& [labels, s] : f->second->series)
+    s.retired.store(!std::binary_search(keep.begin(), keep.end(), labels), std::memory_order_relaxed);
 }
 
 Registry& default_registry() {

@@ -83,6 +83,11 @@ class Registry {
   Histogram& histogram(std::string_view name, std::string_view help, Labels labels = {},
                        std::vector<double> buckets = default_buckets());
 
+  // Stops rendering the series of family `name` whose labels are not in `live` (a consumer group that was
+  // deleted, a topic that is gone), so a gauge of something that no longer exists does not keep reporting
+  // its last value. Their handles stay valid; looking a series up again renders it again.
+  void retain(std::string_view name, const std::vector<Labels>& live);
+
   // The text exposition format 0.0.4, families sorted by name, series by label values.
   std::string render() const;
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "console/html.h"
+#include "console/metrics_publish.h"
 #include "console/pages/dbt.h"
 #include "console/queries.h"
 #include "console/replies.h"
@@ -90,6 +91,7 @@ struct Console::Impl {
 
   std::shared_ptr<const nlohmann::json> refresh_overview() {
     auto o = std::make_shared<const nlohmann::json>(overview(src));
+    publish_overview_metrics(*o, metrics::default_registry());
     std::lock_guard lock(mu);
     latest = o;
     return o;

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "stack/disk_report.h"
 
 namespace fp::console {
 
@@ -64,6 +65,25 @@ s3::Client Sources::bucket() const {
   o.backoff.base = std::chrono::milliseconds(100);
   o.backoff.cap = std::chrono::milliseconds(300);
   return s3::Client(cfg_.s3, o);
+}
+
+nlohmann::json Sources::disk_usage() {
+  std::lock_guard lock(disk_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (!disk_.is_null() && now - disk_at_ < timeouts_.disk_ttl) return disk_;
+  auto ctx = stack::Context::load();
+  if (!ctx) return failed_panel("storage", ctx.error());
+  ctx->cfg = cfg_;
+  stack::DiskOptions o;
+  // Shorter than `status`'s: the console's refresh waits for it every disk_ttl.
+  o.tree_time = std::chrono::milliseconds(1000);
+  o.bucket_time = std::chrono::milliseconds(3000);
+  o.bucket_prefix = export_prefix_;
+  o.pg_connect_timeout_s = 2;
+  o.pg_statement = std::chrono::milliseconds(2000);
+  disk_ = stack::measure_disk(*ctx, o);
+  disk_at_ = std::chrono::steady_clock::now();
+  return disk_;
 }
 
 }  // namespace fp::console

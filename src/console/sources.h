@@ -34,6 +34,7 @@ struct Timeouts {
   std::chrono::milliseconds kafka{5000};
   std::chrono::milliseconds statement{5000};
   int pg_connect_s = 3;
+  std::chrono::seconds disk_ttl{30};
 };
 
 class Sources {
@@ -52,6 +53,9 @@ class Sources {
   Result<pg::Connection> warehouse_db() const;
   // An S3 client with short timeouts and a single retry.
   s3::Client bucket() const;
+  // Each store's disk usage (stack/disk_report.h), measured again only when the last measurement is older
+  // than disk_ttl: a measurement walks directories and lists the bucket, too much for every refresh.
+  nlohmann::json disk_usage();
 
  private:
   Config cfg_;
@@ -60,6 +64,9 @@ class Sources {
   Timeouts timeouts_;
   std::mutex admin_mu_;
   std::unique_ptr<kafka::Admin> admin_;
+  std::mutex disk_mu_;  // one measurement at a time; callers meanwhile wait for its result
+  std::chrono::steady_clock::time_point disk_at_{};
+  nlohmann::json disk_;
 };
 
 }  // namespace fp::console

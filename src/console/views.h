@@ -14,8 +14,12 @@
 
 namespace fp::console {
 
-// Overview: the stack's parts (fleetpipe status) and the other UIs' health.
+// Overview: the stack's parts (fleetpipe status), the other UIs' health, consumer groups against Kafka's
+// retained range (kafka_retention) and each store's disk usage (storage, cached by Sources::disk_usage).
 nlohmann::json overview(Sources& src);
+// Every consumer group's committed offsets against the retained range: each partition's verdict, the
+// problems as sentences, counts of lost and at-risk partitions.
+nlohmann::json kafka_retention(Sources& src);
 
 // Topics with partitions and low/high offsets; internal topics (__consumer_offsets) on request.
 nlohmann::json topics(Sources& src, bool include_internal);

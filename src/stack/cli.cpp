@@ -8,6 +8,7 @@
 #include "common/cli_support.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "stack/disk_report.h"
 #include "stack/lifecycle.h"
 #include "stack/provision.h"
 #include "stack/supervisor.h"
@@ -143,13 +144,20 @@ void add_supervise_command(CLI::App& app, int& exit_code) {
 void add_status_command(CLI::App& app, int& exit_code) {
   auto* status_cmd =
       app.add_subcommand("status", "Health of each part of the stack (exit 1 unless all healthy)");
-  auto as_json = add_flag(status_cmd, "--json", "Machine-readable output");
+  auto as_json =
+      add_flag(status_cmd, "--json", "Machine-readable output: the parts, each store's with its disk usage");
   on_context(status_cmd, exit_code, [as_json](Context& ctx) {
     const auto parts = status(ctx);
-    if (*as_json)
-      std::cout << to_json(parts).dump(2) << "\n";
-    else
+    // Each store's size, every measurement bounded by its own time limit (stack/disk_report.h).
+    const auto disk = measure_disk(ctx);
+    if (*as_json) {
+      auto out = to_json(parts);
+      attach_disk(out, disk);
+      std::cout << out.dump(2) << "\n";
+    } else {
       print_status(parts);
+      fmt::print("\n{}", disk_table(disk));
+    }
     return all_healthy(parts) ? 0 : 1;
   });
 }

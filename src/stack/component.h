@@ -49,8 +49,10 @@ class Component {
   virtual Status health(Context& ctx) = 0;
   // What `status` checks besides health once the stack is provisioned: whether the part does its job, not
   // only answers (a FAILED connector task, a lost replication slot). Not used while starting: what it
-  // checks (a connector, a slot) may not exist yet.
-  virtual Status condition(Context&) { return ok_status(); }
+  // checks (a connector, a slot) may not exist yet. What is not wrong yet but will be unless someone acts (a
+  // consumer group about to fall off Kafka's retained range) goes to `warnings`: the part is then shown as
+  // "warning", which `status` does not count as a failure.
+  virtual Status condition(Context&, std::vector<std::string>* /*warnings*/) { return ok_status(); }
   // Runs once it is healthy, on every `up`: databases, roles, migrations, buckets. Idempotent.
   virtual Status provision(Context&) { return ok_status(); }
   virtual std::chrono::seconds start_timeout() const { return std::chrono::seconds(90); }

@@ -142,6 +142,10 @@ Status KafkaBroker::health(Context&) {
   return kafka_ready(host_, port_);
 }
 
+Status KafkaBroker::condition(Context& ctx, std::vector<std::string>* warnings) {
+  return consumer_groups_retained(ctx, warnings);
+}
+
 Status KafkaBroker::provision(Context& ctx) {
   return apply_topics(ctx);
 }
@@ -184,7 +188,7 @@ Status KafkaConnect::health(Context&) {
   return ok_status();
 }
 
-Status KafkaConnect::condition(Context& ctx) {
+Status KafkaConnect::condition(Context& ctx, std::vector<std::string>*) {
   return connectors_running(ctx);
 }
 

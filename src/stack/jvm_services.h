@@ -22,6 +22,9 @@ class KafkaBroker : public Component {
   Status prepare(Context& ctx) override;
   Result<SpawnSpec> spawn_spec(Context& ctx) override;
   Status health(Context& ctx) override;
+  // Unhealthy when a consumer group has lost messages (its committed offset fell below a partition's low
+  // watermark); a warning when one is about to (kafka/retention_risk.h).
+  Status condition(Context& ctx, std::vector<std::string>* warnings) override;
   Status provision(Context& ctx) override;
 
  private:
@@ -42,7 +45,7 @@ class KafkaConnect : public Component {
   Status prepare(Context& ctx) override;
   Result<SpawnSpec> spawn_spec(Context& ctx) override;
   Status health(Context& ctx) override;
-  Status condition(Context& ctx) override;
+  Status condition(Context& ctx, std::vector<std::string>* warnings) override;
   Status provision(Context& ctx) override;
   std::chrono::seconds start_timeout() const override { return std::chrono::seconds(120); }
 

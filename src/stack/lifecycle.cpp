@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "stack/disk_growth.h"
 #include "stack/pgadmin.h"
 #include "stack/ports.h"
 #include "stack/services.h"
@@ -164,6 +165,8 @@ Status up(Context& ctx, const UpOptions& opts) {
       log::debug("stack", "provisioned {} in {} ms", c->name(),
                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     }
+    // Whether the retention just applied fits the disk at the rate the stores grow (warnings only).
+    warn_disk_growth(ctx);
   }
   if (opts.with_pgadmin) {
     // After provisioning: the servers it registers are the databases just created.
@@ -227,9 +230,10 @@ std::vector<PartStatus> status(Context& ctx) {
       s.pid = id->pid;
       s.rss_bytes = tree_rss_bytes(id->pid);
       auto h = c->health(ctx);
-      if (h.ok()) h = c->condition(ctx);
-      s.state = h.ok() ? "healthy" : "unhealthy";
+      if (h.ok()) h = c->condition(ctx, &s.warnings);
+      s.state = !h.ok() ? "unhealthy" : s.warnings.empty() ? "healthy" : "warning";
       if (!h.ok()) s.detail = h.error().message;
+      for (const auto& w : s.warnings) s.detail += (s.detail.empty() ? "" : "; ") + w;
     } else if (id) {
       s.state = "crashed";
       s.detail = fmt::format("pid {} from {} is gone; `fleetpipe up` restarts it", id->pid,
@@ -252,7 +256,8 @@ std::vector<PartStatus> status(Context& ctx) {
 
 bool all_healthy(const std::vector<PartStatus>& parts) {
   return std::all_of(parts.begin(), parts.end(), [](const PartStatus& p) {
-    return p.state == "healthy" || (p.optional && p.state == "stopped");
+    // A warning is a part that works now: worth a look, not a failure.
+    return p.state == "healthy" || p.state == "warning" || (p.optional && p.state == "stopped");
   });
 }
 
@@ -266,7 +271,8 @@ nlohmann::json to_json(const std::vector<PartStatus>& parts) {
                    {"pid", p.pid},
                    {"rss_bytes", p.rss_bytes},
                    {"restarts", p.restarts},
-                   {"optional", p.optional}});
+                   {"optional", p.optional},
+                   {"warnings", p.warnings}});
   return arr;
 }
 

@@ -51,7 +51,8 @@ Status down(Context& ctx);
 struct PartStatus {
   std::string name;
   std::string address;
-  // "healthy", "unhealthy", "stopped", "crashed" (pid file left, process gone, nobody restarting it),
+  // "healthy", "warning" (works, but a condition needs attention: see warnings), "unhealthy", "stopped",
+  // "crashed" (pid file left, process gone, nobody restarting it),
   // "restarting" (the supervisor will start it again), "failed" (it kept dying: the supervisor gave up),
   // "foreign"
   std::string state;
@@ -60,9 +61,10 @@ struct PartStatus {
   long long rss_bytes = 0;
   int restarts = 0;       // by the supervisor since the stack came up (`down` starts the count again)
   bool optional = false;  // a fleetpipe service: stopped is fine
+  std::vector<std::string> warnings;  // from its condition(); also in detail
 };
 
-// True when every required part is healthy and every optional one is healthy or stopped.
+// True when every required part is healthy (or warning) and every optional one is too or stopped.
 bool all_healthy(const std::vector<PartStatus>& parts);
 
 std::vector<PartStatus> status(Context& ctx);

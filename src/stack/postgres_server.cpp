@@ -135,7 +135,7 @@ Status PostgresServer::health(Context&) {
   }
 }
 
-Status PostgresServer::condition(Context& ctx) {
+Status PostgresServer::condition(Context& ctx, std::vector<std::string>*) {
   // The webapp server carries the CDC slot: a lost slot means changes were skipped; one holding back most of
   // max_slot_wal_keep_size (components.cpp) is about to be.
   if (role_ != "webapp") return ok_status();

@@ -17,7 +17,7 @@ class PostgresServer : public Component {
   Status prepare(Context& ctx) override;
   Result<SpawnSpec> spawn_spec(Context& ctx) override;
   Status health(Context& ctx) override;
-  Status condition(Context& ctx) override;
+  Status condition(Context& ctx, std::vector<std::string>* warnings) override;
   Status provision(Context& ctx) override;
   std::chrono::seconds start_timeout() const override { return std::chrono::seconds(60); }
   // Its backends lead sessions of their own (PostgreSQL calls setsid() in each), so a killed postmaster's

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/kafka/admin.h"
 #include "common/pg/connection.h"
 #include "stack/component.h"
 
@@ -23,12 +24,22 @@ Status provision_service_roles(pg::Connection& conn, const Config& cfg, const st
 // about to be (wal_status), and the WAL each holds back is under `max_retained_bytes`.
 Status replication_slots_ok(const Context& ctx, const PgConfig& pg, int64_t max_retained_bytes);
 
+// For `status`: no consumer group has lost messages to retention (an error naming the worst); the groups
+// about to are added to `warnings`. Groups or topics that cannot be read are warnings too.
+Status consumer_groups_retained(const Context& ctx, std::vector<std::string>* warnings);
+
 // A metadata round-trip to the broker: it is up and has a controller.
 Status kafka_ready(const std::string& host, int port);
 
-// `fleetpipe topics apply`: creates missing topics from config/topics.json; reports drift
-// (partition count or config differing) without changing existing topics.
+// `fleetpipe topics apply`: creates missing topics from config/topics.json with retention derived from the
+// Kafka disk budget (stack/kafka_budget.h); aligns existing topics' retention.ms, retention.bytes and
+// segment.bytes, bounds undeclared topics that delete old segments by the undeclared share, and reports
+// other drift (partition count, other configs) without changing it.
 Status apply_topics(Context& ctx);
+
+// The retention settings (retention.ms, retention.bytes, segment.bytes) of `wanted` that the broker's
+// configs lack or hold another value of: what apply_topics alters.
+kafka::ConfigMap retention_drift(const kafka::ConfigMap& wanted, const kafka::ConfigMap& on_broker);
 
 // `fleetpipe connectors apply`: PUTs every config/connectors/*.json (placeholders filled from the
 // configuration) and waits until each connector and all its tasks are RUNNING, printing a failed task's

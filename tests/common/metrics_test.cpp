@@ -141,3 +141,25 @@ TEST(MetricsTest, ProcessMetricsAreRenderedWhenEnabled) {
 
 }  // namespace
 }  // namespace fp::metrics
+
+namespace fp::metrics {
+namespace {
+
+TEST(MetricsRetainTest, SeriesNotRetainedAreNoLongerRenderedUntilUsedAgain) {
+  Registry r;
+  Gauge& a = r.gauge("fp_lag", "Lag.", {{"group", "a"}});
+  r.gauge("fp_lag", "Lag.", {{"group", "b"}}).set(2);
+  a.set(1);
+  r.retain("fp_lag", {{{"group", "b"}}});
+  EXPECT_EQ(r.render(), "# HELP fp_lag Lag.\n# TYPE fp_lag gauge\nfp_lag{group=\"b\"} 2\n");
+  a.set(5);  // the handle stays valid; it is just not exported
+  EXPECT_EQ(r.render().find("group=\"a\""), std::string::npos);
+  r.gauge("fp_lag", "Lag.", {{"group", "a"}});  // looked up again: exported again
+  EXPECT_NE(r.render().find("fp_lag{group=\"a\"} 5"), std::string::npos);
+  r.retain("fp_lag", {});
+  EXPECT_EQ(r.render(), "# HELP fp_lag Lag.\n# TYPE fp_lag gauge\n");
+  r.retain("unknown_family", {});  // nothing to do, no harm
+}
+
+}  // namespace
+}  // namespace fp::metrics

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <thread>
 #include <tuple>
@@ -56,6 +57,10 @@ auto raw(const std::vector<Ptr>& owned) {
 }  // namespace
 
 struct Admin::Impl {
+  // DescribeConfigs of one topic: `take` sees each of its entries (a failing one ends the walk).
+  Status each_topic_config(const std::string& name, const std::string& what,
+                           const std::function<Status(const rd_kafka_ConfigEntry_t*)>& take);
+
   AdminOptions options;
   HandlePtr rk;
 
@@ -271,18 +276,16 @@ Result<TopicInfo> Admin::topic_info(const std::string& name) {
   return impl_->topic_info(name);
 }
 
-Result<TopicDescription> Admin::describe_topic(const std::string& name) {
-  auto what = fmt::format("describe topic {}", name);
-  TopicDescription d;
-  d.info = FP_TRY(impl_->topic_info(name), what);
+// DescribeConfigs of one topic: `take` sees each of its entries (a failing one ends the walk).
+Status Admin::Impl::each_topic_config(const std::string& name, const std::string& what,
+                                      const std::function<Status(const rd_kafka_ConfigEntry_t*)>& take) {
   std::vector<ConfigResourcePtr> resources;
   resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
-  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false), what);
-  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  OptionsPtr opts = FP_TRY(admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false), what);
+  QueuePtr queue(rd_kafka_queue_new(rk.get()));
   auto raw_resources = raw(resources);
-  rd_kafka_DescribeConfigs(impl_->rk.get(), raw_resources.data(), raw_resources.size(), opts.get(),
-                           queue.get());
-  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT), what);
+  rd_kafka_DescribeConfigs(rk.get(), raw_resources.data(), raw_resources.size(), opts.get(), queue.get());
+  EventPtr ev = FP_TRY(await(queue.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT), what);
   size_t n = 0;
   const rd_kafka_ConfigResource_t** res =
       rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
@@ -293,13 +296,73 @@ Result<TopicDescription> Admin::describe_topic(const std::string& name) {
     }
     size_t cnt = 0;
     const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(res[i], &cnt);
-    for (size_t j = 0; j < cnt; ++j) {
-      const char* value = rd_kafka_ConfigEntry_value(entries[j]);
-      if (value == nullptr || rd_kafka_ConfigEntry_is_sensitive(entries[j])) continue;
-      d.configs[rd_kafka_ConfigEntry_name(entries[j])] = value;
+    for (size_t j = 0; j < cnt; ++j) FP_CHECK(take(entries[j]), what);
+  }
+  return ok_status();
+}
+
+Result<TopicDescription> Admin::describe_topic(const std::string& name) {
+  auto what = fmt::format("describe topic {}", name);
+  TopicDescription d;
+  d.info = FP_TRY(impl_->topic_info(name), what);
+  FP_CHECK(impl_->each_topic_config(name, what,
+                                    [&](const rd_kafka_ConfigEntry_t* e) {
+                                      const char* value = rd_kafka_ConfigEntry_value(e);
+                                      if (value != nullptr && !rd_kafka_ConfigEntry_is_sensitive(e))
+                                        d.configs[rd_kafka_ConfigEntry_name(e)] = value;
+                                      return ok_status();
+                                    }),
+           what);
+  return d;
+}
+
+Result<ConfigMap> Admin::topic_overrides(const std::string& name) {
+  auto what = fmt::format("overrides of topic {}", name);
+  ConfigMap out;
+  FP_CHECK(impl_->each_topic_config(name, what,
+                                    [&](const rd_kafka_ConfigEntry_t* e) -> Status {
+                                      if (rd_kafka_ConfigEntry_source(e) !=
+                                          RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG)
+                                        return ok_status();
+                                      const char* value = rd_kafka_ConfigEntry_value(e);
+                                      // A sensitive override comes back without its value and could not be
+                                      // sent back: refuse rather than revert it (no topic config of Kafka's
+                                      // is sensitive today).
+                                      if (value == nullptr || rd_kafka_ConfigEntry_is_sensitive(e))
+                                        return make_error("{} is sensitive and cannot be carried over",
+                                                          rd_kafka_ConfigEntry_name(e));
+                                      out[rd_kafka_ConfigEntry_name(e)] = value;
+                                      return ok_status();
+                                    }),
+           what);
+  return out;
+}
+
+Status Admin::alter_topic_configs(const std::string& name, const ConfigMap& changes) {
+  auto what = fmt::format("alter configs of topic {}", name);
+  ConfigMap wanted = FP_TRY(topic_overrides(name), what);
+  for (const auto& [k, v] : changes) wanted[k] = v;
+  std::vector<ConfigResourcePtr> resources;
+  resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+  for (const auto& [k, v] : wanted) {
+    if (auto err = rd_kafka_ConfigResource_set_config(resources[0].get(), k.c_str(), v.c_str()); err)
+      return kafka_error(err, fmt::format("{}: {}={}", what, k, v));
+  }
+  OptionsPtr opts = FP_TRY(impl_->admin_options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, false), what);
+  QueuePtr queue(rd_kafka_queue_new(impl_->rk.get()));
+  auto raw_resources = raw(resources);
+  rd_kafka_AlterConfigs(impl_->rk.get(), raw_resources.data(), raw_resources.size(), opts.get(), queue.get());
+  EventPtr ev = FP_TRY(impl_->await(queue.get(), RD_KAFKA_EVENT_ALTERCONFIGS_RESULT), what);
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** res =
+      rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev.get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    if (auto err = rd_kafka_ConfigResource_error(res[i]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* detail = rd_kafka_ConfigResource_error_string(res[i]);
+      return kafka_error(err, what, detail ? detail : "");
     }
   }
-  return d;
+  return ok_status();
 }
 
 Result<std::vector<Watermark>> Admin::watermarks(const std::string& topic) {

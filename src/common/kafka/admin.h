@@ -1,5 +1,6 @@
 // Cluster administration over librdkafka's C Admin API (the C++ API has none): idempotent topic creation
-// and deletion, topic listing and description (partitions, replication, configs), watermark offsets, and
+// and deletion, topic listing and description (partitions, replication, configs), topic config changes,
+// watermark offsets, and
 // consumer-group listing with committed offsets and lag. Every call is bounded by the options' timeout.
 #pragma once
 
@@ -100,6 +101,14 @@ class Admin {
   // kNotFound when the topic does not exist.
   Result<TopicInfo> topic_info(const std::string& name);
   Result<TopicDescription> describe_topic(const std::string& name);
+  // The topic's own overrides only (configs set on the topic, not inherited from the broker's defaults).
+  Result<ConfigMap> topic_overrides(const std::string& name);
+  // Sets `changes` on the topic and keeps its other overrides. librdkafka 2.0 (Debian 12's) has no
+  // IncrementalAlterConfigs (it came in 2.2), and the AlterConfigs it has replaces a topic's whole set of
+  // overrides, reverting any not listed to the broker's default: so the current overrides are read first
+  // and sent back with the changes. A change another client makes to the same topic between the two
+  // requests would be undone; acceptable for a stack with one operator, which is what `up` runs against.
+  Status alter_topic_configs(const std::string& name, const ConfigMap& changes);
   Result<std::vector<Watermark>> watermarks(const std::string& topic);
 
   Result<std::vector<GroupListing>> list_groups();

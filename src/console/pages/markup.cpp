@@ -46,7 +46,7 @@ std::string badge(std::string_view state) {
                                "PreparingRebalance",
                                "CompletingRebalance",
                                "inactive"};
-  const char* cls = "bad";
+  const char* cls = state == "warning" ? "warn" : "bad";  // a part that works but needs a look
   for (const char* g : good)
     if (state == g) cls = "good";
   for (const char* i : idle)
