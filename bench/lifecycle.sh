@@ -9,19 +9,30 @@
 # (bytes per hour, least squares) over the samples after the first window, whether any verify failed during
 # the run, and whether every row of the partitions dropped during the run is in the warehouse exactly once
 # (its count per range equals the ledger's, no id twice).
-# Usage: bench/lifecycle.sh  (restarts the stack; env as for fleetpipe; RATE, MINUTES, SAMPLE_S, HOT_WINDOW,
-#   PARTITION, VEHICLES=2000). Output: a CSV of samples in $OUT (default /tmp/fleetpipe-lifecycle.csv) and
+# Kafka gets a scaled budget too (KAFKA_BUDGET, default 1GiB, FLEETPIPE_KAFKA_DISK_BUDGET): at 2 000 change
+# events a second its topics reach their bytes bound within the run. The warehouse and the bucket keep the
+# whole history (the default): their slope is the rate the lane lands data, not a leak.
+# Usage: bench/lifecycle.sh  (stops the stack of var/ first, runs its own in BENCH_STATE_DIR; env as for fleetpipe; RATE, MINUTES, SAMPLE_S, HOT_WINDOW,
+#   PARTITION, KAFKA_BUDGET, VEHICLES=2000). Output: a CSV of samples in $OUT (default /tmp/fleetpipe-lifecycle.csv) and
 #   a summary on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-2000} MINUTES=${MINUTES:-120} SAMPLE_S=${SAMPLE_S:-300} VEHICLES=${VEHICLES:-2000}
 HOT_WINDOW=${HOT_WINDOW:-30m} PARTITION=${PARTITION:-10m} OUT=${OUT:-/tmp/fleetpipe-lifecycle.csv}
-BIN=build/fleetpipe
-STATE=${FLEETPIPE_STATE_DIR:-$PWD/var}
+KAFKA_BUDGET=${KAFKA_BUDGET:-1GiB}
+BIN=$PWD/build/fleetpipe
+# A stack of its own, from nothing (its partitions cut at PARTITION from the first row; your var/ untouched):
+# the usual one stops first, as both listen on the same ports.
+FLEETPIPE_STATE_DIR=${FLEETPIPE_STATE_DIR:-$PWD/var} $BIN down >/dev/null 2>&1 || true
+STATE=${BENCH_STATE_DIR:-/tmp/fleetpipe-lifecycle-state}
+export FLEETPIPE_STATE_DIR=$STATE
 
 export FLEETPIPE_TRIPS_HOT_WINDOW=$HOT_WINDOW FLEETPIPE_TRIPS_PARTITION_INTERVAL=$PARTITION
+export FLEETPIPE_KAFKA_DISK_BUDGET=$KAFKA_BUDGET
 $BIN down >/dev/null 2>&1 || true
+rm -rf "$STATE"
 $BIN up --with-services >/tmp/fleetpipe-lifecycle-up.log 2>&1
+trap '$BIN down >/dev/null 2>&1 || true' EXIT
 set -a; . "$STATE/credentials.env"; set +a
 web() { PGPASSWORD=$POSTGRES_PASSWORD psql -X -qAt -h "${POSTGRES_HOST:-localhost}" -p "${POSTGRES_PORT:-5433}" \
   -U "${POSTGRES_USER:-fleetpipe}" -d "${POSTGRES_DB:-webapp}" -c "$1"; }
@@ -37,7 +48,7 @@ FLEETPIPE_LOG_LEVEL=warn $BIN generate --simulate --vehicles "$VEHICLES" --first
   --seed $RANDOM --start-time now --rate "$RATE" --count "$count" --sink postgres \
   --batch-size $(( RATE / 10 )) --run-id "bench-lifecycle-$$" >/tmp/fleetpipe-lifecycle-gen.log 2>&1 &
 gen=$!
-trap 'kill $gen 2>/dev/null || true' EXIT
+trap 'kill $gen 2>/dev/null || true; $BIN down >/dev/null 2>&1 || true' EXIT
 
 stores="webapp_db webapp_wal warehouse_db warehouse_wal kafka bucket state"
 echo "minute,$(tr ' ' ',' <<<"$stores"),kafka_topics,trips_rows,partitions_live,partitions_dropped,last_verify" >"$OUT"
@@ -65,6 +76,7 @@ gen_line=$(tail -1 /tmp/fleetpipe-lifecycle-gen.log)
 
 window_min=$(( $($BIN config | jq '.lifecycle.trips_hot_window_minutes') + $($BIN config | jq '.lifecycle.trips_partition_interval_minutes') ))
 echo
+echo "rate $RATE rows/s for $MINUTES min, hot window $HOT_WINDOW in $PARTITION partitions, Kafka budget $KAFKA_BUDGET"
 echo "generator: $gen_line"
 echo "slopes over the samples after minute $window_min (MiB per hour; flat is ~0):"
 for i in $(seq 2 8); do
