@@ -38,7 +38,8 @@ web() { PGPASSWORD=$POSTGRES_PASSWORD psql -X -qAt -h "${POSTGRES_HOST:-localhos
   -U "${POSTGRES_USER:-fleetpipe}" -d "${POSTGRES_DB:-webapp}" -c "$1"; }
 dw() { PGPASSWORD=$DW_POSTGRES_PASSWORD psql -X -qAt -h "${DW_POSTGRES_HOST:-localhost}" -p "${DW_POSTGRES_PORT:-5434}" \
   -U "${DW_POSTGRES_USER:-fleetpipe}" -d "${DW_POSTGRES_DB:-warehouse}" -c "$1"; }
-du_b() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+# Allocated bytes, not apparent size: Kafka preallocates its index files sparsely.
+du_b() { du -s -B1 "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 t_start=$(date +%s)
 started_at=$(web "SELECT now()")
