@@ -44,9 +44,12 @@ du_b() { du -s -B1 "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 t_start=$(date +%s)
 started_at=$(web "SELECT now()")
 FIRST_VEHICLE=$(( 700000 + (RANDOM % 50) * 2000 ))
+# Each vehicle reports every VEHICLES / RATE seconds of simulated time, the same as the wall clock's: the
+# rows' times are "now", as a real fleet's are, so the window moves over them.
 count=$(( RATE * MINUTES * 60 ))
 FLEETPIPE_LOG_LEVEL=warn $BIN generate --simulate --vehicles "$VEHICLES" --first-vehicle-id "$FIRST_VEHICLE" \
-  --seed $RANDOM --start-time now --rate "$RATE" --count "$count" --sink postgres \
+  --seed $RANDOM --start-time now --step $(( VEHICLES / RATE > 0 ? VEHICLES / RATE : 1 )) --rate "$RATE" \
+  --count "$count" --sink postgres \
   --batch-size $(( RATE / 10 )) --run-id "bench-lifecycle-$$" >/tmp/fleetpipe-lifecycle-gen.log 2>&1 &
 gen=$!
 trap 'kill $gen 2>/dev/null || true; $BIN down >/dev/null 2>&1 || true' EXIT
