@@ -65,9 +65,9 @@ Status wait_running(const std::string& base, const std::string& name, std::chron
 
 }  // namespace
 
-Result<std::string> fill_placeholders(const std::string& text,
-                                      const std::map<std::string, std::string>& values,
-                                      PlaceholderEscape escape) {
+Result<std::string> fill_template_variables(const std::string& text,
+                                            const std::map<std::string, std::string>& values,
+                                            TemplateValueEscape escape) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
@@ -82,7 +82,7 @@ Result<std::string> fill_placeholders(const std::string& text,
         if (ours) {
           auto it = values.find(name);
           if (it == values.end()) return make_error("unknown placeholder ${{{}}}", name);
-          if (escape == PlaceholderEscape::kVerbatim) {
+          if (escape == TemplateValueEscape::kVerbatim) {
             out += it->second;
           } else {
             // Values go into JSON strings: escape them as JSON would (without the surrounding quotes).
@@ -120,7 +120,7 @@ Result<std::vector<json>> declared_connectors(const Context& ctx) {
   std::vector<json> out;
   for (const auto& file : files) {
     const auto text = FP_TRY(read_file(file), "connector definition");
-    const auto filled = FP_TRY(fill_placeholders(text, values), file.string());
+    const auto filled = FP_TRY(fill_template_variables(text, values), file.string());
     auto doc = json::parse(filled, nullptr, false);
     if (doc.is_discarded() || !doc.contains("name") || !doc["name"].is_string() || !doc.contains("config") ||
         !doc["config"].is_object())

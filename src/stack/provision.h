@@ -57,15 +57,15 @@ Status connectors_running(const Context& ctx);
 // Creates the landing bucket if missing.
 Status ensure_bucket(Context& ctx);
 
-// How fill_placeholders writes a value: escaped as inside a JSON string (connector files), or as it is (SQL
-// whose values are quoted identifiers and literals already).
-enum class PlaceholderEscape { kJsonString, kVerbatim };
+// How fill_template_variables writes a value: escaped as inside a JSON string (connector files), or as it is
+// (SQL whose values are quoted identifiers and literals already).
+enum class TemplateValueEscape { kJsonString, kVerbatim };
 
-// Fills ${NAME} placeholders (upper-case names only; Kafka Connect's own ${provider:path:key} references are
-// left for the worker to resolve). An unknown name is an error.
-Result<std::string> fill_placeholders(const std::string& text,
-                                      const std::map<std::string, std::string>& values,
-                                      PlaceholderEscape escape = PlaceholderEscape::kJsonString);
+// Fills ${NAME} template variables (upper-case names only; Kafka Connect's own ${provider:path:key}
+// references are left for the worker to resolve). An unknown name is an error.
+Result<std::string> fill_template_variables(const std::string& text,
+                                            const std::map<std::string, std::string>& values,
+                                            TemplateValueEscape escape = TemplateValueEscape::kJsonString);
 
 // The values connector files may reference.
 std::map<std::string, std::string> connector_placeholders(const Context& ctx);

@@ -74,7 +74,8 @@ Status provision_service_roles(pg::Connection& conn, const Config& cfg, const st
   const auto file = repo / "sql" / "grants" / (db_role + ".sql");
   const auto text = FP_TRY(read_file(file), "grants");
   // The values are quoted identifiers and literals already.
-  const auto sql = FP_TRY(fill_placeholders(text, names, PlaceholderEscape::kVerbatim), file.string());
+  const auto sql =
+      FP_TRY(fill_template_variables(text, names, TemplateValueEscape::kVerbatim), file.string());
   FP_CHECK(conn.exec(sql), file.string());
   return ok_status();
 }

@@ -59,20 +59,20 @@ TEST_F(TemplateTest, MissingValueIsAnError) {
 }
 
 TEST(PlaceholderTest, FillsOursLeavesConnectProviderReferences) {
-  auto r = fill_placeholders(R"({"host":"${POSTGRES_HOST}","pw":"${file:/x/s.properties:password}"})",
-                             {{"POSTGRES_HOST", "db\"1"}});
+  auto r = fill_template_variables(R"({"host":"${POSTGRES_HOST}","pw":"${file:/x/s.properties:password}"})",
+                                   {{"POSTGRES_HOST", "db\"1"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, R"({"host":"db\"1","pw":"${file:/x/s.properties:password}"})");
-  auto bad = fill_placeholders("${NOPE}", {});
+  auto bad = fill_template_variables("${NOPE}", {});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("NOPE"), std::string::npos);
 }
 
 TEST(PlaceholderTest, SqlGrantsTakeValuesAlreadyQuoted) {
   // sql/grants/*.sql: the values are quoted identifiers, filled in as they are; $$ bodies are left alone.
-  auto r = fill_placeholders("GRANT SELECT ON t TO ${APP}; DO $$ BEGIN PERFORM ${APP_LITERAL}; END $$",
-                             {{"APP", "\"odd\"\"name\""}, {"APP_LITERAL", "'odd\"name'"}},
-                             PlaceholderEscape::kVerbatim);
+  auto r = fill_template_variables("GRANT SELECT ON t TO ${APP}; DO $$ BEGIN PERFORM ${APP_LITERAL}; END $$",
+                                   {{"APP", "\"odd\"\"name\""}, {"APP_LITERAL", "'odd\"name'"}},
+                                   TemplateValueEscape::kVerbatim);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(*r, "GRANT SELECT ON t TO \"odd\"\"name\"; DO $$ BEGIN PERFORM 'odd\"name'; END $$");
 }
