@@ -53,7 +53,7 @@ FROM generate_series(0, $HISTORY - 1) g;
 ANALYZE raw.trips;
 SQL
 build first
-build full-refresh --full-refresh
+build full-refresh --full-refresh --vars "{full_refresh_from_raw: true}"  # the lane is full_refresh: false otherwise
 for k in $(seq 1 "$INCREMENTS"); do
   q "$DB" -c "INSERT INTO raw.trips (id, vehicle_id, trip_id, measurement_sequence, measurement_time, latitude,
       longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color,

@@ -56,7 +56,8 @@
         {%- if found.rows | length == 0 -%}
             {{ exceptions.raise_compiler_error(
                 this.identifier ~ " has no watermark in ops.dbt_watermarks, so the changes it has not read are
-                unknown; rebuild it with `scripts/dbt.sh build --full-refresh --select " ~ this.identifier ~ "+`") }}
+                unknown; rebuild it with `scripts/dbt.sh build --full-refresh --vars '{full_refresh_from_raw: true}' --select "
+                ~ this.identifier ~ "+` (refused once `fleetpipe retain` has dropped raw days)") }}
         {%- endif -%}
     {%- endif -%}
     {{ return(true) }}

@@ -13,6 +13,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA raw, ops 
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA raw, ops TO ${PIPELINE};
 GRANT SELECT ON ALL TABLES IN SCHEMA raw, ops TO ${CONSOLE};
 GRANT INSERT ON ops.run_requests TO ${CONSOLE};
+-- raw.trips' day partitions (sql/warehouse/011_raw_trips_partitioned.sql): the loader has them made, retain
+-- drops them; both functions run as their owner. Partitions made since the last `up` carry the parent's
+-- grants (the function copies them).
+GRANT EXECUTE ON FUNCTION raw.trip_partitions_ensure(date[]) TO ${PIPELINE};
+GRANT EXECUTE ON FUNCTION raw.trip_partition_drop(text, xid8, xid8, date[], bigint[], numeric[]) TO ${PIPELINE};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA ops TO ${CONSOLE};
 
 -- dbt's schemas (dbt/dbt_project.yml, dbt/profiles.yml) belong to the pipeline, and so does every relation

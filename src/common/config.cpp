@@ -206,6 +206,23 @@ Result<std::chrono::minutes> parse_minutes(const std::string& variable, std::str
   return std::chrono::minutes(n * per);
 }
 
+Result<std::optional<std::chrono::minutes>> parse_raw_retention(std::string_view text,
+                                                                const LifecycleConfig& lc) {
+  constexpr const char* kName = "FLEETPIPE_WAREHOUSE_RAW_RETENTION";
+  if (text.empty() || text == "all") return std::optional<std::chrono::minutes>();
+  const auto keep = FP_TRY(parse_minutes(kName, text), "configuration");
+  // A raw day may go only after the source dropped its last rows: its last partition ends with the day and
+  // goes a hot window later.
+  const auto least = lc.trips_hot_window + lc.trips_partition_interval;
+  if (keep < least)
+    return invalid_input(
+        "{}={} is shorter than FLEETPIPE_TRIPS_HOT_WINDOW + FLEETPIPE_TRIPS_PARTITION_INTERVAL ({} min): the "
+        "raw "
+        "detail of a day must outlive the source's copy of it; use at least {}m, or unset it to keep all",
+        kName, text, least.count(), least.count());
+  return std::optional<std::chrono::minutes>(keep);
+}
+
 Result<Config> Config::load(const Lookup& env) {
   auto get = [&](std::initializer_list<const char*> names, std::string fallback) {
     for (const char* n : names)
@@ -270,6 +287,8 @@ Result<Config> Config::load(const Lookup& env) {
     return invalid_input("FLEETPIPE_TRIPS_PARTITION_INTERVAL must divide a day (e.g. 10m, 1h, 6h, 1d)");
   if (lc.trips_hot_window < lc.trips_partition_interval)
     return invalid_input("FLEETPIPE_TRIPS_HOT_WINDOW must be at least FLEETPIPE_TRIPS_PARTITION_INTERVAL");
+  lc.warehouse_raw_retention =
+      FP_TRY(parse_raw_retention(get({"FLEETPIPE_WAREHOUSE_RAW_RETENTION"}, ""), lc), "configuration");
   for (auto s : kDbServices) {
     c.logins[s].user =
         get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
@@ -330,7 +349,11 @@ nlohmann::json Config::to_json(bool reveal) const {
       {"console_token", secret(console_token)},
       {"lifecycle",
        {{"trips_hot_window_minutes", lifecycle.trips_hot_window.count()},
-        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()}}},
+        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()},
+        // null: the raw detail is kept for ever (the default)
+        {"warehouse_raw_retention_minutes", lifecycle.warehouse_raw_retention
+                                                ? nlohmann::json(lifecycle.warehouse_raw_retention->count())
+                                                : nlohmann::json()}}},
       // null: the default, a share of the state directory's free space (`fleetpipe config` shows it worked
       // out).
       {"kafka_disk_budget_bytes", kafka_disk_budget ? nlohmann::json(*kafka_disk_budget) : nlohmann::json()}};

@@ -52,7 +52,15 @@ struct LifecycleConfig {
   std::chrono::minutes trips_hot_window{7 * 24 * 60};
   // FLEETPIPE_TRIPS_PARTITION_INTERVAL: what one partition of trips covers; whole minutes dividing a day.
   std::chrono::minutes trips_partition_interval{24 * 60};
+  // FLEETPIPE_WAREHOUSE_RAW_RETENTION: a day partition of raw.trips older than this goes once the source has
+  // dropped its rows and the marts have consumed them (`fleetpipe retain`). Unset: the raw detail is kept.
+  // At least the hot window plus one partition interval: the source drops a day's last rows only then.
+  std::optional<std::chrono::minutes> warehouse_raw_retention;
 };
+
+// FLEETPIPE_WAREHOUSE_RAW_RETENTION's value ("" or "all": keep everything), checked against the hot window.
+Result<std::optional<std::chrono::minutes>> parse_raw_retention(std::string_view text,
+                                                                const LifecycleConfig& lc);
 
 // "<n><unit>", unit m (minutes), h or d: "30m", "12h", "7d". Errors name `variable`.
 Result<std::chrono::minutes> parse_minutes(const std::string& variable, std::string_view text);

@@ -18,6 +18,7 @@
 #include "common/shutdown.h"
 #include "load/object_stream.h"
 #include "load/plan.h"
+#include "load/trips_apply.h"
 
 namespace fp::batch {
 namespace {
@@ -62,7 +63,7 @@ class ObjectLoader {
                                  t.name, column_list(t))),
           "staging table");
     }
-    return ok_status();
+    return trips::prepare(conn_);
   }
 
   // Loads one object in one transaction; returns its row count.
@@ -74,13 +75,15 @@ class ObjectLoader {
   // id twice) makes the COPY fail with a unique violation; the transaction rolls back whole and `conflict`
   // is set, so the caller loads the object again staged, where the upsert keeps the newest version. A
   // concurrent loader inserting the same id makes this COPY wait for it and then fail the same way.
-  // Tombstone objects always go staged.
+  // Tombstone objects always go staged. raw.trips is partitioned by day (load/trips_apply.h): its direct
+  // COPY goes into the partition of the object's day, and its id map plays the primary key's part.
   Result<int64_t> load(const PendingObject& p, std::optional<ObjectError>& failure, bool direct,
                        bool& conflict) {
     conflict = false;
     const ObjectEntry& e = p.entry;
     const bool deletes = e.kind == ObjectKind::kDeletes;
-    direct = direct && !deletes;
+    const bool trips = p.table->name == "trips";
+    direct = direct && !deletes && !(trips && e.dt.empty());
     auto malformed = [&](Error err) -> Error {
       failure = ObjectError{err, true};
       return err;
@@ -91,7 +94,8 @@ class ObjectLoader {
       return err;
     };
     auto copy_failed = [&](Error err) -> Error {
-      if (direct && pg::is_unique_violation(err)) {
+      // For trips, a row of another day than the partition's breaks its partition constraint: staged too.
+      if (direct && (pg::is_unique_violation(err) || (trips && pg::is_check_violation(err)))) {
         conflict = true;
         return err;
       }
@@ -105,9 +109,18 @@ class ObjectLoader {
           invalid_input("size {} bytes but the committed manifest lists {}", head->size, e.bytes));
 
     const TableSpec& t = deletes ? deletes_spec(p.table->name) : *p.table;
+    // Made (if missing) before the transaction, which would otherwise hold the partition lock to its end.
+    std::string partition;
+    if (direct && trips) {
+      auto part = trips::partition_for(conn_, e.dt);
+      if (!part && part.error().kind != Error::Kind::kInvalidInput)
+        return std::move(part).error().context("partition");
+      direct = part.ok();  // a dt that is no date: the rows' own times decide, staged
+      if (part) partition = std::move(*part);
+    }
     auto tx = FP_TRY(conn_.begin(), "begin");
-    auto copy = FP_TRY(conn_.copy_in(copy_sql(t, e.kind, direct)),
-                       direct ? "copy into raw table" : "copy into staging");
+    const std::string copy_into = FP_TRY(copy_sql(t, e.kind, direct, partition), "copy");
+    auto copy = FP_TRY(conn_.copy_in(copy_into), direct ? "copy into raw table" : "copy into staging");
     ObjectRowStream stream(t, copy, direct ? direct_suffix(p) : std::string(), limits_for(p.entry),
                            p.range.xid_from, p.range.xid_to);
     std::optional<Error> sink_error;
@@ -129,6 +142,8 @@ class ObjectLoader {
     if (auto st = stream.consume_rest(); !st) return copy_failed(st.error());
     if (auto st = check_against_manifest(e, sha256, stream.rows()); !st) return malformed(st.error());
     if (auto copied = stream.end_copy(); !copied) return copy_failed(std::move(copied).error());
+    if (direct && trips)
+      if (auto st = trips::register_copied(conn_, partition); !st) return copy_failed(std::move(st).error());
     FP_CHECK(
         conn_.query("INSERT INTO raw.load_manifest (object_key, etag, table_name, row_count, sha256, run, "
                     "epoch, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -136,8 +151,7 @@ class ObjectLoader {
                     std::string(kind_name(e.kind))),
         "load manifest");
     if (!direct) {
-      auto applied = deletes ? apply_deletes(*p.table, e.key, p.range.epoch)
-                             : upsert_staged(*p.table, e.key, p.range.epoch);
+      auto applied = apply_staged(*p.table, deletes, e.key, p.range.epoch);
       if (!applied) {
         // The same id twice in one object ("cannot affect row a second time").
         const bool dup = pg::is_cardinality_violation(applied.error());
@@ -146,6 +160,7 @@ class ObjectLoader {
       }
     }
     FP_CHECK(tx.commit(), "commit");
+    if (trips && !direct) home_strays();
     return stream.rows();
   }
 
@@ -163,11 +178,31 @@ class ObjectLoader {
     return {e.rows, opts_.max_line_bytes, std::min<uint64_t>(opts_.max_object_bytes, by_rows)};
   }
 
-  static std::string copy_sql(const TableSpec& t, ObjectKind kind, bool direct) {
+  // `partition`: trips' direct COPY goes into the day's partition (quoted here), not through the parent.
+  Result<std::string> copy_sql(const TableSpec& t, ObjectKind kind, bool direct,
+                               const std::string& partition) {
     if (kind == ObjectKind::kDeletes) return fmt::format("COPY stage_{}_deletes FROM STDIN", t.name);
-    return direct ? fmt::format("COPY raw.{} ({}, _object_key, _source_epoch) FROM STDIN", t.name,
-                                column_list(t))
-                  : fmt::format("COPY stage_{} ({}) FROM STDIN", t.name, column_list(t));
+    if (!direct) return fmt::format("COPY stage_{} ({}) FROM STDIN", t.name, column_list(t));
+    const std::string target =
+        partition.empty() ? std::string(t.name) : FP_TRY(conn_.quote_identifier(partition), "partition");
+    return fmt::format("COPY raw.{} ({}, _object_key, _source_epoch) FROM STDIN", target, column_list(t));
+  }
+
+  Status apply_staged(const TableSpec& t, bool deletes, const std::string& key, int epoch) {
+    if (t.name == "trips")
+      return deletes ? trips::apply_deletes(conn_, key, epoch) : trips::upsert_staged(conn_, t, key, epoch);
+    auto r = deletes ? apply_deletes(t, key, epoch) : upsert_staged(t, key, epoch);
+    if (!r) return std::move(r).error();
+    return ok_status();
+  }
+
+  // A staged trips object may have moved rows to days without a partition (trips_default holds them): they
+  // get theirs now. The object is committed either way; rows left waiting are homed by the next call.
+  void home_strays() {
+    auto homed = trips::home_strays(conn_);
+    if (!homed)
+      log::warn(kLog, "rows of raw.trips_default not moved to their partitions yet: {}",
+                homed.error().message);
   }
 
   // Staged mode's second pass: the staging table into raw.<table>, keeping the newest version of each id by

@@ -10,9 +10,10 @@ namespace {
 
 constexpr std::string_view kLog = "load";
 
-// The lowest run the warehouse has not finished (runs are numbered 1, 2, ... without gaps; raw.load_runs
-// holds the finished and the superseded ones): everything below it is done, so the load lists only the
-// manifests from it on and its cost follows what is new, not the number of runs in the bucket.
+}  // namespace
+
+// Everything below it is done, so the load lists only the manifests from it on and its cost follows what is
+// new, not the number of runs in the bucket.
 Result<int64_t> first_unfinished_run(pg::Connection& dw, const std::string& prefix) {
   auto r = FP_TRY(
       dw.query("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM raw.load_runs WHERE prefix = $1 AND run = 1) "
@@ -22,6 +23,8 @@ Result<int64_t> first_unfinished_run(pg::Connection& dw, const std::string& pref
       "first unfinished run");
   return r.get<int64_t>(0, 0);
 }
+
+namespace {
 
 // The finished runs from `from` on (above a gap a later run may already be finished).
 Result<std::set<int64_t>> finished_runs(pg::Connection& dw, const std::string& prefix, int64_t from) {

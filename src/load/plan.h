@@ -37,6 +37,10 @@ struct LoadPlan {
   std::vector<int64_t> superseded_runs;
 };
 
+// The lowest run the warehouse has not finished (runs are numbered 1, 2, ... without gaps; raw.load_runs
+// holds the finished and the superseded ones).
+Result<int64_t> first_unfinished_run(pg::Connection& dw, const std::string& prefix);
+
 Result<LoadPlan> plan_load(s3::Client& s3, pg::Connection& dw, const std::string& prefix);
 
 // Records each open run whose objects are all in raw.load_manifest (quarantined counts the run's objects

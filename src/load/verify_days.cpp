@@ -53,6 +53,14 @@ std::string retired_per_day(const TableSpec& t, bool days) {
       days ? " AND range_start::date = ANY($2::date[])" : "");
 }
 
+// The figures of raw.trips' day partitions `fleetpipe retain` dropped (retain/raw_days.h): the live rows
+// they held, which the warehouse side adds to its days as the source side adds its own drops.
+std::string warehouse_retired_per_day(const TableSpec& t, bool days) {
+  if (t.name != "trips") return "";
+  return fmt::format(" UNION ALL SELECT day::text, rows, checksum FROM ops.raw_trip_drops{}",
+                     days ? " WHERE day = ANY($2::date[])" : "");
+}
+
 // Row count and checksum per day of `rows` ($1 = `param`); only `days` when given, each read as a range of
 // the date column (an index range scan on both sides), not by scanning the table. `retired`: figures of
 // dropped partitions to add (retired_per_day), or "".
@@ -96,7 +104,10 @@ Result<std::map<int64_t, int64_t>> day_rows(pg::Connection& conn, const TableSpe
 // The ids the source wrote or deleted since the watermark that the warehouse may hold: their state there
 // is the previous run's, so both sides leave them out. What is new since the last export, not the history.
 Result<std::string> unsettled_ids(pg::Connection& src, pg::Connection& dw, const TableSpec& t, uint64_t wm) {
-  auto max_id = FP_TRY(dw.query(fmt::format("SELECT coalesce(max(id), 0) FROM raw.{}", t.name)), "max id");
+  // raw.trips' ids are all in its id map, one index (the table has one per day partition).
+  auto max_id = FP_TRY(dw.query(fmt::format("SELECT coalesce(max(id), 0) FROM raw.{}",
+                                            t.name == "trips" ? "trip_ids" : t.name)),
+                       "max id");
   const int64_t top = FP_TRY(max_id.get<int64_t>(0, 0), "max id");
   auto r =
       FP_TRY(src.query(fmt::format("SELECT coalesce(array_agg(id), '{{}}')::text FROM ("
@@ -178,8 +189,12 @@ Result<std::optional<Days>> days_to_read(pg::Connection& src, pg::Connection& dw
                         "UNION SELECT ({1})::date::text FROM raw.{0} "
                         "WHERE id = ANY($2::bigint[]) AND {1} IS NOT NULL "
                         "UNION SELECT day::text FROM ops.verify_days WHERE prefix = $3 AND table_name = $4 "
-                        "AND (source_rows, source_sum) IS DISTINCT FROM (warehouse_rows, warehouse_sum)",
-                        t.name, dc),
+                        "AND (source_rows, source_sum) IS DISTINCT FROM (warehouse_rows, warehouse_sum){2}",
+                        t.name, dc,
+                        // a raw partition dropped since: its days' rows moved from live to retired
+                        t.name == "trips" ? " UNION SELECT day::text FROM ops.raw_trip_drops "
+                                            "WHERE dropped_xid >= $1::xid8"
+                                          : ""),
                     {std::to_string(*kept.warehouse_xmin), unsettled, prefix, std::string(t.name)}, days),
            "warehouse");
   if (days.contains("*")) return std::optional<Days>();
@@ -312,12 +327,14 @@ Result<VerifyLine> source_to_warehouse(pg::Connection& src, pg::Connection& dw, 
       merge(s, FP_TRY(per_day(src, t, source_rows(t), std::to_string(watermark), &days,
                               retired_per_day(t, true)),
                       "source"));
-      merge(w, FP_TRY(per_day(dw, t, warehouse_rows(t), unsettled, &days), "warehouse"));
+      merge(w, FP_TRY(per_day(dw, t, warehouse_rows(t), unsettled, &days, warehouse_retired_per_day(t, true)),
+                      "warehouse"));
     }
   } else {
     s = FP_TRY(per_day(src, t, source_rows(t), std::to_string(watermark), nullptr, retired_per_day(t, false)),
                "source");
-    w = FP_TRY(per_day(dw, t, warehouse_rows(t), unsettled, nullptr), "warehouse");
+    w = FP_TRY(per_day(dw, t, warehouse_rows(t), unsettled, nullptr, warehouse_retired_per_day(t, false)),
+               "warehouse");
   }
   // Not keeping them costs the next check time, not correctness: it reads from the older checkpoint.
   if (auto st = keep(dw, opts.prefix, t, read ? &*read : nullptr, s, w, watermark, xmin); !st)

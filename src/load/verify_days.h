@@ -1,6 +1,8 @@
 // `verify`'s source->warehouse stage: the live rows of a table per day on both sides, as a row count and an
 // order-independent checksum, sum(hashtext(canonical row text)), computed in SQL over the same canonical
-// text; for a day that differs, the ids that differ.
+// text; for a day that differs, the ids that differ. Rows that left a side by design count on their day
+// still: the source's dropped partitions (trip_partitions) and the warehouse's dropped raw days
+// (ops.raw_trip_drops), each with the figures recorded when it went.
 //
 // The whole history is not re-read on every check. The per-day figures of both sides are kept in the
 // warehouse (ops.verify_days, per bucket prefix and table) with the positions the check saw

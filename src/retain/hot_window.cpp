@@ -9,6 +9,7 @@
 #include "common/batch/session.h"
 #include "common/log.h"
 #include "common/pg/connection.h"
+#include "common/pg/error.h"
 #include "load/verify_days.h"
 
 namespace fp::retain {
@@ -151,7 +152,8 @@ Result<PartitionOutcome> settle(pg::Connection& src, pg::Connection& dw, const P
                            source.rows, source.checksum);
   if (!dropped) {
     // lock_not_available: writers kept the table busy for the function's lock_timeout; next run.
-    if (dropped.error().code != "55P03") return std::move(dropped).error().context("drop " + p.name);
+    if (!pg::is_lock_not_available(dropped.error()))
+      return std::move(dropped).error().context("drop " + p.name);
     o.reason = "the table stayed busy (lock timeout); next run";
     return o;
   }
@@ -208,6 +210,11 @@ Result<RetainReport> run_retain(const Config& cfg, const RetainOptions& opts) {
     report.partitions.push_back(std::move(o));
   }
   FP_CHECK(copy_drop_ledger(src, dw), "retain");  // this run's drops
+  // The raw detail after the source: a raw day goes only once the source has dropped its rows.
+  report.raw_partitions = FP_TRY(
+      retain_raw_days(src, dw, lc, RawDaysOptions{opts.prefix, opts.dry_run, opts.max_partitions}), "retain");
+  for (const auto& p : report.raw_partitions)
+    if (p.dropped) report.raw_rows_dropped += p.rows;
   auto def = FP_TRY(src.query("SELECT count(*) FROM trips_default"), "rows outside the partitions");
   report.default_rows = FP_TRY(def.get<int64_t>(0, 0), "rows outside the partitions");
   return report;

@@ -11,6 +11,7 @@
 //      same transaction (verify counts them as the source's from then on). Not equal (an export or a load
 //      still to come, a quarantined object, a hand-made change): the partition stays, the difference is
 //      recorded in ops.retention_checks, and it is compared again after a pause that doubles each time.
+//   4. then the warehouse's raw day partitions past their own retention (retain/raw_days.h).
 // A partition is therefore never dropped before every one of its rows is in the warehouse exactly once;
 // the drop removes no row from the warehouse and sends nothing downstream (no trigger, no WAL for rows).
 #pragma once
@@ -22,6 +23,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "retain/raw_days.h"
 
 namespace fp::retain {
 
@@ -51,6 +53,10 @@ struct RetainReport {
   int waiting = 0;           // partitions past the window still paused after an earlier difference
   int64_t default_rows = 0;  // rows in trips_default (written without a partition; never dropped)
   std::vector<PartitionOutcome> partitions;  // the ones compared by this run
+  // The warehouse's raw day partitions past FLEETPIPE_WAREHOUSE_RAW_RETENTION (none when it is unset) that
+  // this run looked at, after the source's drops (retain/raw_days.h).
+  std::vector<RawPartitionOutcome> raw_partitions;
+  int64_t raw_rows_dropped = 0;
 };
 
 Result<RetainReport> run_retain(const Config& cfg, const RetainOptions& opts);

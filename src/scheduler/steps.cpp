@@ -282,11 +282,21 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
                                                              {"warehouse_rows", p.warehouse_rows},
                                                              {"dropped", p.dropped},
                                                              {"reason", p.reason}});
-                                          return StepResult::success(r.rows_dropped,
-                                                                     {{"partitions", parts},
-                                                                      {"made", r.partitions_made},
-                                                                      {"waiting", r.waiting},
-                                                                      {"default_rows", r.default_rows}});
+                                          auto raw = nlohmann::json::array();
+                                          for (const auto& p : r.raw_partitions)
+                                            raw.push_back({{"partition", p.partition},
+                                                           {"range_start", p.range_start},
+                                                           {"range_end", p.range_end},
+                                                           {"rows", p.rows},
+                                                           {"dropped", p.dropped},
+                                                           {"reason", p.reason}});
+                                          return StepResult::success(
+                                              r.rows_dropped, {{"partitions", parts},
+                                                               {"raw_partitions", raw},
+                                                               {"raw_rows_dropped", r.raw_rows_dropped},
+                                                               {"made", r.partitions_made},
+                                                               {"waiting", r.waiting},
+                                                               {"default_rows", r.default_rows}});
                                         });
                    }});
   return steps;

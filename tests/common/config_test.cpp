@@ -63,6 +63,42 @@ TEST(ConfigTest, LifecycleRefusesPartitionsThatStraddleDaysOrOutgrowTheWindow) {
   }
 }
 
+TEST(ConfigTest, RawRetentionKeepsEverythingUnlessSet) {
+  auto c = Config::load(env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->lifecycle.warehouse_raw_retention.has_value());
+  EXPECT_TRUE(c->to_json()["lifecycle"]["warehouse_raw_retention_minutes"].is_null());
+  auto all = Config::load(env_of({{"FLEETPIPE_WAREHOUSE_RAW_RETENTION", "all"}}));
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_FALSE(all->lifecycle.warehouse_raw_retention.has_value());
+  auto month = Config::load(env_of({{"FLEETPIPE_WAREHOUSE_RAW_RETENTION", "30d"}}));
+  ASSERT_TRUE(month.ok()) << month.error().message;
+  EXPECT_EQ(month->lifecycle.warehouse_raw_retention, std::chrono::hours(24 * 30));
+  EXPECT_EQ(month->to_json()["lifecycle"]["warehouse_raw_retention_minutes"], 30 * 1440);
+}
+
+TEST(ConfigTest, RawRetentionMustOutliveTheHotWindowByAPartition) {
+  // The default window (7 d) and partition (1 d): 8 d is the least, 7 d is refused with the reason.
+  EXPECT_TRUE(Config::load(env_of({{"FLEETPIPE_WAREHOUSE_RAW_RETENTION", "8d"}})).ok());
+  auto short_one = Config::load(env_of({{"FLEETPIPE_WAREHOUSE_RAW_RETENTION", "7d"}}));
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_NE(short_one.error().message.find("FLEETPIPE_WAREHOUSE_RAW_RETENTION=7d is shorter than"),
+            std::string::npos)
+      << short_one.error().message;
+  EXPECT_NE(short_one.error().message.find("11520m"), std::string::npos) << short_one.error().message;
+  // A scaled-down day: 30 min window in 10 min partitions allows 40 min.
+  const std::map<std::string, std::string> scaled = {{"FLEETPIPE_TRIPS_HOT_WINDOW", "30m"},
+                                                     {"FLEETPIPE_TRIPS_PARTITION_INTERVAL", "10m"}};
+  auto with = [&](const char* v) {
+    auto env = scaled;
+    env["FLEETPIPE_WAREHOUSE_RAW_RETENTION"] = v;
+    return Config::load(env_of(env));
+  };
+  EXPECT_TRUE(with("40m").ok());
+  EXPECT_FALSE(with("39m").ok());
+  EXPECT_FALSE(with("forever").ok());
+}
+
 TEST(ConfigTest, ParseMinutesReadsMinutesHoursAndDays) {
   EXPECT_EQ(parse_minutes("X", "90m").value(), std::chrono::minutes(90));
   EXPECT_EQ(parse_minutes("X", "12h").value(), std::chrono::minutes(720));

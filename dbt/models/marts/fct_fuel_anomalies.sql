@@ -9,6 +9,7 @@
 -- depends_on: {{ ref('stg_trip_changes') }}
 {{ config(
     materialized='incremental',
+    full_refresh=lane_full_refresh(),
     unique_key='anomaly_key',
     incremental_strategy='upsert',
     on_schema_change='fail',

@@ -7,6 +7,7 @@
 -- depends_on: {{ ref('stg_trip_changes') }}
 {{ config(
     materialized='incremental',
+    full_refresh=lane_full_refresh(),
     unique_key='vehicle_day_key',
     incremental_strategy='upsert',
     on_schema_change='fail',

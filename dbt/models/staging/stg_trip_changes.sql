@@ -9,13 +9,16 @@
     Every incremental model downstream (stg_trips, int_fuel_changes, int_trip_days and the facts) reads the
     batches after its own watermark (ops.dbt_watermarks) up to its upstream's and recomputes each touched
     trip from its earliest changed position on (macros/trip_changes.sql). Batches every model has read are
-    pruned. Rebuild this log only together with its consumers (`--full-refresh --select stg_trip_changes+`):
+    pruned. Rebuild this log only together with its consumers (`--full-refresh --vars
+    '{full_refresh_from_raw: true}' --select stg_trip_changes+`, refused once raw days were dropped:
+    macros/raw_retention.sql):
     a full build of the log alone clears their watermarks, and they then refuse to build incrementally.
     Two builds at once (the scheduler's and a manual one) take their batches one after the other (an
     advisory lock held by this model's transaction); the models downstream are idempotent over a batch read
     twice (int_trip_days re-checks that an append really is one against its table as it is then). -#}
 {{ config(
     materialized='incremental',
+    full_refresh=lane_full_refresh(),
     incremental_strategy='append',
     on_schema_change='fail',
     indexes=[{'columns': ['batch_id']}],

@@ -11,6 +11,7 @@
 -- depends_on: {{ ref('stg_trip_changes') }}
 {{ config(
     materialized='incremental',
+    full_refresh=lane_full_refresh(),
     unique_key=['vehicle_id', 'trip_id', 'measurement_sequence'],
     incremental_strategy='upsert',
     on_schema_change='fail',

@@ -77,6 +77,14 @@ bool is_unique_violation(const Error& e) {
   return e.code == "23505";
 }
 
+bool is_lock_not_available(const Error& e) {
+  return e.code == "55P03";
+}
+
+bool is_check_violation(const Error& e) {
+  return e.code == "23514";
+}
+
 bool is_cardinality_violation(const Error& e) {
   return e.code == "21000";
 }

@@ -36,6 +36,10 @@ Error connection_error(const PGconn* conn, std::string_view what);
 
 // The server refused a row because its key already exists (SQLSTATE 23505), by the error's code.
 bool is_unique_violation(const Error& e);
+// A lock was not granted within lock_timeout (55P03).
+bool is_lock_not_available(const Error& e);
+// A row broke a CHECK constraint, a partition's bounds included (23514).
+bool is_check_violation(const Error& e);
 // One statement would change the same row twice, e.g. an upsert whose input holds a key twice (21000).
 bool is_cardinality_violation(const Error& e);
 

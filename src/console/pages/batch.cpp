@@ -192,6 +192,19 @@ Result<nlohmann::json> retention_panel(Sources& src, pg::Connection& dw) {
                             {"range_end", FP_TRY(drops.get<std::string>(i, 2), "end")},
                             {"rows", FP_TRY(drops.get<int64_t>(i, 3), "rows")},
                             {"dropped_at", FP_TRY(drops.get<std::string>(i, 4), "at")}});
+  // The warehouse's raw detail (retain/raw_days.h): its retention (null: kept for ever) and the days dropped.
+  out["raw_retention_minutes"] =
+      lc.warehouse_raw_retention ? nlohmann::json(lc.warehouse_raw_retention->count()) : nlohmann::json();
+  auto raw_drops =
+      FP_TRY(dw.query("SELECT day::text, partition_name, rows, " FP_TS(
+                 "dropped_at") " FROM ops.raw_trip_drops ORDER BY dropped_at DESC, day DESC LIMIT 20"),
+             "raw drops");
+  out["raw_drops"] = nlohmann::json::array();
+  for (int i = 0; i < raw_drops.size(); ++i)
+    out["raw_drops"].push_back({{"day", FP_TRY(raw_drops.get<std::string>(i, 0), "day")},
+                                {"partition", FP_TRY(raw_drops.get<std::string>(i, 1), "name")},
+                                {"rows", FP_TRY(raw_drops.get<int64_t>(i, 2), "rows")},
+                                {"dropped_at", FP_TRY(raw_drops.get<std::string>(i, 3), "at")}});
   auto waiting =
       FP_TRY(dw.query("SELECT partition_name, range_start::text, source_rows, warehouse_rows, "
                       "failures, reason, " FP_TS(
@@ -439,6 +452,30 @@ std::string freshness_section(const json& f) {
   return body + "</section>\n";
 }
 
+// The warehouse's raw detail: how long it is kept and the day partitions of raw.trips dropped.
+std::string raw_retention_block(const json& r) {
+  const json keep = r.value("raw_retention_minutes", json());
+  std::string body = "<h3>Warehouse raw detail</h3>\n";
+  body += keep.is_number()
+              ? fmt::format(
+                    "<p class=\"meta\" data-raw-retention=\"{0}\">A day of <code>raw.trips</code> is "
+                    "dropped {0} min after it ends, once the source has dropped it and the marts hold "
+                    "every row; the marts keep it whole.</p>\n",
+                    keep.get<int64_t>())
+              : "<p class=\"meta\" data-raw-retention=\"all\">Kept for ever "
+                "(<code>FLEETPIPE_WAREHOUSE_RAW_RETENTION</code> unset).</p>\n";
+  const json drops = r.value("raw_drops", json::array());
+  if (drops.empty()) return body + "<p class=\"empty\">No raw day dropped yet.</p>\n";
+  body += table_open({{"Day", false}, {"Partition", false}, {"Rows", true}, {"Dropped", false}});
+  for (const auto& d : drops)
+    body += fmt::format(
+        "<tr data-raw-dropped=\"{0}\"><td>{0}</td><td><code>{1}</code></td><td class=\"num\">{2}</td>"
+        "<td>{3}</td></tr>\n",
+        e(text_of(d, "day")), e(text_of(d, "partition")), grouped(int_of(d, "rows")),
+        e(text_of(d, "dropped_at")));
+  return body + kTableClose;
+}
+
 // The hot window: live partitions, drops and what still waits for the warehouse.
 std::string retention_section(const json& r) {
   std::string body = "<section class=\"card\" id=\"retention\"><h2>Hot window</h2>\n";
@@ -496,7 +533,7 @@ std::string retention_section(const json& r) {
           grouped(int_of(d, "rows")), e(text_of(d, "dropped_at")));
     body += kTableClose;
   }
-  return body + "</section>\n";
+  return body + raw_retention_block(r) + "</section>\n";
 }
 
 // The run-now action, with the requests the scheduler has not picked up yet.
