@@ -14,16 +14,23 @@
 -- 1. The id map. Filled from the existing rows once (a narrow copy: the rows themselves are not rewritten);
 --    the primary key is built after the copy, which is faster than maintaining it row by row.
 CREATE TABLE raw.trip_ids (
-    id               bigint  NOT NULL,
+    id                   bigint  NOT NULL,
     -- The partition that holds the id's row is the one covering this time; NULL: trips_default (a
     -- tombstone for an id whose data never arrived carries no time).
-    measurement_time timestamp,
-    _source_epoch    integer NOT NULL,
-    _source_xid      bigint  NOT NULL
+    measurement_time     timestamp,
+    _source_epoch        integer NOT NULL,
+    _source_xid          bigint  NOT NULL,
+    -- The row's natural key: dbt's stg_trips looks a measurement's raw rows up by it (one probe here, then
+    -- each row by id and time in its own partition) rather than in every partition's index.
+    vehicle_id           integer,
+    trip_id              integer,
+    measurement_sequence integer
 );
-INSERT INTO raw.trip_ids (id, measurement_time, _source_epoch, _source_xid)
-SELECT id, measurement_time, _source_epoch, _source_xid FROM raw.trips;
+INSERT INTO raw.trip_ids (id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id,
+                          measurement_sequence)
+SELECT id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id, measurement_sequence FROM raw.trips;
 ALTER TABLE raw.trip_ids ADD CONSTRAINT trip_ids_pkey PRIMARY KEY (id);
+CREATE INDEX trip_ids_natural_key_idx ON raw.trip_ids (vehicle_id, trip_id, measurement_sequence);
 
 -- 2. The existing heap keeps its rows and becomes one partition (attached, not copied) over the days it
 --    covers; its own primary key on id stays (a partition may have unique indexes of its own) and serves as
@@ -131,20 +138,27 @@ SET search_path = raw, pg_temp AS $$
 BEGIN
     DELETE FROM raw.trip_ids m USING old_rows o
     WHERE m.id = o.id AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = o.id);
-    INSERT INTO raw.trip_ids AS m (id, measurement_time, _source_epoch, _source_xid)
-    SELECT id, measurement_time, _source_epoch, _source_xid FROM new_rows
+    INSERT INTO raw.trip_ids AS m (id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id,
+                                   measurement_sequence)
+    SELECT id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id, measurement_sequence
+    FROM new_rows
     ON CONFLICT (id) DO UPDATE SET measurement_time = EXCLUDED.measurement_time,
-        _source_epoch = EXCLUDED._source_epoch, _source_xid = EXCLUDED._source_xid
-    WHERE (m.measurement_time, m._source_epoch, m._source_xid)
-          IS DISTINCT FROM (EXCLUDED.measurement_time, EXCLUDED._source_epoch, EXCLUDED._source_xid);
+        _source_epoch = EXCLUDED._source_epoch, _source_xid = EXCLUDED._source_xid,
+        vehicle_id = EXCLUDED.vehicle_id, trip_id = EXCLUDED.trip_id,
+        measurement_sequence = EXCLUDED.measurement_sequence
+    WHERE (m.measurement_time, m._source_epoch, m._source_xid, m.vehicle_id, m.trip_id, m.measurement_sequence)
+          IS DISTINCT FROM (EXCLUDED.measurement_time, EXCLUDED._source_epoch, EXCLUDED._source_xid,
+                            EXCLUDED.vehicle_id, EXCLUDED.trip_id, EXCLUDED.measurement_sequence);
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION raw.trip_ids_after_insert() RETURNS trigger LANGUAGE plpgsql
 SET search_path = raw, pg_temp AS $$
 BEGIN
-    INSERT INTO raw.trip_ids (id, measurement_time, _source_epoch, _source_xid)
-    SELECT id, measurement_time, _source_epoch, _source_xid FROM new_rows ORDER BY id;
+    INSERT INTO raw.trip_ids (id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id,
+                              measurement_sequence)
+    SELECT id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id, measurement_sequence
+    FROM new_rows ORDER BY id;
     RETURN NULL;
 END $$;
 

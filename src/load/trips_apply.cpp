@@ -10,8 +10,11 @@
 namespace fp::batch::trips {
 namespace {
 
-// The map's columns, as the direct path reads them back and the staged inserts return them.
+// The map's columns (sql/warehouse/011_raw_trips_partitioned.sql): where the row is and its version, which
+// the staged path reads; with its natural key, which the direct path registers too.
 constexpr const char* kMapColumns = "id, measurement_time, _source_epoch, _source_xid";
+constexpr const char* kMapAllColumns =
+    "id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id, measurement_sequence";
 
 // Whether the staged event s outranks the known version k: `op` is "<=" for a row version (it wins a tie:
 // a tombstone of its own transaction, deleted and inserted again, ends live; loading twice changes only the
@@ -125,7 +128,7 @@ Status register_copied(pg::Connection& conn, const std::string& partition) {
   // The rows this transaction wrote, through the partition's _load_xid index.
   FP_CHECK(conn.query(fmt::format("INSERT INTO raw.trip_ids ({0}) SELECT {0} FROM raw.{1} "
                                   "WHERE _load_xid = pg_current_xact_id()",
-                                  kMapColumns, table)),
+                                  kMapAllColumns, table)),
            "register the copied ids");
   return ok_status();
 }

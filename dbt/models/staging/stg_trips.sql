@@ -39,14 +39,23 @@
 
 with newest as (
 {%- if trip_changes_incremental() %}
+    {#- raw.trips is partitioned by day (sql/warehouse/011_raw_trips_partitioned.sql): a natural key's rows are
+        found in its id map (one probe of its natural-key index), then each by id in the one partition its
+        time names (pruned at run time), not by a probe of every partition's index. -#}
     select t.*
     from ({{ changed_trip_keys() }}) as k
     cross join lateral (
         select r.*
-        from {{ source('raw', 'trips') }} as r
-        where r.vehicle_id = k.vehicle_id
-          and r.trip_id = k.trip_id
-          and r.measurement_sequence = k.measurement_sequence
+        from raw.trip_ids as m
+        cross join lateral (
+            select r.*
+            from {{ source('raw', 'trips') }} as r
+            where r.id = m.id
+              and r.measurement_time = m.measurement_time
+        ) as r
+        where m.vehicle_id = k.vehicle_id
+          and m.trip_id = k.trip_id
+          and m.measurement_sequence = k.measurement_sequence
           and r._deleted_xid is null
         order by r._source_epoch desc, r._source_xid desc, r.id desc
         limit 1
