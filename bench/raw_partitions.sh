@@ -84,7 +84,7 @@ load_objects() {  # $1 db, $2 partitioned (0/1)
       echo "BEGIN;"
       echo "\\copy $target ($COLS, _object_key, _source_epoch) FROM '$OUT/object-$k.tsv'"
       echo "INSERT INTO raw.load_manifest (object_key, etag, table_name, row_count) VALUES ('bench/object-$k', 'e', 'trips', $ROWS);"
-      [[ $part == 1 ]] && echo "INSERT INTO raw.trip_ids (id, measurement_time, _source_epoch, _source_xid) SELECT id, measurement_time, _source_epoch, _source_xid FROM $target WHERE _load_xid = pg_current_xact_id();"
+      [[ $part == 1 ]] && echo "INSERT INTO raw.trip_ids (id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id, measurement_sequence) SELECT id, measurement_time, _source_epoch, _source_xid, vehicle_id, trip_id, measurement_sequence FROM $target WHERE _load_xid = pg_current_xact_id();"
       echo "COMMIT;"
     done
     echo "SELECT 'T', extract(epoch FROM clock_timestamp());"
