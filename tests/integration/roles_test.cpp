@@ -121,6 +121,14 @@ TEST_F(RolesTest, OnTheWarehouseThePipelineLoadsAndOwnsModelsTheConsoleReads) {
   denied(p, "the pipeline", "DROP TABLE raw.trips");
   denied(p, "the pipeline", "CREATE SCHEMA elsewhere");
   denied(p, "the pipeline", "COPY (SELECT 1) TO PROGRAM 'true'");
+  // raw.trips' day partitions: made and dropped through the owner's functions only; a new one carries the
+  // parent's grants, so the loader may COPY into it and the console read it.
+  allowed(p, "the pipeline", "SELECT count(*) FROM raw.trip_partitions_ensure(ARRAY['2031-01-02'::date])");
+  allowed(p, "the pipeline",
+          "BEGIN; INSERT INTO raw.trips_p20310102 (id, _object_key, _deleted_xid, "
+          "_deleted_at) SELECT 1, 'x', 1, now() WHERE false; ROLLBACK");
+  denied(p, "the pipeline", "DROP TABLE raw.trips_p20310102");
+  denied(p, "the pipeline", "CREATE TABLE raw.trips_p20310103 (LIKE raw.trips)");
 
   auto c = as(cfg_.warehouse_as(DbService::kConsole));
   // A model built after provisioning is readable by the console (default privileges).
@@ -128,6 +136,9 @@ TEST_F(RolesTest, OnTheWarehouseThePipelineLoadsAndOwnsModelsTheConsoleReads) {
   allowed(c, "the console", "SELECT count(*) FROM raw.load_manifest");
   allowed(c, "the console", "BEGIN; INSERT INTO ops.run_requests (requested_by) VALUES ('test'); ROLLBACK");
   denied(c, "the console", "DELETE FROM raw.trips");
+  allowed(c, "the console", "SELECT count(*) FROM raw.trips_p20310102");
+  denied(c, "the console", "SELECT count(*) FROM raw.trip_partitions_ensure(ARRAY['2031-01-03'::date])");
+  denied(c, "the console", "SELECT raw.trip_partition_drop('trips_p20310102', '1', '1', '{}', '{}', '{}')");
   denied(c, "the console", "UPDATE ops.run_requests SET full_tests = true");
   denied(c, "the console", "DROP TABLE marts.scratch_model_old");
 }
