@@ -270,6 +270,15 @@ Result<Config> Config::load(const Lookup& env) {
     return invalid_input("FLEETPIPE_TRIPS_PARTITION_INTERVAL must divide a day (e.g. 10m, 1h, 6h, 1d)");
   if (lc.trips_hot_window < lc.trips_partition_interval)
     return invalid_input("FLEETPIPE_TRIPS_HOT_WINDOW must be at least FLEETPIPE_TRIPS_PARTITION_INTERVAL");
+  lc.bucket_compact_after =
+      FP_TRY(parse_minutes("FLEETPIPE_BUCKET_COMPACT_AFTER", get({"FLEETPIPE_BUCKET_COMPACT_AFTER"}, "1h")),
+             "configuration");
+  lc.bucket_compact_target_bytes = FP_TRY(parse_byte_size(get({"FLEETPIPE_BUCKET_COMPACT_TARGET"}, "128MiB")),
+                                          "FLEETPIPE_BUCKET_COMPACT_TARGET");
+  // S3's multipart floor is 5 MiB a part; below 1 MiB "large" objects would not be.
+  if (lc.bucket_compact_target_bytes < (int64_t{1} << 20) ||
+      lc.bucket_compact_target_bytes > (int64_t{5} << 30))
+    return invalid_input("FLEETPIPE_BUCKET_COMPACT_TARGET must be between 1 MiB and 5 GiB");
   for (auto s : kDbServices) {
     c.logins[s].user =
         get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
@@ -330,7 +339,9 @@ nlohmann::json Config::to_json(bool reveal) const {
       {"console_token", secret(console_token)},
       {"lifecycle",
        {{"trips_hot_window_minutes", lifecycle.trips_hot_window.count()},
-        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()}}},
+        {"trips_partition_interval_minutes", lifecycle.trips_partition_interval.count()},
+        {"bucket_compact_after_minutes", lifecycle.bucket_compact_after.count()},
+        {"bucket_compact_target_bytes", lifecycle.bucket_compact_target_bytes}}},
       // null: the default, a share of the state directory's free space (`fleetpipe config` shows it worked
       // out).
       {"kafka_disk_budget_bytes", kafka_disk_budget ? nlohmann::json(*kafka_disk_budget) : nlohmann::json()}};

@@ -52,6 +52,12 @@ struct LifecycleConfig {
   std::chrono::minutes trips_hot_window{7 * 24 * 60};
   // FLEETPIPE_TRIPS_PARTITION_INTERVAL: what one partition of trips covers; whole minutes dividing a day.
   std::chrono::minutes trips_partition_interval{24 * 60};
+  // FLEETPIPE_BUCKET_COMPACT_AFTER: how long after a day ends `fleetpipe compact` rewrites the day's small
+  // objects into large ones (rows of the day that arrive later are compacted on a later pass).
+  std::chrono::minutes bucket_compact_after{60};
+  // FLEETPIPE_BUCKET_COMPACT_TARGET: a compacted object's size (compressed) before the next one starts;
+  // objects of at least half of it are left as they are.
+  int64_t bucket_compact_target_bytes = int64_t{128} << 20;
 };
 
 // "<n><unit>", unit m (minutes), h or d: "30m", "12h", "7d". Errors name `variable`.

@@ -36,6 +36,7 @@ struct LoadReport {
   int64_t superseded = 0;          // objects of an older epoch's runs, never loaded
   int64_t quarantined_before = 0;  // objects of unfinished runs that an earlier load quarantined
   int64_t swept = 0;               // rows of older epochs a new epoch's re-export did not carry
+  int64_t via_compaction = 0;      // compacted objects recorded unread: all they replaced was loaded
   int epoch = 0;
 };
 
