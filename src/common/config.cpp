@@ -275,7 +275,7 @@ Result<Config> Config::load(const Lookup& env) {
              "configuration");
   lc.bucket_compact_target_bytes = FP_TRY(parse_byte_size(get({"FLEETPIPE_BUCKET_COMPACT_TARGET"}, "128MiB")),
                                           "FLEETPIPE_BUCKET_COMPACT_TARGET");
-  // S3's multipart floor is 5 MiB a part; below 1 MiB "large" objects would not be.
+  // Below 1 MiB a compacted object is hardly large; above 5 GiB its temporary file grows too large.
   if (lc.bucket_compact_target_bytes < (int64_t{1} << 20) ||
       lc.bucket_compact_target_bytes > (int64_t{5} << 30))
     return invalid_input("FLEETPIPE_BUCKET_COMPACT_TARGET must be between 1 MiB and 5 GiB");

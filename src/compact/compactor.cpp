@@ -14,6 +14,7 @@
 #include "common/s3/client.h"
 #include "common/shutdown.h"
 #include "compact/output.h"
+#include "compact/selection.h"
 #include "load/ndjson_lines.h"
 
 namespace fp::compact {
@@ -28,13 +29,6 @@ constexpr std::string_view kLog = "compact";
 constexpr int64_t kCompactLockKey = 0x666c656574636d70;
 // Export writes short lines; this bounds what a damaged object can make the compactor hold.
 constexpr size_t kMaxLineBytes = 1 << 20;
-
-// An object a manifest vouches for: its entry and the transaction range of the run or compaction listing it.
-struct Source {
-  ObjectEntry entry;
-  int epoch = 1;
-  uint64_t xid_from = 0, xid_to = 0;
-};
 
 // The run and compaction manifests a pass reads, each at most once.
 class Manifests {
@@ -160,30 +154,7 @@ Status write_cursor(s3::Client& s3, const std::string& prefix, const Cursor& c) 
   return ok_status();
 }
 
-// A day has closed once `after` has passed since its end (UTC). nullopt: not a YYYY-MM-DD date.
-std::optional<bool> day_closed(const std::string& dt, std::chrono::minutes after,
-                               std::chrono::system_clock::time_point now) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (dt.size() != 10 || std::sscanf(dt.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!ymd.ok()) return std::nullopt;
-  const auto end = std::chrono::sys_days(ymd) + std::chrono::days(1);
-  return end + after <= now;
-}
-
 // --- 3. One day --------------------------------------------------------------------------------------------
-
-// The id a line starts with: export writes {"id":<n>, first in every object (common/batch/codec.h).
-std::optional<int64_t> leading_id(std::string_view line) {
-  constexpr std::string_view kHead = "{\"id\":";
-  if (!line.starts_with(kHead)) return std::nullopt;
-  line.remove_prefix(kHead.size());
-  int64_t id = 0;
-  auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), id);
-  if (ec != std::errc() || p == line.data()) return std::nullopt;
-  return id;
-}
 
 // Copies one replaced object's lines into `out`, checking it is the object its manifest lists: the SHA-256
 // of the stored bytes, a gzip stream that ends, and the row count.
@@ -255,17 +226,14 @@ Result<std::vector<Source>> small_objects(DayJob& job, const Day& day, DayOutcom
   const auto& [table, dt] = day;
   const int64_t target = job.cfg.lifecycle.bucket_compact_target_bytes;
   auto listed = FP_TRY(job.s3.list_all(fmt::format("{}{}/dt={}/", job.opts.prefix, table, dt)), "list day");
-  std::map<ObjectKind, std::vector<Source>> by_kind;
+  std::vector<Source> all;
   for (const auto& o : listed) {
     auto k = batch::parse_data_key(job.opts.prefix, o.key);
     if (!k || k->table != table || k->dt != dt || k->run >= job.newest_run) continue;
     auto src = FP_TRY(job.manifests.source_of(*k, o.key), "manifest entry");
-    if (!src || src->epoch != job.epoch || src->entry.bytes >= target / 2) continue;
-    by_kind[src->entry.kind].push_back(std::move(*src));
+    if (src && src->epoch == job.epoch) all.push_back(std::move(*src));
   }
-  std::vector<Source> out;
-  for (auto& [kind, v] : by_kind)
-    if (v.size() >= 2) out.insert(out.end(), v.begin(), v.end());
+  auto out = choose_inputs(std::move(all), target);
   for (const auto& s : out) outcome.bytes_before += s.entry.bytes;
   if (out.empty()) outcome.skipped = "fewer than two small objects of a kind";
   return out;
