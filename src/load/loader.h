@@ -1,5 +1,6 @@
-// `fleetpipe load`: loads into the warehouse what the bucket's committed run manifests list and the
-// warehouse has not loaded yet (load/plan.h). Objects no manifest lists are never loaded.
+// `fleetpipe load`: loads into the warehouse what the bucket's committed run manifests list (with the
+// committed compactions applied) and the warehouse has not loaded yet (load/plan.h). Objects no manifest
+// lists are never loaded.
 //
 // Each object is checked against its manifest entry (size before the download; SHA-256 and row count as it
 // streams: S3 GET -> SHA-256 + bounded zlib inflate -> simdjson validation -> COPY), then in the same

@@ -6,6 +6,8 @@
 //   <prefix>manifests/run-<run>.intent.json   the xid range a run is about to export (written first)
 //   <prefix>manifests/run-<run>.json          the committed run: epoch, source, range, objects, checksums
 //   <prefix>quarantine/<data key>[.reason.txt] objects the loader refused, and why
+//   <prefix>manifests/compactions/...          closed days' small objects rewritten as large ones
+//                                              (common/batch/compaction.h)
 //
 // A row object's lines are the table's columns plus _source_xid; a tombstone object's lines are
 // {"id", "day", "_source_xid"}: the source deleted that id in that transaction. The committed run manifest is
