@@ -98,8 +98,9 @@ Status finish_committed(s3::Client& s3, const std::string& prefix, const Compact
   return ok_status();
 }
 
+// `again` gains the days of the compactions cleaned away: their small objects are still there to compact.
 Status finish_crashed(s3::Client& s3, const std::string& prefix, const batch::CompactionState& state,
-                      CompactReport& report) {
+                      CompactReport& report, std::set<std::pair<std::string, std::string>>& again) {
   const std::set<int64_t> committed(state.committed.begin(), state.committed.end());
   for (int64_t n : state.intents) {
     if (committed.contains(n)) {
@@ -111,6 +112,7 @@ Status finish_crashed(s3::Client& s3, const std::string& prefix, const batch::Co
     } else {
       auto intent = FP_TRY(batch::read_compaction_intent(s3, prefix, n), "compaction intent");
       FP_CHECK(abort_uncommitted(s3, prefix, intent), fmt::format("clean compaction {}", n));
+      again.insert({intent.table, intent.dt});
       ++report.aborted;
     }
   }
@@ -320,7 +322,8 @@ Result<CompactReport> run_compact(const Config& cfg, const CompactOptions& opts)
 
   // 1. A crashed pass's leftovers; then the next number follows the highest committed one, without gaps.
   auto state = FP_TRY(batch::read_compaction_state(s3, prefix), "compactions");
-  if (!opts.dry_run) FP_CHECK(finish_crashed(s3, prefix, state, report), "crashed pass");
+  std::set<Day> cleaned;
+  if (!opts.dry_run) FP_CHECK(finish_crashed(s3, prefix, state, report, cleaned), "crashed pass");
   int64_t next = (state.committed.empty() ? 0 : state.committed.back()) + 1;
 
   // 2. The days the runs since the cursor wrote, and those already waiting.
@@ -332,6 +335,7 @@ Result<CompactReport> run_compact(const Config& cfg, const CompactOptions& opts)
   Cursor cursor = FP_TRY(read_cursor(s3, prefix), "cursor");
   const Cursor before = cursor;
   std::set<Day> days = cursor.waiting;
+  days.insert(cleaned.begin(), cleaned.end());
   auto after = FP_TRY(batch::read_manifests_after(s3, prefix, cursor.run), "runs since the cursor");
   for (int64_t run : after.committed_runs) {
     if (run >= newest || report.runs_read >= opts.max_runs) break;

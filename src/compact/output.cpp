@@ -53,7 +53,7 @@ Status CompactedObjects::open() {
 }
 
 Status CompactedObjects::spill() {
-  FP_CHECK(gz_.write(pending_), "compress");
+  if (!pending_.empty()) FP_CHECK(gz_.write(pending_), "compress");
   pending_.clear();
   std::string& out = gz_.out();
   if (out.empty()) return ok_status();
@@ -85,10 +85,9 @@ Status CompactedObjects::finish() {
 }
 
 Status CompactedObjects::cut() {
-  FP_CHECK(gz_.write(pending_), "compress");
-  pending_.clear();
-  FP_CHECK(gz_.finish(), "compress");
   FP_CHECK(spill(), "spill");
+  FP_CHECK(gz_.finish(), "compress");
+  FP_CHECK(spill(), "spill");  // the end of the stream
   ::close(fd_);
   fd_ = -1;
   open_ = false;

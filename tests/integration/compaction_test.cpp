@@ -55,6 +55,7 @@ class CompactionTest : public BatchLaneTest {
 
   struct Listing {
     int64_t run_objects = 0, compacted = 0, intents = 0, committed = 0;
+    int64_t intents_committed = 0;  // intents beside their commit: replaced objects still being deleted
     long long largest_compacted = 0;
   };
   Listing listing() {
@@ -69,6 +70,14 @@ class CompactionTest : public BatchLaneTest {
       } else if (o.key.find("manifests/compactions/c-") != std::string::npos) {
         (o.key.ends_with(".intent.json") ? l.intents : l.committed) += 1;
       }
+    }
+    // Keys sort intent after commit: "c-N.intent.json" > "c-N.json".
+    for (size_t i = 1; i < objs->size(); ++i) {
+      const auto& a = (*objs)[i - 1].key;
+      const auto& b = (*objs)[i].key;
+      if (b.ends_with(".intent.json") && a.ends_with(".json") && !a.ends_with(".intent.json") &&
+          a.substr(0, a.size() - 5) == b.substr(0, b.size() - 12))
+        ++l.intents_committed;
     }
     return l;
   }
@@ -116,10 +125,10 @@ class CompactionTest : public BatchLaneTest {
 };
 
 TEST_F(CompactionTest, ClosedDaysBecomeFewLargeObjectsAndEveryReaderSeesEachRowOnce) {
-  // A target of 1 MiB: a day of 40 000 rows does not fit one object.
+  // A target of 1 MiB: a day of 50 000 rows (~1.25 MB at gzip level 6) does not fit one object.
   setenv("FLEETPIPE_BUCKET_COMPACT_TARGET", "1MiB", 1);
-  ASSERT_NO_FATAL_FAILURE(insert_trips(120000, 1));
-  ASSERT_EQ(export_small(5000), 0);  // 8 objects a day
+  ASSERT_NO_FATAL_FAILURE(insert_trips(150000, 1));
+  ASSERT_EQ(export_small(5000), 0);  // 10 objects a day
   for (int i = 0; i < 3; ++i) {
     ASSERT_NO_FATAL_FAILURE(churn(i));
     ASSERT_EQ(export_small(5000), 0);
@@ -187,6 +196,76 @@ TEST_F(CompactionTest, ClosedDaysBecomeFewLargeObjectsAndEveryReaderSeesEachRowO
   ASSERT_NO_FATAL_FAILURE(load_into_fresh_warehouse_and_verify());
 }
 
+// Both crash windows, set up exactly: killed after the commit with the replaced objects still there (and
+// the intent beside the commit), and killed before the commit with the objects written. Load and verify
+// take each state as it is; the next pass finishes the first and cleans the second away.
+TEST_F(CompactionTest, EachCrashWindowLeavesABucketLoadAndVerifyTakeExactly) {
+  ASSERT_NO_FATAL_FAILURE(insert_trips(3000, 1));
+  ASSERT_EQ(export_small(40), 0);
+  ASSERT_NO_FATAL_FAILURE(churn(1));
+  ASSERT_EQ(export_small(40), 0);
+  ASSERT_EQ(load(), 0);
+  ASSERT_NO_FATAL_FAILURE(churn(2));
+  ASSERT_EQ(export_small(40), 0);  // the newest run
+  // What the days hold now, kept aside to put replaced objects back as a crash would have left them.
+  auto before = s3_->list_all(prefix_ + "trips/");
+  ASSERT_TRUE(before.ok());
+  for (const auto& o : *before)
+    ASSERT_TRUE(s3_->copy_object(o.key, prefix_ + "kept/" + o.key.substr(prefix_.size())).ok());
+  const auto put_back = [&](const batch::CompactionManifest& m) {
+    for (const auto& r : m.replaces)
+      ASSERT_TRUE(s3_->copy_object(prefix_ + "kept/" + r.key.substr(prefix_.size()), r.key).ok()) << r.key;
+    auto intent = m;
+    intent.committed_at.clear();
+    ASSERT_TRUE(s3_->put_object(batch::compaction_intent_key(prefix_, m.compaction), intent.to_json().dump(),
+                                "application/json")
+                    .ok());
+  };
+
+  // After the commit, before the deletes.
+  ASSERT_EQ(compact({"--max-days", "1"}), 0);
+  auto c1 = batch::read_compaction(*s3_, prefix_, 1);
+  ASSERT_TRUE(c1.ok()) << c1.error().message;
+  ASSERT_NO_FATAL_FAILURE(put_back(*c1));
+  EXPECT_EQ(load(), 0);
+  EXPECT_EQ(verify(), 0);
+  EXPECT_EQ(scalar(*dw_, "SELECT count(*) FROM raw.load_compactions WHERE compaction = 1"), 1);
+
+  // The next pass finishes compaction 1 and commits 2; then 2 as if killed before its commit.
+  ASSERT_EQ(compact({"--max-days", "1"}), 0);
+  for (const auto& r : c1->replaces)
+    EXPECT_EQ(s3_->head_object(r.key).error().kind, Error::Kind::kNotFound) << r.key;
+  auto c2 = batch::read_compaction(*s3_, prefix_, 2);
+  ASSERT_TRUE(c2.ok()) << c2.error().message;
+  ASSERT_NO_FATAL_FAILURE(put_back(*c2));
+  ASSERT_TRUE(s3_->delete_object(batch::compaction_key(prefix_, 2)).ok());
+  EXPECT_EQ(load(), 0);
+  EXPECT_EQ(verify(), 0);
+  EXPECT_EQ(scalar(*dw_, "SELECT count(*) FROM raw.load_manifest WHERE compaction = 2"),
+            0);  // never committed
+  expect_warehouse_equals_source(*dw_);
+
+  // The next pass cleans 2 away (its objects and intent) and compacts that day again under the same number.
+  ASSERT_EQ(compact({"--max-days", "1"}), 0);
+  for (const auto& o : c2->outputs) {
+    auto h = s3_->head_object(o.key);
+    if (h.ok()) {  // rewritten under the same key by the new compaction 2: then its manifest lists it
+      auto again = batch::read_compaction(*s3_, prefix_, 2);
+      ASSERT_TRUE(again.ok());
+      EXPECT_TRUE(std::any_of(again->outputs.begin(), again->outputs.end(), [&](const batch::ObjectEntry& e) {
+        return e.key == o.key && e.sha256 == o.sha256;
+      }));
+    }
+  }
+  ASSERT_EQ(compact({"--max-days", "50"}), 0);
+  EXPECT_EQ(listing().intents, 0);
+  EXPECT_EQ(listing().committed, 3);
+  ASSERT_EQ(load(), 0);
+  EXPECT_EQ(verify(), 0);
+  expect_warehouse_equals_source(*dw_);
+  ASSERT_NO_FATAL_FAILURE(load_into_fresh_warehouse_and_verify());
+}
+
 // SIGKILL the compactor at random points (one day per pass, so each pass is short and many land mid-way),
 // with new runs, late rows, deletes and corrections between passes; after each kill load and verify pass,
 // and at the end the bucket holds no leftover and a warehouse loaded from nothing equals the source.
@@ -201,7 +280,7 @@ TEST_F(CompactionTest, SurvivesSigkillAtRandomPoints) {
     ASSERT_EQ(export_small(40), 0);
   }
   ASSERT_EQ(load(), 0);
-  int mid_way = 0, killed = 0;
+  int mid_way = 0, after_commit = 0, killed = 0;
   for (int i = 0; i < 16; ++i) {
     if (i % 4 == 3) {  // new runs between crashes, each soon no longer the newest
       ASSERT_NO_FATAL_FAILURE(insert_trips(300, 5000 + i));
@@ -217,14 +296,17 @@ TEST_F(CompactionTest, SurvivesSigkillAtRandomPoints) {
     const int rc = wait_exit(pid);
     if (rc == 128 + SIGKILL) {
       ++killed;
-      if (listing().intents > 0) ++mid_way;  // an intent left: killed between its intent and its end
+      const Listing at_kill = listing();
+      if (at_kill.intents > 0) ++mid_way;  // an intent left: killed between its intent and its end
+      if (at_kill.intents_committed > 0) ++after_commit;
     } else {
       ASSERT_EQ(rc, 0);
     }
     ASSERT_EQ(load(), 0) << "after pass " << i;
     ASSERT_EQ(verify(), 0) << "after pass " << i;
   }
-  fmt::print("compaction kills: {} of 16 passes killed, {} mid-way\n", killed, mid_way);
+  fmt::print("compaction kills: {} of 16 passes killed, {} mid-way ({} after the commit)\n", killed, mid_way,
+             after_commit);
   EXPECT_GT(mid_way, 0) << "no kill landed inside a compaction: the test proved nothing";
 
   // Passes to the end: nothing left over, everything exact.
