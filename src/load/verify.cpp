@@ -37,6 +37,7 @@ struct CommittedRuns {
   std::map<std::string, ManifestObject> objects;  // key -> object, all epochs, compactions applied
   std::map<std::string, int64_t> replaced;        // key -> the committed compaction that replaced it
   std::set<int64_t> pending_compactions;          // compactions in progress (or crashed before the commit)
+  int64_t highest_compaction = 0;                 // any number above it began after the manifests were read
   size_t compactions = 0;
   // Why a version could have been exported twice, per table ("" for all tables): a key listed twice, runs
   // of an epoch whose xid ranges do not follow on from each other, objects of one run whose id ranges
@@ -100,6 +101,7 @@ Result<CommittedRuns> read_committed_runs(s3::Client& s3, const std::string& pre
   for (int64_t n : compacted->intents)
     if (!committed.contains(n)) c.pending_compactions.insert(n);
   c.compactions = compactions.size();
+  c.highest_compaction = compacted->highest();
   auto effective = effective_objects(manifests, compactions);
   for (const auto& why : effective.problems) c.doubled[""].push_back(why);
   for (const auto& [key, o] : effective.objects) {
@@ -182,7 +184,8 @@ Result<VerifyLine> bucket_contents(s3::Client& s3, const std::string& prefix, co
         continue;
       }
       const bool in_progress = k && ((c.pending_run && k->run == *c.pending_run) ||
-                                     (k->compaction > 0 && c.pending_compactions.contains(k->compaction)));
+                                     (k->compaction > 0 && (c.pending_compactions.contains(k->compaction) ||
+                                                            k->compaction > c.highest_compaction)));
       if (!in_progress) unlisted.push_back(o.key);
       continue;
     }
