@@ -48,7 +48,7 @@ Status CompactedObjects::open() {
   sha_ = std::make_unique<batch::Sha256Stream>();
   gz_.reset();
   open_ = true;
-  file_bytes_ = rows_ = 0;
+  file_bytes_ = rows_ = inflated_ = 0;
   return ok_status();
 }
 
@@ -71,10 +71,11 @@ Status CompactedObjects::add(std::string_view line, int64_t id) {
   first_id_ = rows_ == 0 ? id : std::min(first_id_, id);
   last_id_ = rows_ == 0 ? id : std::max(last_id_, id);
   ++rows_;
+  inflated_ += static_cast<int64_t>(line.size()) + 1;
   if (pending_.size() >= kBatch) {
     FP_CHECK(spill(), "compress");
-    // Cut between lines once the compressed object reached its target.
-    if (file_bytes_ >= target_.target_bytes) FP_CHECK(cut(), "cut");
+    // Cut between lines once the compressed object reached its target (or inflates to the loader's bound).
+    if (file_bytes_ >= target_.target_bytes || inflated_ >= kMaxInflatedBytes) FP_CHECK(cut(), "cut");
   }
   return ok_status();
 }

@@ -30,6 +30,10 @@ struct OutputTarget {
   int first_part = 0;  // parts are numbered across both kinds of one compaction
 };
 
+// An object is also cut at this many uncompressed bytes: the loader refuses objects that inflate beyond its
+// --max-object-bytes (4 GiB by default; load/loader.h), whatever their compressed size.
+inline constexpr int64_t kMaxInflatedBytes = int64_t{2} << 30;
+
 class CompactedObjects {
  public:
   CompactedObjects(s3::Client& s3, OutputTarget target);
@@ -57,6 +61,7 @@ class CompactedObjects {
   bool open_ = false;
   int64_t file_bytes_ = 0;
   int64_t rows_ = 0;
+  int64_t inflated_ = 0;
   int64_t first_id_ = 0, last_id_ = 0;
   std::string pending_;  // uncompressed lines not yet handed to gzip
   std::vector<batch::ObjectEntry> written_;
