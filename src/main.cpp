@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/shutdown.h"
+#include "compact/cli.h"
 #include "console/cli.h"
 #include "export/cli.h"
 #include "generator/cli.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   fp::webapp::add_commands(app, exit_code);
   fp::batch::add_export_commands(app, exit_code);
   fp::batch::add_load_commands(app, exit_code);
+  fp::compact::add_compact_commands(app, exit_code);
   fp::retain::add_retain_commands(app, exit_code);
   fp::realtime::add_commands(app, exit_code);
   fp::sched::add_commands(app, exit_code);

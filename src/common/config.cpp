@@ -289,6 +289,15 @@ Result<Config> Config::load(const Lookup& env) {
     return invalid_input("FLEETPIPE_TRIPS_HOT_WINDOW must be at least FLEETPIPE_TRIPS_PARTITION_INTERVAL");
   lc.warehouse_raw_retention =
       FP_TRY(parse_raw_retention(get({"FLEETPIPE_WAREHOUSE_RAW_RETENTION"}, ""), lc), "configuration");
+  lc.bucket_compact_after =
+      FP_TRY(parse_minutes("FLEETPIPE_BUCKET_COMPACT_AFTER", get({"FLEETPIPE_BUCKET_COMPACT_AFTER"}, "1h")),
+             "configuration");
+  lc.bucket_compact_target_bytes = FP_TRY(parse_byte_size(get({"FLEETPIPE_BUCKET_COMPACT_TARGET"}, "128MiB")),
+                                          "FLEETPIPE_BUCKET_COMPACT_TARGET");
+  // Below 1 MiB a compacted object is hardly large; above 5 GiB its temporary file grows too large.
+  if (lc.bucket_compact_target_bytes < (int64_t{1} << 20) ||
+      lc.bucket_compact_target_bytes > (int64_t{5} << 30))
+    return invalid_input("FLEETPIPE_BUCKET_COMPACT_TARGET must be between 1 MiB and 5 GiB");
   for (auto s : kDbServices) {
     c.logins[s].user =
         get({login_variable(s, "USER").c_str()}, fmt::format("fleetpipe_{}", db_service_name(s)));
@@ -353,7 +362,9 @@ nlohmann::json Config::to_json(bool reveal) const {
         // null: the raw detail is kept for ever (the default)
         {"warehouse_raw_retention_minutes", lifecycle.warehouse_raw_retention
                                                 ? nlohmann::json(lifecycle.warehouse_raw_retention->count())
-                                                : nlohmann::json()}}},
+                                                : nlohmann::json()},
+        {"bucket_compact_after_minutes", lifecycle.bucket_compact_after.count()},
+        {"bucket_compact_target_bytes", lifecycle.bucket_compact_target_bytes}}},
       // null: the default, a share of the state directory's free space (`fleetpipe config` shows it worked
       // out).
       {"kafka_disk_budget_bytes", kafka_disk_budget ? nlohmann::json(*kafka_disk_budget) : nlohmann::json()}};

@@ -56,6 +56,12 @@ struct LifecycleConfig {
   // dropped its rows and the marts have consumed them (`fleetpipe retain`). Unset: the raw detail is kept.
   // At least the hot window plus one partition interval: the source drops a day's last rows only then.
   std::optional<std::chrono::minutes> warehouse_raw_retention;
+  // FLEETPIPE_BUCKET_COMPACT_AFTER: how long after a day ends `fleetpipe compact` rewrites the day's small
+  // objects into large ones (rows of the day that arrive later are compacted on a later pass).
+  std::chrono::minutes bucket_compact_after{60};
+  // FLEETPIPE_BUCKET_COMPACT_TARGET: a compacted object's size (compressed) before the next one starts;
+  // objects of at least half of it are left as they are.
+  int64_t bucket_compact_target_bytes = int64_t{128} << 20;
 };
 
 // FLEETPIPE_WAREHOUSE_RAW_RETENTION's value ("" or "all": keep everything), checked against the hot window.

@@ -144,14 +144,16 @@ class ObjectLoader {
     if (auto copied = stream.end_copy(); !copied) return copy_failed(std::move(copied).error());
     if (direct && trips)
       if (auto st = trips::register_copied(conn_, partition); !st) return copy_failed(std::move(st).error());
-    FP_CHECK(
-        conn_.query("INSERT INTO raw.load_manifest (object_key, etag, table_name, row_count, sha256, run, "
-                    "epoch, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    e.key, head->etag, e.table, stream.rows(), e.sha256, p.range.run, p.range.epoch,
-                    std::string(kind_name(e.kind))),
-        "load manifest");
+    FP_CHECK(conn_.query(
+                 "INSERT INTO raw.load_manifest (object_key, etag, table_name, row_count, sha256, run, "
+                 "epoch, kind, compaction) VALUES ($1, $2, $3, $4, $5, NULLIF($6, 0), $7, $8, NULLIF($9, 0))",
+                 e.key, head->etag, e.table, stream.rows(), e.sha256, p.range.run, p.range.epoch,
+                 std::string(kind_name(e.kind)), p.compaction),
+             "load manifest");
     if (!direct) {
-      auto applied = apply_staged(*p.table, deletes, e.key, p.range.epoch);
+      // A compacted object holds every version its replaced objects held: an id may come more than once.
+      const bool versions = p.compaction > 0;
+      auto applied = apply_staged(*p.table, deletes, e.key, p.range.epoch, versions);
       if (!applied) {
         // The same id twice in one object ("cannot affect row a second time").
         const bool dup = pg::is_cardinality_violation(applied.error());
@@ -188,10 +190,11 @@ class ObjectLoader {
     return fmt::format("COPY raw.{} ({}, _object_key, _source_epoch) FROM STDIN", target, column_list(t));
   }
 
-  Status apply_staged(const TableSpec& t, bool deletes, const std::string& key, int epoch) {
+  Status apply_staged(const TableSpec& t, bool deletes, const std::string& key, int epoch, bool versions) {
     if (t.name == "trips")
-      return deletes ? trips::apply_deletes(conn_, key, epoch) : trips::upsert_staged(conn_, t, key, epoch);
-    auto r = deletes ? apply_deletes(t, key, epoch) : upsert_staged(t, key, epoch);
+      return deletes ? trips::apply_deletes(conn_, key, epoch, versions)
+                     : trips::upsert_staged(conn_, t, key, epoch, versions);
+    auto r = deletes ? apply_deletes(t, key, epoch, versions) : upsert_staged(t, key, epoch, versions);
     if (!r) return std::move(r).error();
     return ok_status();
   }
@@ -208,32 +211,35 @@ class ObjectLoader {
   // Staged mode's second pass: the staging table into raw.<table>, keeping the newest version of each id by
   // (epoch, _source_xid); a row version outranks a tombstone of the same transaction (deleted and inserted
   // again). In id order, so concurrent loaders take their row locks in one order.
-  Result<pg::Rows> upsert_staged(const TableSpec& t, const std::string& key, int epoch) {
+  // `versions`: the object may hold several versions of an id (a compacted object): the newest of each
+  // goes in. Otherwise an id twice is the object's fault (cardinality violation).
+  Result<pg::Rows> upsert_staged(const TableSpec& t, const std::string& key, int epoch, bool versions) {
     std::string set;
     for (const auto& c : t.columns)
       if (c.name != "id") set += fmt::format("{0} = EXCLUDED.{0}, ", c.name);
     const std::string sql = fmt::format(
-        "INSERT INTO raw.{0} AS r ({1}, _object_key, _source_epoch) SELECT {1}, $1, $2 FROM stage_{0} "
-        "ORDER BY id ON CONFLICT (id) DO UPDATE SET {2}_source_xid = EXCLUDED._source_xid, "
+        "INSERT INTO raw.{0} AS r ({1}, _object_key, _source_epoch) SELECT {3}{1}, $1, $2 FROM stage_{0} "
+        "ORDER BY id{4} ON CONFLICT (id) DO UPDATE SET {2}_source_xid = EXCLUDED._source_xid, "
         "_source_epoch = EXCLUDED._source_epoch, _deleted_xid = NULL, _deleted_at = NULL, "
         "_object_key = EXCLUDED._object_key, _loaded_at = now(), _load_xid = pg_current_xact_id() "
         "WHERE (r._source_epoch, r._source_xid) <= (EXCLUDED._source_epoch, EXCLUDED._source_xid)",
-        t.name, column_list(t), set);
+        t.name, column_list(t), set, versions ? "DISTINCT ON (id) " : "",
+        versions ? ", _source_xid DESC" : "");
     return conn_.query(sql, key, epoch);
   }
 
   // A tombstone object: each id is deleted as of its transaction, unless the warehouse already holds a
   // version at least as new. An id the warehouse has not seen gets a row of NULLs carrying the tombstone.
-  Result<pg::Rows> apply_deletes(const TableSpec& t, const std::string& key, int epoch) {
+  Result<pg::Rows> apply_deletes(const TableSpec& t, const std::string& key, int epoch, bool versions) {
     const std::string sql = fmt::format(
         "INSERT INTO raw.{0} AS r (id, _source_xid, _source_epoch, _deleted_xid, _deleted_at, _object_key) "
-        "SELECT id, _source_xid, $2, _source_xid, now(), $1 FROM stage_{0}_deletes ORDER BY id "
+        "SELECT {1}id, _source_xid, $2, _source_xid, now(), $1 FROM stage_{0}_deletes ORDER BY id{2} "
         "ON CONFLICT (id) DO UPDATE SET _source_xid = EXCLUDED._source_xid, "
         "_source_epoch = EXCLUDED._source_epoch, _deleted_xid = EXCLUDED._deleted_xid, "
         "_deleted_at = EXCLUDED._deleted_at, _object_key = EXCLUDED._object_key, _loaded_at = now(), "
         "_load_xid = pg_current_xact_id() "
         "WHERE (r._source_epoch, r._source_xid) < (EXCLUDED._source_epoch, EXCLUDED._source_xid)",
-        t.name);
+        t.name, versions ? "DISTINCT ON (id) " : "", versions ? ", _source_xid DESC" : "");
     return conn_.query(sql, key, epoch);
   }
 
@@ -250,9 +256,10 @@ Status quarantine(s3::Client& s3, pg::Connection& dw, const LoadOptions& opts, c
   const std::string dest = quarantine_key(opts.prefix, key);
   FP_TRY(s3.copy_object(key, dest), "copy to quarantine");
   FP_TRY(s3.put_object(dest + ".reason.txt", why.message + "\n", "text/plain"), "write reason");
-  FP_TRY(dw.query("INSERT INTO raw.load_quarantine (object_key, run, reason) VALUES ($1, $2, $3) "
-                  "ON CONFLICT (object_key) DO UPDATE SET reason = EXCLUDED.reason, quarantined_at = now()",
-                  key, p.range.run, why.message),
+  FP_TRY(dw.query("INSERT INTO raw.load_quarantine (object_key, run, reason, compaction) VALUES ($1, $2, $3, "
+                  "NULLIF($4, 0)) ON CONFLICT (object_key) DO UPDATE SET reason = EXCLUDED.reason, "
+                  "quarantined_at = now()",
+                  key, p.range.run, why.message, p.compaction),
          "record quarantine");
   FP_CHECK(s3.delete_object(key), "delete original");
   log::emit(log::Level::kError, kLog, "object quarantined",
@@ -403,6 +410,7 @@ Result<LoadReport> run_load(const Config& cfg, const LoadOptions& opts) {
   report.already_loaded = plan->already_loaded;
   report.superseded = plan->superseded;
   report.quarantined_before = plan->quarantined_before;
+  report.via_compaction = plan->via_compaction;
   const std::vector<PendingObject>* pending = &plan->pending;
   long long total_bytes = 0;
   for (const auto& p : *pending) total_bytes += p.entry.bytes;
@@ -411,6 +419,8 @@ Result<LoadReport> run_load(const Config& cfg, const LoadOptions& opts) {
              {"open_runs", plan->open_runs.size()},
              {"already_loaded", report.already_loaded},
              {"superseded", report.superseded},
+             {"open_compactions", plan->open_compactions.size()},
+             {"via_compaction", report.via_compaction},
              {"bytes", total_bytes}});
 
   // Objects load in parallel, each on its own connection and in its own transaction (rows and manifest row

@@ -1,5 +1,6 @@
-// `fleetpipe load`: loads into the warehouse what the bucket's committed run manifests list and the
-// warehouse has not loaded yet (load/plan.h). Objects no manifest lists are never loaded.
+// `fleetpipe load`: loads into the warehouse what the bucket's committed run manifests list (with the
+// committed compactions applied) and the warehouse has not loaded yet (load/plan.h). Objects no manifest
+// lists are never loaded.
 //
 // Each object is checked against its manifest entry (size before the download; SHA-256 and row count as it
 // streams: S3 GET -> SHA-256 + bounded zlib inflate -> simdjson validation -> COPY), then in the same
@@ -36,6 +37,7 @@ struct LoadReport {
   int64_t superseded = 0;          // objects of an older epoch's runs, never loaded
   int64_t quarantined_before = 0;  // objects of unfinished runs that an earlier load quarantined
   int64_t swept = 0;               // rows of older epochs a new epoch's re-export did not carry
+  int64_t via_compaction = 0;      // compacted objects recorded unread: all they replaced was loaded
   int epoch = 0;
 };
 

@@ -10,18 +10,26 @@ namespace {
 
 constexpr std::string_view kLog = "load";
 
+// The lowest run (or compaction) the warehouse has not finished (both are numbered 1, 2, ... without gaps;
+// `table` holds the finished and the superseded ones): everything below it is done, so the load lists only
+// the manifests from it on and its cost follows what is new, not the number of runs in the bucket.
+Result<int64_t> first_unfinished(pg::Connection& dw, const std::string& prefix, std::string_view table,
+                                 std::string_view column) {
+  auto r =
+      FP_TRY(dw.query(fmt::format("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM {0} WHERE prefix = $1 AND "
+                                  "{1} = 1) THEN 1 ELSE (SELECT min(r.{1}) + 1 FROM {0} r WHERE r.prefix = "
+                                  "$1 AND NOT EXISTS (SELECT 1 FROM {0} n WHERE n.prefix = $1 AND n.{1} = "
+                                  "r.{1} + 1)) END",
+                                  table, column),
+                      prefix),
+             fmt::format("first unfinished {}", column));
+  return r.get<int64_t>(0, 0);
+}
+
 }  // namespace
 
-// Everything below it is done, so the load lists only the manifests from it on and its cost follows what is
-// new, not the number of runs in the bucket.
 Result<int64_t> first_unfinished_run(pg::Connection& dw, const std::string& prefix) {
-  auto r = FP_TRY(
-      dw.query("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM raw.load_runs WHERE prefix = $1 AND run = 1) "
-               "THEN 1 ELSE (SELECT min(r.run) + 1 FROM raw.load_runs r WHERE r.prefix = $1 AND NOT "
-               "EXISTS (SELECT 1 FROM raw.load_runs n WHERE n.prefix = $1 AND n.run = r.run + 1)) END",
-               prefix),
-      "first unfinished run");
-  return r.get<int64_t>(0, 0);
+  return first_unfinished(dw, prefix, "raw.load_runs", "run");
 }
 
 namespace {
@@ -36,7 +44,8 @@ Result<std::set<int64_t>> finished_runs(pg::Connection& dw, const std::string& p
 }
 
 // What the warehouse recorded of an object: loaded (with the sha256 it was checked against; none for rows
-// from before checksums were recorded) or quarantined.
+// from before checksums were recorded), replaced by a finished compaction (as loaded: its lines were), or
+// quarantined.
 struct ObjectRecord {
   bool quarantined = false;
   std::optional<std::string> sha256;
@@ -48,8 +57,9 @@ Result<std::map<std::string, ObjectRecord>> object_records(pg::Connection& dw,
   if (keys.empty()) return out;
   auto rows =
       FP_TRY(dw.query("SELECT object_key, sha256, false FROM raw.load_manifest WHERE object_key = "
-                      "ANY($1::text[]) UNION ALL SELECT object_key, NULL, true FROM raw.load_quarantine "
-                      "WHERE object_key = ANY($1::text[])",
+                      "ANY($1::text[]) UNION ALL SELECT object_key, sha256, false FROM raw.load_replaced "
+                      "WHERE object_key = ANY($1::text[]) UNION ALL SELECT object_key, NULL, true FROM "
+                      "raw.load_quarantine WHERE object_key = ANY($1::text[])",
                       pg::array_param(keys)),
              "read load manifest");
   for (int r = 0; r < rows.size(); ++r) {
@@ -62,18 +72,14 @@ Result<std::map<std::string, ObjectRecord>> object_records(pg::Connection& dw,
   return out;
 }
 
-// The open runs' objects that are not loaded yet become pending; one loaded with other bytes than the
-// manifest lists is an error (the warehouse holds something the manifest does not vouch for).
-Status collect_pending(pg::Connection& dw, LoadPlan& plan) {
-  std::vector<std::string> keys;
-  for (const auto& m : plan.open_runs)
-    for (const auto& o : m.objects) keys.push_back(o.key);
-  auto records = FP_TRY(object_records(dw, keys), "load manifest");
+// The open runs' objects that are not loaded (or replaced) yet become pending; one loaded with other bytes
+// than the manifest lists is an error (the warehouse holds something the manifest does not vouch for).
+Status collect_run_objects(LoadPlan& plan, const std::map<std::string, ObjectRecord>& records) {
   for (const auto& m : plan.open_runs) {
     for (const auto& o : m.objects) {
       auto it = records.find(o.key);
       if (it == records.end()) {
-        plan.pending.push_back({o, find_table(o.table), m.range});
+        if (!plan.replaced.contains(o.key)) plan.pending.push_back({o, find_table(o.table), m.range});
       } else if (it->second.quarantined) {
         ++plan.quarantined_before;
       } else if (it->second.sha256 && *it->second.sha256 != o.sha256) {
@@ -83,6 +89,103 @@ Status collect_pending(pg::Connection& dw, LoadPlan& plan) {
         ++plan.already_loaded;
       }
     }
+  }
+  return ok_status();
+}
+
+// Compacted objects whose replaced objects were all loaded with the listed bytes: their lines are in the
+// warehouse already, so they are recorded as loaded (with their ETag, which verify compares) unread.
+Status record_via_compaction(s3::Client& s3, pg::Connection& dw, const CompactionManifest& m,
+                             const std::vector<const ObjectEntry*>& objects) {
+  auto tx = FP_TRY(dw.begin(), "begin");
+  for (const ObjectEntry* o : objects) {
+    auto head = FP_TRY(s3.head_object(o->key), o->key);
+    FP_TRY(dw.query("INSERT INTO raw.load_manifest (object_key, etag, table_name, row_count, sha256, epoch, "
+                    "kind, compaction, via_compaction) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true) "
+                    "ON CONFLICT (object_key) DO NOTHING",
+                    o->key, head.etag, o->table, o->rows, o->sha256, m.epoch, std::string(kind_name(o->kind)),
+                    m.compaction),
+           "record a compacted object");
+  }
+  FP_CHECK(tx.commit(), "commit");
+  return ok_status();
+}
+
+// The open compactions' objects, in commit order (a later compaction may replace an earlier one's objects):
+// recorded unread, pending, or accounted for already.
+Status collect_compacted_objects(s3::Client& s3, pg::Connection& dw, LoadPlan& plan,
+                                 std::map<std::string, ObjectRecord>& records) {
+  for (const auto& m : plan.open_compactions) {
+    std::vector<const ObjectEntry*> unseen;
+    for (const auto& o : m.outputs) {
+      auto it = records.find(o.key);
+      if (it == records.end()) {
+        if (!plan.replaced.contains(o.key)) unseen.push_back(&o);
+      } else if (it->second.quarantined) {
+        ++plan.quarantined_before;
+      } else {
+        ++plan.already_loaded;
+      }
+    }
+    if (unseen.empty()) continue;
+    const bool all_loaded = std::all_of(m.replaces.begin(), m.replaces.end(), [&](const ObjectEntry& r) {
+      auto it = records.find(r.key);
+      return it != records.end() && !it->second.quarantined && it->second.sha256 == r.sha256;
+    });
+    if (all_loaded) {
+      FP_CHECK(record_via_compaction(s3, dw, m, unseen), fmt::format("compaction {}", m.compaction));
+      for (const ObjectEntry* o : unseen) records[o->key] = {false, o->sha256};
+      plan.via_compaction += static_cast<int64_t>(unseen.size());
+      continue;
+    }
+    const RunRange range{0, m.xid_from, m.xid_to, m.epoch};
+    for (const ObjectEntry* o : unseen)
+      plan.pending.push_back({*o, find_table(o->table), range, m.compaction});
+  }
+  return ok_status();
+}
+
+Status collect_pending(s3::Client& s3, pg::Connection& dw, LoadPlan& plan) {
+  std::vector<std::string> keys;
+  for (const auto& m : plan.open_runs)
+    for (const auto& o : m.objects) keys.push_back(o.key);
+  for (const auto& m : plan.open_compactions) {
+    for (const auto& o : m.outputs) keys.push_back(o.key);
+    for (const auto& o : m.replaces) keys.push_back(o.key);
+  }
+  auto records = FP_TRY(object_records(dw, keys), "load manifest");
+  FP_CHECK(collect_run_objects(plan, records), "runs");
+  return collect_compacted_objects(s3, dw, plan, records);
+}
+
+// The committed compactions the warehouse has not finished: those of the plan's epoch are open, older
+// ones superseded.
+Status open_compactions(s3::Client& s3, pg::Connection& dw, const std::string& prefix, LoadPlan& plan) {
+  const int64_t from =
+      FP_TRY(first_unfinished(dw, prefix, "raw.load_compactions", "compaction"), "compactions");
+  auto state = FP_TRY(read_compaction_state(s3, prefix, from - 1), "compaction manifests");
+  if (state.committed.empty()) return ok_status();
+  auto done =
+      FP_TRY(dw.query("SELECT compaction FROM raw.load_compactions WHERE prefix = $1 AND compaction >= $2",
+                      prefix, from),
+             "finished compactions");
+  std::set<int64_t> finished;
+  for (int r = 0; r < done.size(); ++r) finished.insert(FP_TRY(done.get<int64_t>(r, 0), "compaction"));
+  for (int64_t n : state.committed) {
+    if (finished.contains(n)) continue;
+    auto m = FP_TRY(read_compaction(s3, prefix, n), "compaction manifest");
+    if (m.epoch < plan.epoch) {
+      FP_TRY(
+          dw.query(
+              "INSERT INTO raw.load_compactions (prefix, compaction, epoch, table_name, dt, outputs, "
+              "replaced, superseded) VALUES ($1, $2, $3, $4, $5::date, $6, $7, true) ON CONFLICT DO NOTHING",
+              prefix, n, m.epoch, m.table, m.dt, static_cast<int64_t>(m.outputs.size()),
+              static_cast<int64_t>(m.replaces.size())),
+          "record superseded compaction");
+      continue;
+    }
+    for (const auto& r : m.replaces) plan.replaced[r.key] = n;
+    plan.open_compactions.push_back(std::move(m));
   }
   return ok_status();
 }
@@ -108,26 +211,26 @@ Result<LoadPlan> plan_load(s3::Client& s3, pg::Connection& dw, const std::string
     // Nothing committed since the last finished run. The epoch still names the newest committed run's, read
     // through the manifest head (constant cost).
     auto head = FP_TRY(read_manifest_head(s3, prefix), "manifest head");
-    if (!head.committed_runs.empty())
-      plan.epoch =
-          FP_TRY(read_manifest(s3, prefix, head.committed_runs.back()), "newest manifest").range.epoch;
-    return plan;
-  }
-  auto finished = FP_TRY(finished_runs(dw, prefix, from), "load runs");
-  auto newest = FP_TRY(read_manifest(s3, prefix, state->committed_runs.back()), "newest manifest");
-  plan.epoch = newest.range.epoch;
-  for (int64_t run : state->committed_runs) {
-    if (finished.contains(run)) continue;
-    auto m = run == newest.range.run ? newest : FP_TRY(read_manifest(s3, prefix, run), "manifest");
-    if (m.range.epoch < plan.epoch) {
-      plan.superseded += static_cast<int64_t>(m.objects.size());
-      plan.superseded_runs.push_back(run);
-      FP_CHECK(record_superseded(dw, prefix, m), "superseded");
-      continue;
+    if (head.committed_runs.empty()) return plan;
+    plan.epoch = FP_TRY(read_manifest(s3, prefix, head.committed_runs.back()), "newest manifest").range.epoch;
+  } else {
+    auto finished = FP_TRY(finished_runs(dw, prefix, from), "load runs");
+    auto newest = FP_TRY(read_manifest(s3, prefix, state->committed_runs.back()), "newest manifest");
+    plan.epoch = newest.range.epoch;
+    for (int64_t run : state->committed_runs) {
+      if (finished.contains(run)) continue;
+      auto m = run == newest.range.run ? newest : FP_TRY(read_manifest(s3, prefix, run), "manifest");
+      if (m.range.epoch < plan.epoch) {
+        plan.superseded += static_cast<int64_t>(m.objects.size());
+        plan.superseded_runs.push_back(run);
+        FP_CHECK(record_superseded(dw, prefix, m), "superseded");
+        continue;
+      }
+      plan.open_runs.push_back(std::move(m));
     }
-    plan.open_runs.push_back(std::move(m));
   }
-  FP_CHECK(collect_pending(dw, plan), "pending objects");
+  FP_CHECK(open_compactions(s3, dw, prefix, plan), "compactions");
+  FP_CHECK(collect_pending(s3, dw, plan), "pending objects");
   return plan;
 }
 
@@ -174,7 +277,40 @@ Result<int64_t> sweep_epoch(pg::Connection& dw, const std::string& prefix, int e
 
 }  // namespace
 
+namespace {
+
+// Newest first: a later compaction that replaced an earlier one's objects accounts for them once finished.
+Status finish_compactions(pg::Connection& dw, const std::string& prefix, const LoadPlan& plan) {
+  for (auto m = plan.open_compactions.rbegin(); m != plan.open_compactions.rend(); ++m) {
+    std::vector<std::string> keys;
+    for (const auto& o : m->outputs) keys.push_back(o.key);
+    auto records = FP_TRY(object_records(dw, keys), "load manifest");
+    if (records.size() < keys.size()) continue;  // an object not loaded yet: the next load tries it again
+    auto tx = FP_TRY(dw.begin(), "begin");
+    std::vector<std::string> replaced, sha256;
+    for (const auto& r : m->replaces) {
+      replaced.push_back(r.key);
+      sha256.push_back(r.sha256);
+    }
+    FP_TRY(
+        dw.query("INSERT INTO raw.load_replaced (object_key, prefix, compaction, sha256) SELECT k, $2, $3, s "
+                 "FROM unnest($1::text[], $4::text[]) AS u(k, s) ON CONFLICT (object_key) DO NOTHING",
+                 pg::array_param(replaced), prefix, m->compaction, pg::array_param(sha256)),
+        "record replaced objects");
+    FP_TRY(dw.query("INSERT INTO raw.load_compactions (prefix, compaction, epoch, table_name, dt, outputs, "
+                    "replaced) VALUES ($1, $2, $3, $4, $5::date, $6, $7) ON CONFLICT DO NOTHING",
+                    prefix, m->compaction, m->epoch, m->table, m->dt, static_cast<int64_t>(m->outputs.size()),
+                    static_cast<int64_t>(m->replaces.size())),
+           "record finished compaction");
+    FP_CHECK(tx.commit(), "commit");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<int64_t> finish_runs(pg::Connection& dw, const std::string& prefix, const LoadPlan& plan) {
+  FP_CHECK(finish_compactions(dw, prefix, plan), "compactions");
   int64_t swept = 0;
   for (const auto& m : plan.open_runs) {
     std::vector<std::string> keys;

@@ -72,6 +72,16 @@ Status lock_known(pg::Connection& conn, const std::string& stage) {
   return ok_status();
 }
 
+// A compacted object's older versions of an id leave the staging table: the newest stays (ties cannot
+// happen: one transaction writes one version of an id; ctid keeps the statement total).
+Status keep_newest_versions(pg::Connection& conn, const std::string& stage) {
+  FP_CHECK(conn.query(fmt::format("DELETE FROM {0} s USING {0} o WHERE s.id = o.id AND "
+                                  "(s._source_xid, s.ctid) < (o._source_xid, o.ctid)",
+                                  stage)),
+           "older versions");
+  return ok_status();
+}
+
 // An id twice in one object: the unpartitioned upsert refused it ("cannot affect row a second time").
 Status refuse_duplicates(pg::Connection& conn, const std::string& stage) {
   auto r = FP_TRY(conn.query(fmt::format("SELECT id FROM {} GROUP BY id HAVING count(*) > 1 LIMIT 1", stage)),
@@ -133,7 +143,8 @@ Status register_copied(pg::Connection& conn, const std::string& partition) {
   return ok_status();
 }
 
-Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch) {
+Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch, bool versions) {
+  if (versions) FP_CHECK(keep_newest_versions(conn, "stage_trips"), "rows");
   FP_CHECK(refuse_duplicates(conn, "stage_trips"), "rows");
   FP_CHECK(lock_known(conn, "stage_trips"), "rows");
   std::string set;
@@ -148,7 +159,8 @@ Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string
                         key, epoch);
 }
 
-Status apply_deletes(pg::Connection& conn, const std::string& key, int epoch) {
+Status apply_deletes(pg::Connection& conn, const std::string& key, int epoch, bool versions) {
+  if (versions) FP_CHECK(keep_newest_versions(conn, "stage_trips_deletes"), "tombstones");
   FP_CHECK(refuse_duplicates(conn, "stage_trips_deletes"), "tombstones");
   FP_CHECK(lock_known(conn, "stage_trips_deletes"), "tombstones");
   const std::string set =

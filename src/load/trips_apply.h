@@ -38,9 +38,11 @@ Status register_copied(pg::Connection& conn, const std::string& partition);
 
 // The staged path for row versions (staging table stage_trips) and tombstones (stage_trips_deletes): newest
 // version by (epoch, _source_xid) wins, a row version a tie with a tombstone. An id twice in the object is
-// invalid input; an id another loader inserted meanwhile is a transient error (the object is tried again).
-Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch);
-Status apply_deletes(pg::Connection& conn, const std::string& key, int epoch);
+// invalid input, unless `versions` (a compacted object, holding every version its replaced objects held:
+// the newest of each id is kept); an id another loader inserted meanwhile is a transient error (the object
+// is tried again).
+Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch, bool versions);
+Status apply_deletes(pg::Connection& conn, const std::string& key, int epoch, bool versions);
 
 // Rows waiting in trips_default for a day without a partition get their partition. After the transaction
 // that wrote them: it returns the days homed.

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "common/batch/compaction.h"
 #include "common/batch/layout.h"
 #include "common/batch/session.h"
 #include "common/log.h"
@@ -33,7 +34,11 @@ struct CommittedRuns {
   std::optional<int64_t> pending_run;             // an export in progress (or crashed)
   std::optional<RunManifest> newest;              // the newest committed run (of the newest epoch)
   std::map<std::string, int64_t> rows;            // table -> row versions in the newest epoch
-  std::map<std::string, ManifestObject> objects;  // key -> object, all epochs
+  std::map<std::string, ManifestObject> objects;  // key -> object, all epochs, compactions applied
+  std::map<std::string, int64_t> replaced;        // key -> the committed compaction that replaced it
+  std::set<int64_t> pending_compactions;          // compactions in progress (or crashed before the commit)
+  int64_t highest_compaction = 0;                 // any number above it began after the manifests were read
+  size_t compactions = 0;
   // Why a version could have been exported twice, per table ("" for all tables): a key listed twice, runs
   // of an epoch whose xid ranges do not follow on from each other, objects of one run whose id ranges
   // overlap. Each row version is exported once exactly when none of these hold.
@@ -46,7 +51,6 @@ namespace {
 // where the previous one ended; within a run, one table's row objects cover disjoint id ranges (a run
 // orders by id and cuts at day and size boundaries); no key is listed twice.
 void check_partition(const std::vector<RunManifest>& manifests, CommittedRuns& c) {
-  std::map<std::string, int> listed;
   for (size_t i = 0; i < manifests.size(); ++i) {
     const RunManifest& m = manifests[i];
     if (i > 0 && manifests[i - 1].range.epoch == m.range.epoch &&
@@ -55,10 +59,8 @@ void check_partition(const std::vector<RunManifest>& manifests, CommittedRuns& c
                                           m.range.xid_from, manifests[i - 1].range.run,
                                           manifests[i - 1].range.xid_to));
     std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> ranges;
-    for (const auto& o : m.objects) {
-      if (++listed[o.key] == 2) c.doubled[o.table].push_back(fmt::format("{} listed twice", o.key));
+    for (const auto& o : m.objects)  // (a key listed twice: effective_objects() names it)
       if (o.kind == ObjectKind::kRows) ranges[o.table].push_back({o.first_id, o.last_id});
-    }
     for (auto& [table, r] : ranges) {
       std::sort(r.begin(), r.end());
       for (size_t k = 1; k < r.size(); ++k)
@@ -87,13 +89,26 @@ Result<CommittedRuns> read_committed_runs(s3::Client& s3, const std::string& pre
     c.newest = manifests.back();
   }
   check_partition(manifests, c);
-  for (const auto& m : manifests) {
+  for (const auto& m : manifests)
     if (m.range.epoch == c.epoch) ++c.runs;
-    for (const auto& o : m.objects) {
-      if (m.range.epoch == c.epoch && o.kind == ObjectKind::kRows) c.rows[o.table] += o.rows;
-      c.objects[o.key] = {o.table, o.kind, o.rows, o.sha256, m.range.epoch};
-    }
+  // Compactions swap a day's small objects for large ones holding the same lines (common/batch/compaction.h).
+  auto compacted = read_compaction_state(s3, prefix);
+  if (!compacted) return std::move(compacted).error().context("compactions");
+  std::vector<CompactionManifest> compactions;
+  for (int64_t n : compacted->committed)
+    compactions.push_back(FP_TRY(read_compaction(s3, prefix, n), "compaction manifest"));
+  const std::set<int64_t> committed(compacted->committed.begin(), compacted->committed.end());
+  for (int64_t n : compacted->intents)
+    if (!committed.contains(n)) c.pending_compactions.insert(n);
+  c.compactions = compactions.size();
+  c.highest_compaction = compacted->highest();
+  auto effective = effective_objects(manifests, compactions);
+  for (const auto& why : effective.problems) c.doubled[""].push_back(why);
+  for (const auto& [key, o] : effective.objects) {
+    if (o.epoch == c.epoch && o.entry.kind == ObjectKind::kRows) c.rows[o.entry.table] += o.entry.rows;
+    c.objects[key] = {o.entry.table, o.entry.kind, o.entry.rows, o.entry.sha256, o.epoch};
   }
+  c.replaced = std::move(effective.replaced);
   return c;
 }
 
@@ -159,16 +174,28 @@ Result<VerifyLine> bucket_contents(s3::Client& s3, const std::string& prefix, co
                                    const CommittedRuns& c, const WarehouseObjects& w) {
   auto listed = FP_TRY(s3.list_all(fmt::format("{}{}/", prefix, t.name)), "list objects");
   std::vector<std::string> unlisted, rewritten;
+  int64_t awaiting_deletion = 0;
   for (const auto& o : listed) {
     auto k = parse_data_key(prefix, o.key);
     if (!c.objects.contains(o.key)) {
-      if (!(k && c.pending_run && k->run == *c.pending_run)) unlisted.push_back(o.key);
+      // Replaced by a committed compaction that has not deleted it yet: no reader takes it.
+      if (c.replaced.contains(o.key)) {
+        ++awaiting_deletion;
+        continue;
+      }
+      const bool in_progress = k && ((c.pending_run && k->run == *c.pending_run) ||
+                                     (k->compaction > 0 && (c.pending_compactions.contains(k->compaction) ||
+                                                            k->compaction > c.highest_compaction)));
+      if (!in_progress) unlisted.push_back(o.key);
       continue;
     }
     auto it = w.loaded.find(o.key);
     if (it != w.loaded.end() && it->second.etag != o.etag) rewritten.push_back(o.key);
   }
   std::string detail = fmt::format("{} objects", listed.size());
+  if (awaiting_deletion > 0)
+    detail +=
+        fmt::format(" ({} replaced by a compaction, to be deleted by the next pass)", awaiting_deletion);
   if (!unlisted.empty())
     detail += fmt::format("; {} that no committed manifest lists (never loaded): {}", unlisted.size(),
                           first_few(unlisted));
@@ -176,6 +203,7 @@ Result<VerifyLine> bucket_contents(s3::Client& s3, const std::string& prefix, co
     detail += fmt::format("; {} rewritten since they were loaded (ETag differs): {}", rewritten.size(),
                           first_few(rewritten));
   if (unlisted.empty() && rewritten.empty()) detail += ", all listed by committed manifests";
+  if (c.compactions > 0) detail += fmt::format(" ({} compactions applied)", c.compactions);
   return VerifyLine{unlisted.empty() && rewritten.empty(), "bucket", std::string(t.name), detail};
 }
 

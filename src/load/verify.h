@@ -9,7 +9,9 @@
 //                      objects, every source row of its xid range in them, every other id one the source
 //                      changed or deleted since; so its count equals the source's (reads that run's objects)
 //   bucket             the bucket holds no data object that no committed manifest lists (planted, or left
-//                      by a crashed run) and no loaded object whose bytes changed since (ETag)
+//                      by a crashed run) and no loaded object whose bytes changed since (ETag); committed
+//                      compactions are applied first (common/batch/compaction.h): what they replaced and
+//                      have not deleted yet, and the objects of one in progress, are no strangers
 //   bucket->warehouse  every object of the epoch's manifests is in raw.load_manifest with its sha256 and row
 //                      count (quarantined ones are named)
 //   source->warehouse  the live rows, per day: row count and an order-independent checksum,

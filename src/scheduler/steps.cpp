@@ -6,6 +6,7 @@
 
 #include "common/files.h"
 #include "common/log.h"
+#include "compact/compactor.h"
 #include "export/exporter.h"
 #include "load/loader.h"
 #include "retain/hot_window.h"
@@ -298,6 +299,31 @@ std::vector<StepDef> make_pipeline(const Config& cfg, const PipelineOptions& opt
                                                                {"waiting", r.waiting},
                                                                {"default_rows", r.default_rows}});
                                         });
+                   }});
+  // Compaction rewrites closed days' objects in the bucket: after verify, so a run whose lane disagrees
+  // somewhere leaves the bucket as it is, and never beside a load (load precedes verify).
+  steps.push_back({"compact", {"verify"}, [cfg, opts](int) {
+                     return lane_result(
+                         compact::run_compact(cfg, lane_options<compact::CompactOptions>(opts)),
+                         [](const compact::CompactReport& r) {
+                           auto days = nlohmann::json::array();
+                           int64_t lines = 0;
+                           for (const auto& d : r.days) {
+                             if (d.compaction == 0) continue;
+                             lines += d.rows;
+                             days.push_back({{"table", d.table},
+                                             {"dt", d.dt},
+                                             {"compaction", d.compaction},
+                                             {"replaced", d.replaced},
+                                             {"outputs", d.outputs},
+                                             {"bytes_before", d.bytes_before},
+                                             {"bytes_after", d.bytes_after}});
+                           }
+                           return StepResult::success(lines, {{"days", days},
+                                                              {"waiting", r.waiting},
+                                                              {"finished", r.finished},
+                                                              {"aborted", r.aborted}});
+                         });
                    }});
   return steps;
 }

@@ -99,6 +99,27 @@ TEST(ConfigTest, RawRetentionMustOutliveTheHotWindowByAPartition) {
   EXPECT_FALSE(with("forever").ok());
 }
 
+TEST(ConfigTest, BucketCompactionDefaultsAndBounds) {
+  auto c = Config::load(env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->lifecycle.bucket_compact_after, std::chrono::hours(1));
+  EXPECT_EQ(c->lifecycle.bucket_compact_target_bytes, 128 << 20);
+  auto set = Config::load(
+      env_of({{"FLEETPIPE_BUCKET_COMPACT_AFTER", "6h"}, {"FLEETPIPE_BUCKET_COMPACT_TARGET", "1GiB"}}));
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->lifecycle.bucket_compact_after, std::chrono::hours(6));
+  EXPECT_EQ(set->to_json()["lifecycle"]["bucket_compact_target_bytes"], int64_t{1} << 30);
+  for (const auto& [var, value] : std::vector<std::pair<std::string, std::string>>{
+           {"FLEETPIPE_BUCKET_COMPACT_TARGET", "512KiB"},  // not large
+           {"FLEETPIPE_BUCKET_COMPACT_TARGET", "6GiB"},    // a temporary file too large
+           {"FLEETPIPE_BUCKET_COMPACT_TARGET", "lots"},
+           {"FLEETPIPE_BUCKET_COMPACT_AFTER", "0m"}}) {
+    auto bad = Config::load(env_of({{var, value}}));
+    ASSERT_FALSE(bad.ok()) << var << "=" << value;
+    EXPECT_NE(bad.error().message.find(var), std::string::npos) << bad.error().message;
+  }
+}
+
 TEST(ConfigTest, ParseMinutesReadsMinutesHoursAndDays) {
   EXPECT_EQ(parse_minutes("X", "90m").value(), std::chrono::minutes(90));
   EXPECT_EQ(parse_minutes("X", "12h").value(), std::chrono::minutes(720));

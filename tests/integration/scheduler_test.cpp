@@ -96,7 +96,8 @@ class SchedulerTest : public integration::BatchLaneTest {
   std::string steps_of(int64_t run) {
     return text(
         fmt::format("SELECT string_agg(step || ':' || outcome || ':' || attempt, ' ' ORDER BY array_position("
-                    "ARRAY['export','load','dbt_build','dbt_full_tests','verify'], step)) FROM (SELECT "
+                    "ARRAY['export','load','dbt_build','dbt_full_tests','verify','retain','compact'], step)) "
+                    "FROM (SELECT "
                     "DISTINCT ON (step) * FROM "
                     "ops.pipeline_steps WHERE run_id = {} ORDER BY step, attempt DESC) s",
                     run));
@@ -141,9 +142,10 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   // minutes later, tests only what its build wrote.
   EXPECT_EQ(steps_of(first),
             "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 verify:success:1 "
-            "retain:success:1");
+            "retain:success:1 compact:success:1");
   EXPECT_EQ(steps_of(second),
-            "export:success:1 load:success:1 dbt_build:success:1 verify:success:1 retain:success:1");
+            "export:success:1 load:success:1 dbt_build:success:1 verify:success:1 retain:success:1 "
+            "compact:success:1");
   // The whole-table step runs every test, the constraint-backed ones too; a build runs the rest (below).
   EXPECT_GE(detail_of(first, "dbt_full_tests")["tests"]["pass"].get<int>(), 70);
   // Keys and flags are NOT NULL in the tables themselves (model contracts), so a build needs no per-column
@@ -223,7 +225,8 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   ASSERT_EQ(run_once(), 0) << "see " << kLog;
   const int64_t third = second + 1;
   EXPECT_EQ(steps_of(third),
-            "export:success:1 load:success:1 dbt_build:success:1 verify:success:1 retain:success:1");
+            "export:success:1 load:success:1 dbt_build:success:1 verify:success:1 retain:success:1 "
+            "compact:success:1");
   EXPECT_EQ(scalar(fmt::format("SELECT count(*) FROM staging.stg_trips WHERE vehicle_id = {}", kBase + 3)),
             0);
   EXPECT_GT(scalar(fmt::format("SELECT count(*) FROM raw.trips WHERE vehicle_id = {} AND _deleted_xid IS NOT "
@@ -249,7 +252,8 @@ TEST_F(SchedulerTest, TwoCleanRunsThenABrokenRowFailsDbtNotVerify) {
   // A failing dbt test is not retried: one attempt. verify (source, bucket and raw.*, which the hand-made
   // row is not part of: it came from no export) runs beside dbt_build and passes.
   EXPECT_EQ(steps_of(broken),
-            "export:success:1 load:success:1 dbt_build:failed:1 verify:success:1 retain:success:1");
+            "export:success:1 load:success:1 dbt_build:failed:1 verify:success:1 retain:success:1 "
+            "compact:success:1");
   auto dbt = detail_of(broken, "dbt_build");
   EXPECT_GE(dbt["fail"].get<int>(), 1);
   EXPECT_GE(dbt["tests"]["fail"].get<int>(), 1);
@@ -333,7 +337,7 @@ TEST_F(SchedulerTest, NoModelRunsWhileTheLoadGateIsClosed) {
   const int64_t run = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
   EXPECT_EQ(steps_of(run),
             "export:success:1 load:success:1 dbt_build:success:1 dbt_full_tests:success:1 "
-            "verify:success:1 retain:success:1");
+            "verify:success:1 retain:success:1 compact:success:1");
   EXPECT_EQ(detail_of(run, "dbt_build")["prewarmed"], false);
   EXPECT_GT(scalar(built), 0);
 }
@@ -351,7 +355,7 @@ TEST_F(SchedulerTest, AFailedLoadCancelsThePrewarmedBuild) {
   const int64_t run = scalar("SELECT max(run_id) FROM ops.pipeline_runs");
   EXPECT_EQ(steps_of(run),
             "export:success:1 load:failed:2 dbt_build:skipped:1 dbt_full_tests:skipped:1 "
-            "verify:skipped:1 retain:skipped:1");
+            "verify:skipped:1 retain:skipped:1 compact:skipped:1");
   EXPECT_EQ(scalar(built), 0);
   // Nothing of the cancelled build is left waiting, and the next build is not held.
   std::this_thread::sleep_for(std::chrono::seconds(1));

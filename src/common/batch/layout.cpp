@@ -76,18 +76,36 @@ std::string SourceIdentity::describe() const {
   return fmt::format("database oid {} of cluster {}", database_oid, system_identifier);
 }
 
+nlohmann::json entry_to_json(const ObjectEntry& o) {
+  return {{"key", o.key},   {"kind", kind_name(o.kind)}, {"table", o.table},
+          {"dt", o.dt},     {"first_id", o.first_id},    {"last_id", o.last_id},
+          {"rows", o.rows}, {"bytes", o.bytes},          {"sha256", o.sha256}};
+}
+
+Result<ObjectEntry> entry_from_json(const nlohmann::json& o) {
+  try {
+    const std::string kind = o.value("kind", "rows");
+    if (kind != "rows" && kind != "deletes") return invalid_input("unknown object kind {:?}", kind);
+    ObjectEntry e{o.at("key").get<std::string>(),
+                  o.at("table").get<std::string>(),
+                  o.at("dt").get<std::string>(),
+                  o.at("first_id").get<int64_t>(),
+                  o.at("last_id").get<int64_t>(),
+                  o.at("rows").get<int64_t>(),
+                  o.at("bytes").get<int64_t>(),
+                  o.at("sha256").get<std::string>(),
+                  kind == "deletes" ? ObjectKind::kDeletes : ObjectKind::kRows};
+    if (!find_table(e.table)) return invalid_input("unknown table {:?}", e.table);
+    if (e.rows < 0 || e.bytes < 0) return invalid_input("{}: negative size", e.key);
+    return e;
+  } catch (const nlohmann::json::exception& ex) {
+    return invalid_input("object entry: {}", ex.what());
+  }
+}
+
 nlohmann::json RunManifest::to_json() const {
   nlohmann::json objs = nlohmann::json::array();
-  for (const auto& o : objects)
-    objs.push_back({{"key", o.key},
-                    {"kind", kind_name(o.kind)},
-                    {"table", o.table},
-                    {"dt", o.dt},
-                    {"first_id", o.first_id},
-                    {"last_id", o.last_id},
-                    {"rows", o.rows},
-                    {"bytes", o.bytes},
-                    {"sha256", o.sha256}});
+  for (const auto& o : objects) objs.push_back(entry_to_json(o));
   nlohmann::json j = {{"run", range.run},       {"epoch", range.epoch}, {"xid_from", range.xid_from},
                       {"xid_to", range.xid_to}, {"snapshot", snapshot}, {"objects", std::move(objs)}};
   if (!snapshot_at.empty()) j["snapshot_at"] = snapshot_at;
@@ -110,23 +128,8 @@ Result<RunManifest> RunManifest::from_json(const nlohmann::json& j) {
     m.range.xid_to = j.at("xid_to").get<uint64_t>();
     m.snapshot = j.value("snapshot", "");
     m.snapshot_at = j.value("snapshot_at", "");
-    for (const auto& o : j.value("objects", nlohmann::json::array())) {
-      const std::string kind = o.value("kind", "rows");
-      if (kind != "rows" && kind != "deletes")
-        return invalid_input("manifest: unknown object kind {:?}", kind);
-      ObjectEntry e{o.at("key").get<std::string>(),
-                    o.at("table").get<std::string>(),
-                    o.at("dt").get<std::string>(),
-                    o.at("first_id").get<int64_t>(),
-                    o.at("last_id").get<int64_t>(),
-                    o.at("rows").get<int64_t>(),
-                    o.at("bytes").get<int64_t>(),
-                    o.at("sha256").get<std::string>(),
-                    kind == "deletes" ? ObjectKind::kDeletes : ObjectKind::kRows};
-      if (!find_table(e.table)) return invalid_input("manifest: unknown table {:?}", e.table);
-      if (e.rows < 0 || e.bytes < 0) return invalid_input("manifest: {}: negative size", e.key);
-      m.objects.push_back(std::move(e));
-    }
+    for (const auto& o : j.value("objects", nlohmann::json::array()))
+      m.objects.push_back(FP_TRY(entry_from_json(o), "manifest"));
     return m;
   } catch (const nlohmann::json::exception& e) {
     return invalid_input("manifest: {}", e.what());
@@ -183,9 +186,17 @@ std::optional<DataKey> parse_data_key(std::string_view prefix, std::string_view 
   key.remove_prefix(11);
   if (!take(key, k.table) || !take(key, "-")) return std::nullopt;
   if (take(key, "deletes-")) k.kind = ObjectKind::kDeletes;
-  if (!take_int(key, k.first_id) || !take(key, "-") || !take_int(key, k.last_id) || !take(key, "-r") ||
-      !take_int(key, k.run) || key != ".ndjson.gz")
-    return std::nullopt;
+  if (!take_int(key, k.first_id) || !take(key, "-") || !take_int(key, k.last_id)) return std::nullopt;
+  if (take(key, "-r")) {
+    if (!take_int(key, k.run) || k.run < 1) return std::nullopt;
+  } else {  // a compacted object (compaction.h): -c<n>-<part>
+    int64_t part = 0;
+    if (!take(key, "-c") || !take_int(key, k.compaction) || k.compaction < 1 || !take(key, "-") ||
+        !take_int(key, part) || part < 0)
+      return std::nullopt;
+    k.part = static_cast<int>(part);
+  }
+  if (key != ".ndjson.gz") return std::nullopt;
   return k;
 }
 

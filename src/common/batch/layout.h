@@ -6,6 +6,8 @@
 //   <prefix>manifests/run-<run>.intent.json   the xid range a run is about to export (written first)
 //   <prefix>manifests/run-<run>.json          the committed run: epoch, source, range, objects, checksums
 //   <prefix>quarantine/<data key>[.reason.txt] objects the loader refused, and why
+//   <prefix>manifests/compactions/...          closed days' small objects rewritten as large ones
+//                                              (common/batch/compaction.h)
 //
 // A row object's lines are the table's columns plus _source_xid; a tombstone object's lines are
 // {"id", "day", "_source_xid"}: the source deleted that id in that transaction. The committed run manifest is
@@ -83,6 +85,10 @@ struct ObjectEntry {
   ObjectKind kind = ObjectKind::kRows;
 };
 
+// An object as manifests list it (run and compaction manifests alike).
+nlohmann::json entry_to_json(const ObjectEntry& o);
+Result<ObjectEntry> entry_from_json(const nlohmann::json& j);
+
 struct RunManifest {
   RunRange range;
   std::string snapshot;  // pg_current_snapshot() of the run that defined the range
@@ -101,14 +107,17 @@ std::string manifest_key(std::string_view prefix, int64_t run);
 std::string intent_key(std::string_view prefix, int64_t run);
 std::string quarantine_key(std::string_view prefix, std::string_view data_key);
 
-// Parses a data key under prefix; nullopt for keys that are not data objects.
+// Parses a data key under prefix (an export run's or a compaction's); nullopt for keys that are not data
+// objects.
 struct DataKey {
   ObjectKind kind = ObjectKind::kRows;
   std::string table;
   std::string dt;
   int64_t first_id = 0;
   int64_t last_id = 0;
-  int64_t run = 0;
+  int64_t run = 0;         // the export run that wrote it, or 0 for a compacted object
+  int64_t compaction = 0;  // the compaction that wrote it (common/batch/compaction.h), or 0
+  int part = 0;            // which of that compaction's objects
 };
 std::optional<DataKey> parse_data_key(std::string_view prefix, std::string_view key);
 
