@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What loading into the day-partitioned raw.trips costs (sql/warehouse/011_raw_trips_partitioned.sql,
 # src/load/trips_apply.h) with 30 and with 300 day partitions present, beside the unpartitioned table of
-# migrations 001-009, on the same history and the same objects. It runs the statements `fleetpipe load`
+# migrations 001-010, on the same history and the same objects. It runs the statements `fleetpipe load`
 # runs per object (the database's side of a load; download, gunzip and parsing are the same either way):
 #   direct   (two objects a day) unpartitioned: COPY into raw.trips in one transaction with the object's manifest row;
 #            partitioned:   raw.trip_partitions_ensure(dt) first, then COPY into the day's partition and the
@@ -128,7 +128,7 @@ load_corrections() {  # $1 db, $2 partitioned: the staged path's statements for 
 }
 
 echo "history $HISTORY rows; $OBJECTS objects of $ROWS new rows, two a day (the first of a day makes its partition)"
-for cfg in "rawbench_flat 009 30 0" "rawbench_p30 011 30 1" "rawbench_p300 011 300 1"; do
+for cfg in "rawbench_flat 010 30 0" "rawbench_p30 011 30 1" "rawbench_p300 011 300 1"; do
   read -r db upto days part <<<"$cfg"
   make_db "$db" "$upto" "$days"
   parts=$(q "$db" -At -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'raw.trips'::regclass")
