@@ -143,7 +143,8 @@ Status register_copied(pg::Connection& conn, const std::string& partition) {
   return ok_status();
 }
 
-Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch, bool versions) {
+Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch,
+                     bool versions) {
   if (versions) FP_CHECK(keep_newest_versions(conn, "stage_trips"), "rows");
   FP_CHECK(refuse_duplicates(conn, "stage_trips"), "rows");
   FP_CHECK(lock_known(conn, "stage_trips"), "rows");

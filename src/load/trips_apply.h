@@ -41,7 +41,8 @@ Status register_copied(pg::Connection& conn, const std::string& partition);
 // invalid input, unless `versions` (a compacted object, holding every version its replaced objects held:
 // the newest of each id is kept); an id another loader inserted meanwhile is a transient error (the object
 // is tried again).
-Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch, bool versions);
+Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch,
+                     bool versions);
 Status apply_deletes(pg::Connection& conn, const std::string& key, int epoch, bool versions);
 
 // Rows waiting in trips_default for a day without a partition get their partition. After the transaction
