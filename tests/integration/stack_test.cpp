@@ -60,7 +60,7 @@ TEST_F(StackTest, BothDatabasesAnswerWithTheirMigrationsApplied) {
   auto dw = pg::Connection::connect(cfg_.warehouse);
   ASSERT_TRUE(dw.ok()) << dw.error().message;
   EXPECT_EQ(count(*dw, "SELECT count(*) FROM fleetpipe_schema_migrations"), migration_files("warehouse"));
-  EXPECT_EQ(count(*dw, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"), 8);
+  EXPECT_EQ(count(*dw, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"), 10);
 }
 
 TEST_F(StackTest, CdcRoleReplicatesReadsAndWritesOnlyItsHeartbeat) {
