@@ -41,6 +41,7 @@ CompactedObjects::~CompactedObjects() {
 }
 
 Status CompactedObjects::open() {
+  // mkstemp(3) replaces the template's six trailing X with a unique name and creates the file 0600.
   std::string tmpl = (std::filesystem::temp_directory_path() / "fleetpipe-compact-XXXXXX").string();
   fd_ = ::mkstemp(tmpl.data());
   if (fd_ < 0) return make_error("create a temporary file for a compacted object: {}", std::strerror(errno));

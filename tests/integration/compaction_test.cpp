@@ -266,22 +266,36 @@ TEST_F(CompactionTest, EachCrashWindowLeavesABucketLoadAndVerifyTakeExactly) {
   ASSERT_NO_FATAL_FAILURE(load_into_fresh_warehouse_and_verify());
 }
 
-// SIGKILL the compactor at random points (one day per pass, so each pass is short and many land mid-way),
-// with new runs, late rows, deletes and corrections between passes; after each kill load and verify pass,
-// and at the end the bucket holds no leftover and a warehouse loaded from nothing equals the source.
+// SIGKILL the compactor at random points (one day of 100 small objects per pass, so each pass takes a while
+// and kills land mid-way; the delay adapts to how long passes take on this machine), with new runs, late
+// rows, deletes and corrections between passes; after each kill load and verify pass, and at the end the
+// bucket holds no leftover and a warehouse loaded from nothing equals the source.
 TEST_F(CompactionTest, SurvivesSigkillAtRandomPoints) {
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
   SCOPED_TRACE(fmt::format("seed {}", seed));
-  ASSERT_NO_FATAL_FAILURE(insert_trips(3000, 1));
-  ASSERT_EQ(export_small(40), 0);  // 25 objects a day
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_NO_FATAL_FAILURE(churn(i));
-    ASSERT_EQ(export_small(40), 0);
-  }
+  // 16 days of 500 rows, 100 objects a day.
+  ASSERT_TRUE(web_->exec("SELECT trip_partitions_ensure(ARRAY(SELECT d::timestamp FROM generate_series("
+                         "'2024-05-01'::date, '2024-05-16', interval '1 day') d))")
+                  .ok());
+  ASSERT_TRUE(
+      web_->exec(
+              fmt::format("INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, "
+                          "latitude, longitude, fuel_capacity, distance_traveled, fuel_remaining_percent, "
+                          "fuel_remaining_gallon, color) SELECT {0} + 1 + g % 10, 50 + g / 1000, 1 + g % "
+                          "1000, timestamp '2024-05-01' + g * interval '172.8 seconds', 40, -73, 15, g, "
+                          "50, 7.5, 'red' FROM generate_series(0, 7999) g",
+                          kBase))
+          .ok());
+  ASSERT_EQ(export_small(5), 0);
+  ASSERT_NO_FATAL_FAILURE(churn(1));
+  ASSERT_EQ(export_small(5), 0);
   ASSERT_EQ(load(), 0);
   int mid_way = 0, after_commit = 0, killed = 0;
-  for (int i = 0; i < 16; ++i) {
+  int max_delay_ms = 400;
+  int passes = 0;
+  // 16 passes, more while no kill has landed inside a compaction yet (at most 40).
+  for (int i = 0; i < 16 || (mid_way == 0 && i < 40); ++i, ++passes) {
     if (i % 4 == 3) {  // new runs between crashes, each soon no longer the newest
       ASSERT_NO_FATAL_FAILURE(insert_trips(300, 5000 + i));
       ASSERT_NO_FATAL_FAILURE(churn(10 + i));
@@ -291,7 +305,8 @@ TEST_F(CompactionTest, SurvivesSigkillAtRandomPoints) {
     const pid_t pid =
         spawn_logged({bin(), "compact", "--prefix", prefix_, "--max-days", "1"}, "/dev/null", kLog);
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 700)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(5, max_delay_ms)(rng)));
     kill(pid, SIGKILL);
     const int rc = wait_exit(pid);
     if (rc == 128 + SIGKILL) {
@@ -299,14 +314,16 @@ TEST_F(CompactionTest, SurvivesSigkillAtRandomPoints) {
       const Listing at_kill = listing();
       if (at_kill.intents > 0) ++mid_way;  // an intent left: killed between its intent and its end
       if (at_kill.intents_committed > 0) ++after_commit;
+      if (at_kill.intents == 0) max_delay_ms = max_delay_ms * 3 / 2;  // too early, before the compaction
     } else {
       ASSERT_EQ(rc, 0);
+      max_delay_ms = std::max(20, max_delay_ms / 2);  // the pass ended first: kill sooner
     }
     ASSERT_EQ(load(), 0) << "after pass " << i;
     ASSERT_EQ(verify(), 0) << "after pass " << i;
   }
-  fmt::print("compaction kills: {} of 16 passes killed, {} mid-way ({} after the commit)\n", killed, mid_way,
-             after_commit);
+  fmt::print("compaction kills: {} of {} passes killed, {} mid-way ({} after the commit)\n", killed, passes,
+             mid_way, after_commit);
   EXPECT_GT(mid_way, 0) << "no kill landed inside a compaction: the test proved nothing";
 
   // Passes to the end: nothing left over, everything exact.
