@@ -187,12 +187,18 @@ CREATE TRIGGER raw_trips_ids_truncate AFTER TRUNCATE ON raw.trips
     FOR EACH STATEMENT EXECUTE FUNCTION raw.trip_ids_after_truncate();
 
 -- 5. Partitions are made on demand: the loader asks for an object's day (its manifest entry's dt) before
---    the object's transaction, and once more after a staged object whose rows went to days without a
---    partition. Runs as the owner: the pipeline's role cannot create tables. For each day asked for, and
---    each day of a row waiting in trips_default, returns the partition that holds it (made if missing: a
---    table like the parent with an id index, the day's rows moved out of trips_default into it, attached
---    — the parent locked SHARE UPDATE EXCLUSIVE, which loads do not wait for — and given the parent's
---    grants, so the loader may COPY into it directly).
+--    the object's transaction, and once more (with no day) after a staged object, for the rows that went to
+--    days without a partition. Runs as the owner: the pipeline's role cannot create tables. Returns the
+--    partition holding each day asked for, or each day of a row waiting in trips_default when no day is
+--    given; a missing one is made: a table like the parent with an id index, the day's rows moved out of
+--    trips_default into it, attached (the parent locked SHARE UPDATE EXCLUSIVE, which loads do not wait for)
+--    and given the parent's grants, so the loader may COPY into it directly.
+--    Locks in one order: the makers' advisory lock, then trips_default; nothing here reads trips_default
+--    before holding both (a read's lock lasts to the end of the transaction: a session holding it while it
+--    waits for the advisory lock would deadlock with the maker waiting to lock trips_default exclusively).
+--    A loader's staged statement, which may route rows to trips_default, locks trips_default first
+--    (src/load/trips_apply.h): a partition attached while it runs would otherwise leave it routing by the
+--    partitions it saw at its start, into a trips_default that no longer accepts the day.
 CREATE FUNCTION raw.trip_partitions_ensure(days date[])
 RETURNS TABLE (day date, partition_name text) LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = raw, pg_temp AS $$
@@ -202,9 +208,17 @@ DECLARE
     locked boolean := false;
     g record;
 BEGIN
-    FOR d IN SELECT x FROM unnest(days) x WHERE x IS NOT NULL
-             UNION SELECT DISTINCT measurement_time::date FROM raw.trips_default WHERE measurement_time IS NOT NULL
-             ORDER BY 1 LOOP
+    IF cardinality(days) IS DISTINCT FROM 0 THEN
+        days := ARRAY(SELECT DISTINCT x FROM unnest(days) x WHERE x IS NOT NULL ORDER BY 1);
+    ELSE
+        -- The days of the rows waiting in trips_default, read under both locks (one homer at a time).
+        PERFORM pg_advisory_xact_lock(hashtext('fleetpipe.raw_trip_partitions'));
+        LOCK TABLE raw.trips_default IN ACCESS EXCLUSIVE MODE;
+        locked := true;
+        days := ARRAY(SELECT DISTINCT measurement_time::date FROM raw.trips_default
+                      WHERE measurement_time IS NOT NULL ORDER BY 1);
+    END IF;
+    FOREACH d IN ARRAY days LOOP
         LOOP
             SELECT p.partition_name INTO nm FROM raw.trip_partitions p
             WHERE p.dropped_at IS NULL AND p.range_start <= d AND d < p.range_end;

@@ -109,13 +109,14 @@ class ObjectLoader {
           invalid_input("size {} bytes but the committed manifest lists {}", head->size, e.bytes));
 
     const TableSpec& t = deletes ? deletes_spec(p.table->name) : *p.table;
-    // Made (if missing) before the transaction, which would otherwise hold the partition lock to its end.
+    // The day's partition, made (if missing) before the transaction, which would otherwise hold the
+    // partition lock to its end. Staged rows need it too: else they wait in trips_default to be homed.
     std::string partition;
-    if (direct && trips) {
+    if (trips && !deletes && !e.dt.empty()) {
       auto part = trips::partition_for(conn_, e.dt);
       if (!part && part.error().kind != Error::Kind::kInvalidInput)
         return std::move(part).error().context("partition");
-      direct = part.ok();  // a dt that is no date: the rows' own times decide, staged
+      direct = direct && part.ok();  // a dt that is no date: the rows' own times decide, staged
       if (part) partition = std::move(*part);
     }
     auto tx = FP_TRY(conn_.begin(), "begin");

@@ -110,6 +110,15 @@ Status insert_unknown(pg::Connection& conn, const std::string& columns, const st
   return ok_status();
 }
 
+// Before a staged statement that may route rows to trips_default: a partition attached while it runs
+// (trip_partitions_ensure locks trips_default exclusively to attach) would leave it routing by the
+// partitions it saw at its start, into a trips_default that no longer accepts the day (23514). Taken before
+// the map's row locks, so that every loader takes its locks in one order.
+Status hold_default(pg::Connection& conn) {
+  FP_CHECK(conn.exec("LOCK TABLE raw.trips_default IN ROW EXCLUSIVE MODE"), "lock trips_default");
+  return ok_status();
+}
+
 std::string columns_of(const TableSpec& t) {
   std::string s;
   for (const auto& c : t.columns) s += fmt::format("{}, ", c.name);
@@ -145,6 +154,7 @@ Status register_copied(pg::Connection& conn, const std::string& partition) {
 
 Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string& key, int epoch,
                      bool versions) {
+  FP_CHECK(hold_default(conn), "rows");
   if (versions) FP_CHECK(keep_newest_versions(conn, "stage_trips"), "rows");
   FP_CHECK(refuse_duplicates(conn, "stage_trips"), "rows");
   FP_CHECK(lock_known(conn, "stage_trips"), "rows");
@@ -161,6 +171,7 @@ Status upsert_staged(pg::Connection& conn, const TableSpec& t, const std::string
 }
 
 Status apply_deletes(pg::Connection& conn, const std::string& key, int epoch, bool versions) {
+  FP_CHECK(hold_default(conn), "tombstones");
   if (versions) FP_CHECK(keep_newest_versions(conn, "stage_trips_deletes"), "tombstones");
   FP_CHECK(refuse_duplicates(conn, "stage_trips_deletes"), "tombstones");
   FP_CHECK(lock_known(conn, "stage_trips_deletes"), "tombstones");

@@ -13,8 +13,10 @@
 //     PostgreSQL's row movement, and the map follows through raw.trips' UPDATE trigger); the ids the map
 //     does not hold are inserted through the parent, whose INSERT trigger adds their map rows.
 // Every statement reaches the map by its primary key and at most the days the object touches, so the cost
-// follows the object, not the number of partitions. A row routed to a day without a partition waits in
-// trips_default until home_strays() moves it to its own.
+// follows the object, not the number of partitions. The object's day gets its partition before the
+// transaction, staged or direct; a row routed to a day without one waits in trips_default until
+// home_strays() moves it to its own. The staged path locks trips_default (ROW EXCLUSIVE) before anything
+// else, so no partition is attached while its statements route rows.
 #pragma once
 
 #include <string>
