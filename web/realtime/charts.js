@@ -3,8 +3,7 @@
 // selected, fleet aggregates: how fuel levels are distributed now, and the fleet's miles per hour.
 /* global Plotly */
 import { byColor, strideFor } from './tracks.js';
-import { distanceRate, fuelHistogram } from './fleet.js';
-import { LOW_FUEL_COLOR } from './map.js';
+import { LOW_FUEL_COLOR, distanceRate, fuelHistogram } from './fleet.js';
 
 // Lines per vehicle when at most this many are shown (or when vehicles are selected).
 export const LINES_MAX = 12;

@@ -9,6 +9,10 @@ export const STALE_MS = 5 * 60_000;
 export const REPORTING_MS = 60_000;
 export const MOVING_MPH = 2;
 
+// The states' colours on the map, the table and the KPIs (realtime.css repeats them), and the alert's.
+export const STATE_COLORS = { moving: '#2e7d32', idle: '#f9a825', stale: '#8d96a3' };
+export const LOW_FUEL_COLOR = '#c62828';
+
 // The filters a KPI or the table's state menu applies; 'all' shows every vehicle.
 export const FILTERS = ['all', 'reporting', 'moving', 'idle', 'low-fuel', 'stale'];
 

@@ -5,10 +5,7 @@
 // tracks of the selected vehicles (of all when few are shown), and vehicle labels only where they fit.
 // A canvas rather than a Leaflet layer per vehicle: 5 000 vehicles draw in a few milliseconds.
 /* global L, Supercluster, topojson */
-import { newest, placeLabels } from './fleet.js';
-
-export const STATE_COLORS = { moving: '#2e7d32', idle: '#f9a825', stale: '#8d96a3' };
-export const LOW_FUEL_COLOR = '#c62828';
+import { LOW_FUEL_COLOR, STATE_COLORS, newest, placeLabels } from './fleet.js';
 // Clusters replace single markers when more vehicles than this are shown, below CLUSTER_UNTIL_ZOOM.
 export const CLUSTER_MIN = 200;
 export const CLUSTER_UNTIL_ZOOM = 8;
@@ -122,8 +119,9 @@ const FleetLayer = L.Layer.extend({
     let clusters = [];
     if (heads.length > CLUSTER_MIN && zoom < CLUSTER_UNTIL_ZOOM && typeof Supercluster !== 'undefined') {
       const loose = heads.filter((h) => !h.sel);
+      // extent 256: Leaflet's tiles are 256 px, so the radius is in screen pixels (Supercluster assumes 512).
       const index = new Supercluster({
-        radius: 44, maxZoom: CLUSTER_UNTIL_ZOOM - 1,
+        radius: 56, extent: 256, maxZoom: CLUSTER_UNTIL_ZOOM - 1,
         map: (props) => ({ ...props.counts }),
         reduce: (acc, props) => { for (const k of Object.keys(props)) acc[k] = (acc[k] ?? 0) + props[k]; },
       });
@@ -238,7 +236,14 @@ const FleetLayer = L.Layer.extend({
     // Markers are obstacles too: a label never covers another vehicle's marker.
     const obstacles = this._singles.map((s) => ({ x: s.x - s.r, y: s.y - s.r, w: 2 * s.r, h: 2 * s.r }))
       .concat(this._clusters.map((c) => ({ x: c.x - c.r, y: c.y - c.r, w: 2 * c.r, h: 2 * c.r })));
-    const kept = placeLabels(boxes, size.x, size.y, { limit: LABEL_LIMIT, fixed: obstacles });
+    // The selected vehicles' labels first, over other markers if need be; then the rest where nothing is.
+    const nSel = order.findIndex((s) => !s.h.sel);
+    const selCount = nSel < 0 ? order.length : nSel;
+    const first = placeLabels(boxes.slice(0, selCount), size.x, size.y);
+    const rest = placeLabels(boxes.slice(selCount), size.x, size.y, {
+      limit: LABEL_LIMIT, fixed: obstacles.concat(first.map((i) => boxes[i])),
+    }).map((i) => i + selCount);
+    const kept = first.concat(rest);
     const used = new Set();
     for (const i of kept) {
       const id = order[i].h.v.id;
