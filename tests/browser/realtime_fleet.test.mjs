@@ -20,7 +20,8 @@ function cleanup() {
         DELETE FROM drivers WHERE id BETWEEN ${FIRST} AND ${LAST};`);
 }
 
-// Five points a minute apart per vehicle. By v % 10: 0–5 reported in the last 10 s, 6–7 two to four
+// Five points a minute apart per vehicle, around 20 cities except one in 50 (v % 50 = 49) on a grid of
+// 5 × 8 far-apart points (alone at the fleet view: labelled there). By v % 10: 0–5 reported in the last 10 s, 6–7 two to four
 // minutes ago, 8–9 ten to sixty minutes ago (stale); v % 3 = 0 stand still (idle), the others cover about
 // 0.7 mile a minute; v % 7 = 0 are low on fuel.
 function seed() {
@@ -36,19 +37,23 @@ function seed() {
         (10, 30.27, -97.74), (11, 39.74, -104.99), (12, 47.61, -122.33), (13, 25.76, -80.19), (14, 42.36, -71.06),
         (15, 33.75, -84.39), (16, 44.98, -93.27), (17, 36.17, -115.14), (18, 45.52, -122.68), (19, 35.23, -80.84)),
       fleet AS (
-        SELECT v, c.lat + ((v * 7919) % 1000) / 1000.0 - 0.5 AS lat, c.lon + ((v * 104729) % 1000) / 700.0 - 0.7 AS lon,
+        SELECT v,
+               CASE WHEN v % 50 = 49 THEN 29 + ((v - ${FIRST}) / 50 % 5) * 4.2
+                    ELSE c.lat + ((v::bigint * 7919) % 1000) / 1000.0 - 0.5 END AS lat,
+               CASE WHEN v % 50 = 49 THEN -121 + ((v - ${FIRST}) / 250) * 6.3
+                    ELSE c.lon + ((v::bigint * 104729) % 1000) / 700.0 - 0.7 END AS lon,
                (now() AT TIME ZONE 'UTC') - CASE WHEN v % 10 < 6 THEN (v % 10) * interval '1 second'
                                                  WHEN v % 10 < 8 THEN interval '2 minutes' + (v % 100) * interval '1 second'
                                                  ELSE interval '10 minutes' + (v % 50) * interval '1 minute' END AS newest,
                CASE WHEN v % 3 = 0 THEN 0 ELSE 0.01 END AS step,
-               CASE WHEN v % 7 = 0 THEN 8 ELSE 20 + v % 80 END AS fuel,
+               CASE WHEN v % 7 = 0 THEN 8 ELSE 20 + v % 75 END AS fuel,
                (ARRAY['crimson', 'teal', 'navy', 'darkorange', 'purple'])[1 + v % 5] AS color
         FROM generate_series(${FIRST}, ${LAST}) v JOIN city c ON c.n = v % 20)
     INSERT INTO trips (vehicle_id, trip_id, measurement_sequence, measurement_time, latitude, longitude,
                        fuel_capacity, distance_traveled, fuel_remaining_percent, fuel_remaining_gallon, color)
-      SELECT v, 1, s, newest - (4 - s) * interval '1 minute', lat + step * s, lon, 30, step * s * 69, fuel + 4 - s,
-             (fuel + 4 - s) * 0.3, color
-      FROM fleet, generate_series(0, 4) s;`);
+      SELECT v, 1, s, newest - (5 - s) * interval '1 minute', lat + step * s, lon, 30, step * s * 69, fuel + 5 - s,
+             (fuel + 5 - s) * 0.3, color
+      FROM fleet, generate_series(1, 5) s;`);
 }
 
 // The KPIs as SQL counts over every vehicle's newest row (by time), with the page's thresholds.
@@ -120,6 +125,7 @@ test('the fleet view clusters, labels only where labels fit, and its KPIs equal 
   console.log(`fleet view: zoom ${stats.zoom}, ${stats.clusters} clusters of ${stats.clustered} vehicles, ` +
     `${stats.markers} single markers, ${stats.labels.length} labels`);
   assert.ok(stats.clusters > 0 && stats.clustered >= COUNT / 2, 'the fleet view clusters');
+  assert.ok(stats.labels.length >= 10, `${stats.labels.length} labels: the vehicles standing alone are labelled`);
   const mapBox = await page.locator('#map').boundingBox();
   for (let i = 0; i < stats.labels.length; i++) {
     const a = stats.labels[i];

@@ -169,7 +169,8 @@ const FleetLayer = L.Layer.extend({
     ctx.textBaseline = 'middle';
     for (const c of clusters) {
       const xy = at(c);
-      const r = 10 + 3 * Math.log2(c.count);
+      // At most half the clustering radius, so neighbouring clusters do not cover each other.
+      const r = Math.min(26, 9 + 2.5 * Math.log2(c.count));
       let a = -Math.PI / 2;
       for (const s of ['moving', 'idle', 'stale']) {
         const share = (c.props[s] ?? 0) / c.count;
