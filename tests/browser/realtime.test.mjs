@@ -73,15 +73,16 @@ test('a trip submitted through the web form moves the vehicle on the dashboard w
     latitude: '49.5', longitude: '-122.75', fuel_capacity: '30', distance_traveled: '30.5',
     fuel_remaining_percent: '12', fuel_remaining_gallon: '3.6', color: 'crimson',
   });
+  // From the click to the dashboard, whatever the form's own answer page costs to render meanwhile.
   const submitted = Date.now();
-  const [resp] = await Promise.all([form.waitForNavigation(), form.click('button[type="submit"]')]);
-  assert.equal(resp.status(), 200);
-
+  const navigated = form.waitForNavigation();
+  await form.click('button[type="submit"]');
   await dash.waitForFunction((v) => {
     const cell = document.querySelector(`tr[data-vehicle="${v}"] td[data-field="lat"]`);
     return cell && cell.textContent === '49.50000';
   }, vehicle, { timeout: 2000 });
   const elapsed = Date.now() - submitted;
+  assert.equal((await navigated).status(), 200);
   console.log(`form submit -> dashboard: ${elapsed} ms`);
   assert.ok(elapsed <= 2000, `took ${elapsed} ms`);
   assert.equal(await row.locator('td[data-field="lon"]').innerText(), '-122.75000');

@@ -18,11 +18,12 @@ let lastDrawEnd = 0; // performance.now() when the last draw finished
 let lastDrawMs = 0; // how long it took
 const recent = []; // [arrival ms, commit -> page ms] of the last 10 s, for the header
 const arrivals = []; // [second, changes] of the last 10 s
+let undrawn = []; // commit times of the changes that arrived since the last draw began
 // Measurements for tests and benchmarks: how many changes arrived, the last one, commit -> page delays, and
 // how many draws there were and how long they took; what the map, charts and header show.
 // `seqs(id)` lists the measurement sequence numbers of a vehicle's track as the page holds it.
 window.__realtime = {
-  events: 0, lastEvent: null, latencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, kpis: null, charts: {},
+  events: 0, lastEvent: null, latencies: [], drawnLatencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, kpis: null, charts: {},
   seqs: (id) => (vehicles.get(id)?.track ?? []).map((p) => p.seq),
   map: () => mapView?.stats(),
   view: () => ({ ...view }),
@@ -45,6 +46,7 @@ function counted(kind, data, sourceTs) {
     stats.latencies.push(now - sourceTs);
     if (stats.latencies.length > 100000) stats.latencies.splice(0, 50000);
     recent.push([now, now - sourceTs]);
+    undrawn.push(sourceTs);
   }
 }
 
@@ -101,8 +103,14 @@ function scheduleDraw() {
   drawScheduled = true;
   const gap = Math.max(MIN_DRAW_GAP_MS, 2 * lastDrawMs);
   const wait = Math.max(0, lastDrawEnd + gap - performance.now());
+  let inDraw = [];
   const finished = (start) => {
     lastDrawEnd = performance.now();
+    // Commit -> drawn: the changes this draw began with are on screen from its last frame on.
+    const drawnAt = Date.now();
+    const drawn = window.__realtime.drawnLatencies;
+    for (const ts of inDraw) drawn.push(drawnAt - ts);
+    if (drawn.length > 100000) drawn.splice(0, 50000);
     lastDrawMs = lastDrawEnd - start;
     const stats = window.__realtime;
     stats.draws += 1;
@@ -114,6 +122,8 @@ function scheduleDraw() {
   setTimeout(() => requestAnimationFrame(() => {
     const start = performance.now();
     dirty = false;
+    inDraw = undrawn;
+    undrawn = [];
     const steps = drawSteps();
     const run = (i) => {
       try {
