@@ -157,7 +157,7 @@ function setView(change, { focus = false } = {}) {
   if (hash !== location.hash && !(hash === '' && location.hash === '')) {
     history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
   }
-  if (focus) mapView.focus(selectedList());
+  if (focus) mapView?.focus(selectedList());
   draw();
 }
 
@@ -294,7 +294,7 @@ const table = createTable($('table-scroll'), {
   onSort: (field) => setView(view.sort === field ? { dir: view.dir === 'asc' ? 'desc' : 'asc' } : { sort: field, dir: 'asc' }),
   onSelect: (id, additive) => {
     select(id, additive);
-    if (view.selected.includes(id)) mapView.focus(selectedList());
+    if (view.selected.includes(id)) mapView?.focus(selectedList());
   },
 });
 const mapView = typeof L !== 'undefined' ? createMap($('map'), { onSelect: select, describe }) : null;
