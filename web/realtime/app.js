@@ -26,6 +26,7 @@ window.__realtime = {
   events: 0, lastEvent: null, latencies: [], drawnLatencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, kpis: null, charts: {},
   seqs: (id) => (vehicles.get(id)?.track ?? []).map((p) => p.seq),
   map: () => mapView?.stats(),
+  setView: (lat, lon, zoom) => mapView?.setView(lat, lon, zoom),
   view: () => ({ ...view }),
 };
 

@@ -364,7 +364,12 @@ export function createMap(el, { onSelect, describe }) {
       userMoved = true;
       map.fitBounds(L.latLngBounds(pts).pad(0.2), { maxZoom: 11 });
     },
-    // For tests and benchmarks: what the canvas holds and the rendered label boxes.
+    // For tests and benchmarks: a view set as a user's pan and zoom would (the fit to the fleet is then left
+    // alone), and what the canvas holds with the rendered label boxes.
+    setView(lat, lon, zoom) {
+      userMoved = true;
+      map.setView([lat, lon], zoom);
+    },
     stats() {
       return {
         basemap: basemapDrawn, zoom: map.getZoom(), markers: fleet._singles.length, clusters: fleet._clusters.length,
