@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { root, shots, psql, startService, stopServices, launchChromium } from './support.mjs';
+import { root, shots, psql, startService, stopServices, launchChromium, startRealtime } from './support.mjs';
 
 const vehicle = 990201; // ids at the top of the range are reserved for tests
 
@@ -25,8 +25,7 @@ before(async () => {
         INSERT INTO vehicles (id, driver_id, make, model, fuel_capacity, color)
         VALUES (${vehicle}, ${vehicle}, 'Ford', 'Transit', 30, 'crimson');`);
   webapp = await startService('webapp', ['--static-dir', path.join(root, 'web/webapp')]);
-  realtime = await startService('realtime', ['--group', `realtime-browser-${process.pid}-${Date.now()}`,
-    '--new-group-from-end']);
+  realtime = await startRealtime('browser');
   browser = await launchChromium();
 });
 

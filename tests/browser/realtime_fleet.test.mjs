@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { shots, psql, startService, stopServices, launchChromium } from './support.mjs';
+import { shots, psql, stopServices, launchChromium, startRealtime } from './support.mjs';
 
 const FIRST = 991000; // ids at the top of the range are reserved for tests
 const COUNT = 2000;
@@ -77,8 +77,7 @@ let realtime;
 before(async () => {
   cleanup();
   seed();
-  realtime = await startService('realtime', ['--group', `realtime-fleet-${process.pid}-${Date.now()}`,
-    '--new-group-from-end']);
+  realtime = await startRealtime('fleet');
   browser = await launchChromium();
 });
 

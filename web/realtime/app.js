@@ -152,13 +152,12 @@ function shown(now) {
   return sortVehicles(list, view.sort, view.dir, { now, lowFuel });
 }
 
-function setView(change, { focus = false } = {}) {
+function setView(change) {
   view = { ...view, ...change };
   const hash = formatView(view);
   if (hash !== location.hash && !(hash === '' && location.hash === '')) {
     history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
   }
-  if (focus) mapView?.focus(selectedList());
   draw();
 }
 

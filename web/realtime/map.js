@@ -63,8 +63,7 @@ function basemap(map) {
 
 // The fleet's canvas and label layer, kept at the map's top-left corner and redrawn after every move.
 const FleetLayer = L.Layer.extend({
-  initialize(options) {
-    this._opts = options;
+  initialize() {
     this._data = { vehicles: [], selected: new Set(), lowFuel: 15, now: Date.now(), stateOf: () => 'idle' };
     this._singles = [];
     this._clusters = [];
@@ -295,7 +294,7 @@ export function createMap(el, { onSelect, describe }) {
   }).setView([39.5, -98.5], 4);
   map.createPane('basemap').style.zIndex = 200;
   let basemapDrawn = false;
-  const ready = basemap(map).then(() => { basemapDrawn = true; }, (e) => console.error(e));
+  basemap(map).then(() => { basemapDrawn = true; }, (e) => console.error(e));
   const fleet = new FleetLayer();
   fleet.addTo(map);
   const tip = L.DomUtil.create('div', 'fleet-tip', el);
@@ -344,10 +343,9 @@ export function createMap(el, { onSelect, describe }) {
 
   let fitted = false;
   let userMoved = false;
-  map.on('dragstart zoomstart', (e) => { if (e.hard !== true && fitted) userMoved = true; });
+  map.on('dragstart zoomstart', () => { if (fitted) userMoved = true; });
   return {
     map,
-    ready,
     draw(data) {
       fleet.setData(data);
       // The first time there is a fleet (and until the user pans or zooms), frame it.
