@@ -19,7 +19,11 @@ cd "$(dirname "$0")/.."
 RATE="${RATE:-2000}" SECS="${SECONDS_RUN:-60}" VIEWERS="${VIEWERS:-1}"
 MANY_VIEWERS="${MANY_VIEWERS:-500}" MANY_RATE="${MANY_RATE:-$RATE}"
 PORT="${REALTIME_PORT:-18099}" BUILD="${BUILD:-build}" GZIP="${GZIP:-0}"
-FIRST_VEHICLE=$(( 900000 + (RANDOM % 70) * 1000 ))  # fresh vehicles each run
+# ROUND_VEHICLES: the simulated vehicles of each round (50 unless set; the fleet-scale run uses 5 000), each
+# round with ids of its own: a vehicle's new points must be newer than what it had, or they are redraws.
+ROUND_VEHICLES="${ROUND_VEHICLES:-50}"
+SPAN=$(( ROUND_VEHICLES > 500 ? ROUND_VEHICLES : 500 ))
+FIRST_VEHICLE=$(( 100000 + (RANDOM % 50) * 10 * SPAN ))  # fresh vehicles each run
 
 base="http://127.0.0.1:$PORT"
 # REALTIME_ARGS: more options for the service (e.g. --no-rebuild, to compare builds with the same empty state).
@@ -47,7 +51,7 @@ round() {  # rate viewers label first-vehicle (each round its own vehicles: same
   local vpid=$! t0 c0 gen
   sleep 3  # every viewer connected and past its first snapshot
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  gen=$(FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 50 --first-vehicle-id "$first" \
+  gen=$(FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles "$ROUND_VEHICLES" --first-vehicle-id "$first" \
     --seed $RANDOM --start-time now --rate "$rate" --count "$count" --sink postgres \
     --batch-size $(( rate / 100 > 0 ? rate / 100 : 1 )) --run-id "bench-realtime-$$-$label" 2>&1 | tail -1)
   local secs cpu
@@ -65,7 +69,7 @@ browser_round() {  # rate pages first-vehicle: the same load, seen by the dashbo
   local bpid=$!
   for _ in $(seq 1 600); do grep -q '^ready$' "$out" && break; kill -0 $bpid 2>/dev/null || break; sleep 0.1; done
   grep -q '^ready$' "$out" || { echo "browser round: the page did not come up:"; cat "$out"; return 1; }
-  FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 50 --first-vehicle-id "$first" \
+  FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles "$ROUND_VEHICLES" --first-vehicle-id "$first" \
     --seed $RANDOM --start-time now --rate "$rate" --count "$count" --sink postgres \
     --batch-size $(( rate / 100 > 0 ? rate / 100 : 1 )) --run-id "bench-realtime-$$-browser" >/dev/null 2>&1
   wait $bpid || true
@@ -74,24 +78,25 @@ browser_round() {  # rate pages first-vehicle: the same load, seen by the dashbo
 }
 # Warm-up: a few rows (with their vehicles and drivers), so the first measured round does not pay for the
 # service's first events (connections, allocations).
-FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 5 --first-vehicle-id $(( FIRST_VEHICLE + 1900 )) \
+FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles 5 --first-vehicle-id $(( FIRST_VEHICLE + 3 * SPAN )) \
   --seed 1 --start-time now --rate 200 --count 400 --sink postgres --batch-size 2 --run-id "bench-realtime-$$-warmup" >/dev/null 2>&1
 # A larger state: STATE_VEHICLES vehicles with a full track each (200 points), in place before the rounds,
 # so every snapshot and every draw of the page carries them.
 if [[ "${STATE_VEHICLES:-0}" -gt 0 ]]; then
   FLEETPIPE_LOG_LEVEL=warn build/fleetpipe generate --simulate --vehicles "$STATE_VEHICLES" \
-    --first-vehicle-id $(( FIRST_VEHICLE + 2000 )) --seed 2 --start-time now --bulk \
+    --first-vehicle-id $(( FIRST_VEHICLE + 4 * SPAN )) --seed 2 --start-time now --bulk \
     --count $(( STATE_VEHICLES * 200 )) --sink postgres --run-id "bench-realtime-$$-state" >/dev/null 2>&1
 fi
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n "${SKIP_SUSTAINED:-}" ]] || round "$RATE" "$VIEWERS" "one-viewer" $FIRST_VEHICLE
-[[ "${BROWSER_PAGES:-1}" == 0 ]] || browser_round "$RATE" "${BROWSER_PAGES:-1}" $(( FIRST_VEHICLE + 500 ))
-[[ "$MANY_VIEWERS" == 0 ]] || round "$MANY_RATE" "$MANY_VIEWERS" "many-viewers" $(( FIRST_VEHICLE + 1000 ))
+[[ "${BROWSER_PAGES:-1}" == 0 ]] || browser_round "$RATE" "${BROWSER_PAGES:-1}" $(( FIRST_VEHICLE + SPAN ))
+[[ "$MANY_VIEWERS" == 0 ]] || round "$MANY_RATE" "$MANY_VIEWERS" "many-viewers" $(( FIRST_VEHICLE + 2 * SPAN ))
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "realtime RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2" "$3}' /proc/$pid/status)"
+echo "realtime RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2" "$3}' /proc/$pid/status)," \
+  "vehicles in its state: $(curl -fs "$base/healthz" | grep -o '"vehicles":[0-9]*' | cut -d: -f2)"
 curl -fs "$base/metrics" | grep -E '^fp_realtime_(events_per_second|consumer_lag|viewers|malformed|viewer_resyncs|batches)' || true
 # The bench's rows leave the webapp database again.
 STATE="${FLEETPIPE_STATE_DIR:-$PWD/var}"
 PGPASSWORD="${POSTGRES_PASSWORD:-$(grep '^POSTGRES_PASSWORD=' "$STATE/credentials.env" | cut -d= -f2-)}" \
   psql -h "${POSTGRES_HOST:-localhost}" -p "${POSTGRES_PORT:-5433}" -U "${POSTGRES_USER:-fleetpipe}" \
-  -d "${POSTGRES_DB:-webapp}" -qAt -c "DELETE FROM trips WHERE vehicle_id >= $FIRST_VEHICLE AND vehicle_id < $FIRST_VEHICLE + 3000" >/dev/null
+  -d "${POSTGRES_DB:-webapp}" -qAt -c "DELETE FROM trips WHERE vehicle_id >= $FIRST_VEHICLE AND vehicle_id < $FIRST_VEHICLE + 4 * $SPAN + ${STATE_VEHICLES:-0}" >/dev/null

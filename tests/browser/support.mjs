@@ -73,6 +73,12 @@ export async function startService(name, args = [], { portArgs = (port) => ['--p
   return svc;
 }
 
+// `fleetpipe realtime` in a consumer group of its own that starts at the topics' end (its state comes from
+// the database), so a test sees its own changes and no other test's backlog.
+export function startRealtime(label) {
+  return startService('realtime', ['--group', `realtime-${label}-${process.pid}-${Date.now()}`, '--new-group-from-end']);
+}
+
 // SIGTERM to every service started here; resolves when they have exited.
 export async function stopServices() {
   await Promise.all(services.splice(0).map((s) => {

@@ -1,19 +1,33 @@
-// The live fleet dashboard: state arrives over Server-Sent Events (/events) and is drawn with Plotly.js,
-// served by fleetpipe itself together with the basemap geometry, so the page needs no network beyond it.
-// The track logic that needs no page (wire columns, thinning, grouping) is in tracks.js, tested under node.
-import { TRACK_LIMIT, pointAt, rows, strideFor, byColor } from './tracks.js';
+// The live fleet dashboard: state arrives over Server-Sent Events (/events), is kept here per vehicle, and
+// is drawn by the map (map.js: Leaflet and a canvas), the charts (charts.js: Plotly.js) and the table
+// (table.js), all served by fleetpipe itself so the page needs no network beyond it. The logic that needs
+// no page (wire columns, states, KPIs, sorting, windows, label placement) is in tracks.js and fleet.js,
+// tested under node. What is selected, filtered, searched and sorted lives in the URL after '#'.
+import { TRACK_LIMIT, pointAt, rows } from './tracks.js';
+import {
+  chartWindow, formatView, isLowFuel, kpis, matches, newest, parseView, searchIds, sortVehicles, stateOf, tripStart,
+} from './fleet.js';
+import { createMap } from './map.js';
+import { createTable, utc } from './table.js';
+import { drawDistance, drawFuel } from './charts.js';
 
 let lowFuel = 15; // percent; the server sends its threshold with every snapshot
 const vehicles = new Map(); // id -> {id, color, track: [{t, lat, lon, fuel, gal, dist, speed, trip, seq}]}
-let selected = 'all';
+let view = parseView(location.hash);
 let lastDrawEnd = 0; // performance.now() when the last draw finished
 let lastDrawMs = 0; // how long it took
+const recent = []; // [arrival ms, commit -> page ms] of the last 10 s, for the header
+const arrivals = []; // [second, changes] of the last 10 s
+let undrawn = []; // commit times of the changes that arrived since the last draw began
 // Measurements for tests and benchmarks: how many changes arrived, the last one, commit -> page delays, and
-// how many draws there were and how long they took.
+// how many draws there were and how long they took; what the map, charts and header show.
 // `seqs(id)` lists the measurement sequence numbers of a vehicle's track as the page holds it.
 window.__realtime = {
-  events: 0, lastEvent: null, latencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0,
+  events: 0, lastEvent: null, latencies: [], drawnLatencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, kpis: null, charts: {},
   seqs: (id) => (vehicles.get(id)?.track ?? []).map((p) => p.seq),
+  map: () => mapView?.stats(),
+  setView: (lat, lon, zoom) => mapView?.setView(lat, lon, zoom),
+  view: () => ({ ...view }),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -23,11 +37,17 @@ function setVehicle(v) {
 
 function counted(kind, data, sourceTs) {
   const stats = window.__realtime;
+  const now = Date.now();
   stats.events += 1;
-  stats.lastEvent = { kind, data, at: Date.now() };
+  stats.lastEvent = { kind, data, at: now };
+  const second = Math.floor(now / 1000);
+  if (arrivals.length && arrivals[arrivals.length - 1][0] === second) arrivals[arrivals.length - 1][1] += 1;
+  else arrivals.push([second, 1]);
   if (sourceTs > 0) {
-    stats.latencies.push(Date.now() - sourceTs);
+    stats.latencies.push(now - sourceTs);
     if (stats.latencies.length > 100000) stats.latencies.splice(0, 50000);
+    recent.push([now, now - sourceTs]);
+    undrawn.push(sourceTs);
   }
 }
 
@@ -35,7 +55,7 @@ function onSnapshot(data) {
   if (typeof data.low_fuel_percent === 'number') lowFuel = data.low_fuel_percent;
   vehicles.clear();
   for (const v of data.vehicles || []) setVehicle(v);
-  counted('snapshot', data, 0);
+  window.__realtime.lastEvent = { kind: 'snapshot', data, at: Date.now() };
   scheduleDraw();
 }
 
@@ -71,11 +91,10 @@ function onChanges(data) {
   scheduleDraw();
 }
 
-// A draw (map, two charts, table) costs the main thread tens to hundreds of milliseconds, and events wait
-// behind it. Draws are therefore spaced so they take at most about a third of the main thread, and come at
-// most four times a second: at 2 000 points/s, drawing on every animation frame kept the page so busy that
-// events reached it seconds late. A draw's cost is measured from its first step up to the frame after its
-// last, so it includes the style, layout and paint that follow the script.
+// A draw (header and table, map, two charts) costs the main thread milliseconds to tens of milliseconds,
+// and events wait behind it. Draws are therefore spaced so they take at most about a third of the main
+// thread, and come at most four times a second. A draw's cost is measured from its first step up to the
+// frame after its last, so it includes the style, layout and paint that follow the script.
 const MIN_DRAW_GAP_MS = 250;
 let drawScheduled = false;
 let dirty = false; // something changed since the last draw began
@@ -85,8 +104,14 @@ function scheduleDraw() {
   drawScheduled = true;
   const gap = Math.max(MIN_DRAW_GAP_MS, 2 * lastDrawMs);
   const wait = Math.max(0, lastDrawEnd + gap - performance.now());
+  let inDraw = [];
   const finished = (start) => {
     lastDrawEnd = performance.now();
+    // Commit -> drawn: the changes this draw began with are on screen from its last frame on.
+    const drawnAt = Date.now();
+    const drawn = window.__realtime.drawnLatencies;
+    for (const ts of inDraw) drawn.push(drawnAt - ts);
+    if (drawn.length > 100000) drawn.splice(0, 50000);
     lastDrawMs = lastDrawEnd - start;
     const stats = window.__realtime;
     stats.draws += 1;
@@ -98,6 +123,8 @@ function scheduleDraw() {
   setTimeout(() => requestAnimationFrame(() => {
     const start = performance.now();
     dirty = false;
+    inDraw = undrawn;
+    undrawn = [];
     const steps = drawSteps();
     const run = (i) => {
       try {
@@ -111,98 +138,149 @@ function scheduleDraw() {
   }), wait);
 }
 
-function shown() {
-  const list = [...vehicles.values()].sort((a, b) => a.id - b.id);
-  return selected === 'all' ? list : list.filter((v) => String(v.id) === selected);
+// ---- what is shown --------------------------------------------------------------------------------------
+
+function selectedList() {
+  return view.selected.map((id) => vehicles.get(id)).filter(Boolean);
 }
 
-function fmt(x, digits) { return typeof x === 'number' ? x.toFixed(digits) : ''; }
-function utc(ms) { return new Date(ms).toISOString().replace('T', ' ').slice(0, 19); }
-
-function updateSelector() {
-  const sel = $('vehicle-select');
-  const want = ['all', ...[...vehicles.keys()].sort((a, b) => a - b).map(String)];
-  const have = [...sel.options].map((o) => o.value);
-  if (want.join() === have.join()) return;
-  sel.replaceChildren(...want.map((v) => {
-    const o = document.createElement('option');
-    o.value = v;
-    o.textContent = v === 'all' ? 'All vehicles' : `Vehicle ${v}`;
-    return o;
-  }));
-  sel.value = want.includes(selected) ? selected : 'all';
-  selected = sel.value;
+// The vehicles the filter and the search let through, sorted as the table is.
+function shown(now) {
+  const found = searchIds(view.q);
+  const list = [];
+  for (const v of vehicles.values()) if (found(v.id) && matches(v, view.filter, now, lowFuel)) list.push(v);
+  return sortVehicles(list, view.sort, view.dir, { now, lowFuel });
 }
 
-const FIELDS = ['vehicle', 'trip', 'seq', 'time', 'lat', 'lon', 'speed', 'fuel', 'gal', 'dist', 'alert'];
-const tableRows = new Map(); // vehicle id -> its <tr>, kept between draws
-
-function tableRow(v) {
-  let tr = tableRows.get(v.id);
-  if (!tr) {
-    tr = document.createElement('tr');
-    tr.dataset.vehicle = v.id;
-    for (const f of FIELDS) {
-      const td = document.createElement('td');
-      td.dataset.field = f;
-      if (f === 'vehicle') {
-        const sw = document.createElement('span');
-        sw.className = 'swatch';
-        td.append(sw, document.createTextNode(''));
-      }
-      tr.append(td);
-    }
-    tableRows.set(v.id, tr);
+function setView(change) {
+  view = { ...view, ...change };
+  const hash = formatView(view);
+  if (hash !== location.hash && !(hash === '' && location.hash === '')) {
+    history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
   }
-  return tr;
+  draw();
 }
 
-// Rows are kept and only their changed cells rewritten: rebuilding hundreds of rows on every draw cost more
-// than the table shows.
-function drawTable(list) {
-  const rows = list.filter((v) => v.track.length).map((v) => {
-    const p = v.track[v.track.length - 1];
-    const low = p.fuel < lowFuel;
-    const tr = tableRow(v);
-    if (tr.className !== (low ? 'low-fuel' : '')) tr.className = low ? 'low-fuel' : '';
-    const texts = [String(v.id), String(p.trip), String(p.seq), utc(p.t), fmt(p.lat, 5), fmt(p.lon, 5),
-      fmt(p.speed, 1), fmt(p.fuel, 1), fmt(p.gal, 2), fmt(p.dist, 2), low ? 'LOW FUEL' : ''];
-    const cells = tr.children;
-    if (tr.dataset.color !== v.color) {
-      cells[0].firstChild.style.background = v.color;
-      tr.dataset.color = v.color;
+function select(id, additive) {
+  const has = view.selected.includes(id);
+  let next;
+  if (additive) next = has ? view.selected.filter((x) => x !== id) : [...view.selected, id];
+  else next = has && view.selected.length === 1 ? [] : [id];
+  setView({ selected: next });
+}
+
+function describe(v) {
+  if (!v.track.length) return `Vehicle ${v.id}`;
+  const p = newest(v);
+  return `Vehicle ${v.id} · ${stateOf(p, Date.now())} · fuel ${p.fuel.toFixed(1)} % · ${p.speed.toFixed(1)} mph · ${utc(p.t)}`;
+}
+
+// ---- drawing --------------------------------------------------------------------------------------------
+
+function percentile(sorted, q) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+}
+
+function drawHeader(now) {
+  const k = kpis(vehicles.values(), now, lowFuel);
+  window.__realtime.kpis = k;
+  for (const [key, id] of [['vehicles', 'kpi-vehicles'], ['reporting', 'kpi-reporting'], ['moving', 'kpi-moving'],
+    ['idle', 'kpi-idle'], ['low-fuel', 'kpi-low-fuel'], ['stale', 'kpi-stale']]) {
+    const text = String(k[key]);
+    if ($(id).textContent !== text) $(id).textContent = text;
+  }
+  for (const b of document.querySelectorAll('.kpi[data-filter]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.filter === view.filter));
+  }
+  const since = now - 10_000;
+  // One splice per draw: shifting 10 s of changes off one at a time (50 000 at 5 000/s) is quadratic.
+  let old = 0;
+  while (old < recent.length && recent[old][0] < since) old += 1;
+  if (old) recent.splice(0, old);
+  while (arrivals.length && arrivals[0][0] < Math.floor(since / 1000)) arrivals.shift();
+  const span = arrivals.length ? Math.max(1, Math.floor(now / 1000) - arrivals[0][0] + 1) : 1;
+  $('kpi-rate').textContent = String(Math.round(arrivals.reduce((s, a) => s + a[1], 0) / span));
+  const lat = Float64Array.from(recent, (r) => r[1]).sort();
+  $('kpi-latency').textContent = lat.length ? `${percentile(lat, 0.5)} / ${percentile(lat, 0.99)} ms` : '–';
+}
+
+function drawDetails(now) {
+  const list = selectedList();
+  $('clear-selection').hidden = !view.selected.length;
+  const cards = list.slice(0, 4).map((v) => {
+    const card = document.createElement('div');
+    card.className = 'card';
+    card.dataset.vehicle = v.id;
+    const title = document.createElement('h2');
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = v.color;
+    title.append(sw, `Vehicle ${v.id}`);
+    card.append(title);
+    if (v.track.length) {
+      const p = newest(v);
+      const start = tripStart(v);
+      const trip = v.track.filter((q) => q.trip === p.trip && q.t >= start);
+      const facts = [
+        ['state', `${stateOf(p, now)}${isLowFuel(p, lowFuel) ? ', LOW FUEL' : ''}`],
+        ['trip', `${p.trip} since ${utc(start)} (${trip.length} points here)`],
+        ['distance in trip', `${(p.dist - trip[0].dist).toFixed(2)} mi`],
+        ['fuel', `${p.fuel.toFixed(1)} % (${trip[0].fuel.toFixed(1)} % at the trip's first point here), ${p.gal.toFixed(2)} gal`],
+        ['speed', `${p.speed.toFixed(1)} mph`],
+        ['last measurement', utc(p.t)],
+      ];
+      const dl = document.createElement('dl');
+      for (const [k, val] of facts) {
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = val;
+        dl.append(dt, dd);
+      }
+      card.append(dl);
     }
-    const idText = cells[0].lastChild;
-    if (idText.data !== texts[0]) idText.data = texts[0];
-    for (let i = 1; i < texts.length; i++) {
-      if (cells[i].textContent !== texts[i]) cells[i].textContent = texts[i];
-    }
-    if (cells[10].className !== (low ? 'alert' : '')) cells[10].className = low ? 'alert' : '';
-    return tr;
+    return card;
   });
-  for (const id of tableRows.keys()) if (!vehicles.has(id)) tableRows.delete(id);
-  const body = document.querySelector('#vehicles tbody');
-  const same = body.children.length === rows.length && rows.every((tr, i) => body.children[i] === tr);
-  if (!same) body.replaceChildren(...rows);
+  if (list.length > 4) {
+    const more = document.createElement('p');
+    more.className = 'muted';
+    more.textContent = `and ${list.length - 4} more selected`;
+    cards.push(more);
+  }
+  $('details').replaceChildren(...cards);
 }
 
-const plotConfig = { responsive: true, displaylogo: false, topojsonURL: '/vendor/topojson/' };
-
-// A draw in four steps (summary and table, map, fuel chart, distance chart), each one a task of its own,
-// so the events that arrive meanwhile are handled between them rather than after all four.
 function drawSteps() {
-  updateSelector();
-  const list = shown();
-  const stride = strideFor(list);
+  const now = Date.now();
+  const list = shown(now);
+  const selected = new Set(view.selected);
+  const sel = selectedList();
+  // The map shows what the filter and search let through, and the selected vehicles whatever they are.
+  const onMap = list.concat(sel.filter((v) => !list.includes(v)));
+  // The charts' window follows what they draw: the selected vehicles when there are any.
+  const win = chartWindow(sel.length ? sel : list, now, view.window, sel);
   const steps = [() => {
-    const alerts = list.filter((v) => v.track.length && v.track[v.track.length - 1].fuel < lowFuel).length;
-    $('summary').textContent = `${vehicles.size} vehicles · ${alerts} low-fuel alerts · ${window.__realtime.events} events`;
-    drawTable(list);
+    drawHeader(now);
+    const total = [...vehicles.values()].filter((v) => v.track.length).length;
+    $('table-count').textContent = list.length === total ? `${total} vehicles` : `${list.length} of ${total} vehicles`;
+    table.draw(list, { now, lowFuel, stateOf, selected, sort: view.sort, dir: view.dir, has: (id) => vehicles.has(id) });
+    for (const b of document.querySelectorAll('[data-window]')) {
+      b.setAttribute('aria-pressed', String(b.dataset.window === view.window));
+    }
+    $('window-range').textContent = win ? `${utc(win.start).slice(5, 16)} – ${utc(win.end).slice(5, 16)} UTC` : '';
+    drawDetails(now);
   }];
-  if (typeof Plotly === 'undefined') return steps;
-  steps.push(() => drawMap(list, stride));
-  steps.push(() => drawSeries(list, stride, 'fuel', 'Fuel level', '%', '%'));
-  steps.push(() => drawSeries(list, stride, 'dist', 'Distance traveled', 'miles', 'mi'));
+  if (typeof L !== 'undefined') steps.push(() => mapView.draw({ vehicles: onMap, selected, lowFuel, now, stateOf }));
+  if (typeof Plotly !== 'undefined') {
+    steps.push(() => {
+      window.__realtime.charts.fuel = drawFuel('fuel-chart', list, sel, win, lowFuel);
+      bindChartClicks('fuel-chart');
+    });
+    steps.push(() => {
+      window.__realtime.charts.distance = drawDistance('distance-chart', list, sel, win);
+      bindChartClicks('distance-chart');
+    });
+  }
   return steps;
 }
 
@@ -210,51 +288,49 @@ function draw() {
   for (const step of drawSteps()) step();
 }
 
-function drawMap(list, stride) {
-  // One line trace per colour and one marker trace for every vehicle's head (a trace per vehicle made the
-  // map's script 1.7 × slower for 50 vehicles).
-  const tracks = byColor(list, (p) => p.lon, (p) => p.lat, stride).map((g) => ({
-    type: 'scattergeo', mode: 'lines', showlegend: false, hoverinfo: 'skip',
-    lon: g.xs, lat: g.ys, line: { color: g.color, width: 2 }, opacity: 0.6, connectgaps: false,
-  }));
-  const withPoints = list.filter((v) => v.track.length);
-  const last = (v) => v.track[v.track.length - 1];
-  const low = (v) => last(v).fuel < lowFuel;
-  const heads = {
-    type: 'scattergeo', mode: 'markers+text', name: 'vehicles', textposition: 'top center',
-    lat: withPoints.map((v) => last(v).lat), lon: withPoints.map((v) => last(v).lon),
-    text: withPoints.map((v) => String(v.id)),
-    customdata: withPoints.map((v) => [v.id, fmt(last(v).fuel, 1), fmt(last(v).speed, 1)]),
-    marker: {
-      size: 11, color: withPoints.map((v) => v.color),
-      line: { color: withPoints.map((v) => (low(v) ? '#b71c1c' : '#1d2433')), width: withPoints.map((v) => (low(v) ? 3 : 1)) },
-    },
-    hovertemplate: 'Vehicle %{customdata[0]}<br>%{lat:.4f}, %{lon:.4f}<br>fuel %{customdata[1]} %<br>%{customdata[2]} mph<extra></extra>',
-  };
-  // Every update redraws the basemap too; at Natural Earth's 1:50m scale that took ~250 ms of the main
-  // thread per draw for north-america (with 1:110m, ~70 ms), and events waited behind it.
-  Plotly.react('map', [...tracks, heads], {
-    margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: 'map',
-    geo: {
-      scope: 'north-america', resolution: 110, fitbounds: 'locations', showland: true, landcolor: '#eef1e6',
-      showcountries: true, countrycolor: '#9aa3b2', showsubunits: true, subunitcolor: '#c4cad4', showlakes: true,
-      lakecolor: '#dcebf7', showocean: true, oceancolor: '#dcebf7',
-    },
-  }, plotConfig);
-}
+// ---- wiring ---------------------------------------------------------------------------------------------
 
-function drawSeries(list, stride, field, title, ytitle, unit) {
-  Plotly.react(field === 'fuel' ? 'fuel-chart' : 'distance-chart',
-    byColor(list, (p) => p.t, (p) => p[field], stride).map((g) => ({
-      type: 'scatter', mode: 'lines', line: { color: g.color }, x: g.xs, y: g.ys, customdata: g.ids,
-      connectgaps: false, hovertemplate: `Vehicle %{customdata}<br>%{x}<br>%{y:.1f} ${unit}<extra></extra>`,
-    })),
-    { title: { text: title, font: { size: 13 } }, margin: { l: 45, r: 10, t: 30, b: 30 }, uirevision: field,
-      xaxis: { type: 'date' }, yaxis: { title: { text: ytitle } }, showlegend: false,
-      shapes: field === 'fuel' ? [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: lowFuel, y1: lowFuel, line: { color: '#b71c1c', dash: 'dot', width: 1 } }] : [] },
-    plotConfig);
-}
+const table = createTable($('table-scroll'), {
+  onSort: (field) => setView(view.sort === field ? { dir: view.dir === 'asc' ? 'desc' : 'asc' } : { sort: field, dir: 'asc' }),
+  onSelect: (id, additive) => {
+    select(id, additive);
+    if (view.selected.includes(id)) mapView?.focus(selectedList());
+  },
+});
+const mapView = typeof L !== 'undefined' ? createMap($('map'), { onSelect: select, describe }) : null;
 
+for (const b of document.querySelectorAll('.kpi[data-filter]')) {
+  b.addEventListener('click', () => setView({ filter: view.filter === b.dataset.filter ? 'all' : b.dataset.filter }));
+}
+for (const b of document.querySelectorAll('[data-window]')) {
+  b.addEventListener('click', () => setView({ window: b.dataset.window }));
+}
+$('search').value = view.q;
+$('search').addEventListener('input', (e) => setView({ q: e.target.value.trim().slice(0, 100) }));
+$('state-filter').value = view.filter;
+$('state-filter').addEventListener('change', (e) => setView({ filter: e.target.value }));
+$('clear-selection').addEventListener('click', () => setView({ selected: [] }));
+// A click on a chart's line selects its vehicle too (the lines carry their vehicle's id; the fleet
+// aggregates carry none). Plotly's own event, bound once the chart exists.
+function bindChartClicks(id) {
+  const el = $(id);
+  if (el.dataset.clicks || typeof el.on !== 'function') return;
+  el.dataset.clicks = '1';
+  el.on('plotly_click', (ev) => {
+    const vehicle = ev.points?.[0]?.customdata;
+    const o = ev.event;
+    if (typeof vehicle === 'number') select(vehicle, Boolean(o && (o.shiftKey || o.ctrlKey || o.metaKey)));
+  });
+}
+window.addEventListener('hashchange', () => {
+  view = parseView(location.hash);
+  $('search').value = view.q;
+  $('state-filter').value = view.filter;
+  mapView?.focus(selectedList());
+  draw();
+});
+
+let focusedFromUrl = false;
 function connect() {
   const es = new EventSource('/events');
   es.onopen = () => { $('status').textContent = 'live'; $('status').className = 'status online'; };
@@ -264,6 +340,11 @@ function connect() {
     let data;
     try { data = JSON.parse(e.data); } catch { return; }
     onSnapshot(data);
+    // A shared URL's selection is framed on the map once its vehicles are known.
+    if (!focusedFromUrl && view.selected.length && selectedList().length) {
+      focusedFromUrl = true;
+      mapView?.focus(selectedList());
+    }
   });
   // The server batches changes per tick (~50 ms): one event carries them all.
   es.addEventListener('changes', (e) => {
@@ -273,5 +354,4 @@ function connect() {
   });
 }
 
-$('vehicle-select').addEventListener('change', (e) => { selected = e.target.value; draw(); });
 connect();
