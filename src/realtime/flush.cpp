@@ -22,7 +22,7 @@ void RealtimeService::Impl::flush_once() {
     if (!batch.empty()) rendered = batch.take(state, now_ms());
     // A snapshot is megabytes: viewers that need one within snapshot_interval share one version (an
     // unchanged state reuses the cached one at once), so lagging viewers never pin one copy each.
-    const bool cached = snapshot_cache && snapshot_version == state.version();
+    const bool cached = !snapshot_cache.expired() && snapshot_version == state.version();
     if ((resync_all || fanout.wants_snapshot()) &&
         (cached || std::chrono::steady_clock::now() - snapshot_built >= options.snapshot_interval)) {
       snapshot = snapshot_locked();

@@ -96,13 +96,12 @@ httpd::Response RealtimeService::Impl::events() {
 }
 
 httpd::SseFrame RealtimeService::Impl::snapshot_locked() {
-  if (!snapshot_cache || snapshot_version != state.version()) {
-    snapshot_cache.reset();  // let the old one go before the new one is built
-    snapshot_cache = httpd::sse_frame("snapshot", wire::snapshot(state));
-    snapshot_version = state.version();
-    snapshot_built = std::chrono::steady_clock::now();
-  }
-  return snapshot_cache;
+  if (auto live = snapshot_cache.lock(); live && snapshot_version == state.version()) return live;
+  httpd::SseFrame frame = httpd::sse_frame("snapshot", wire::snapshot(state));
+  snapshot_cache = frame;
+  snapshot_version = state.version();
+  snapshot_built = std::chrono::steady_clock::now();
+  return frame;
 }
 
 std::shared_ptr<const std::string> RealtimeService::Impl::current_snapshot() {

@@ -43,7 +43,9 @@ struct RealtimeService::Impl {
   std::mutex mu;
   FleetState state;
   DeltaBatch batch;
-  httpd::SseFrame snapshot_cache;  // the snapshot of state version snapshot_version (mu)
+  // The snapshot of state version snapshot_version (mu), while a viewer's queue still holds it: at
+  // thousands of vehicles it is a hundred megabytes or more, not worth keeping once sent.
+  std::weak_ptr<const httpd::SseFrameData> snapshot_cache;
   uint64_t snapshot_version = 0;
   std::chrono::steady_clock::time_point snapshot_built{};
   Fanout fanout;  // only the flush thread sends

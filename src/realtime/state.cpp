@@ -18,10 +18,10 @@ double haversine_miles(double lat1, double lon1, double lat2, double lon2) {
 
 namespace {
 
-double speed_between(const TrackPoint& a, const TrackPoint& b) {
+float speed_between(const TrackPoint& a, const TrackPoint& b) {
   const double hours = static_cast<double>(b.time_ms - a.time_ms) / 3'600'000.0;
   if (hours <= 0) return 0;  // same instant or out of order: no meaningful speed
-  return haversine_miles(a.latitude, a.longitude, b.latitude, b.longitude) / hours;
+  return static_cast<float>(haversine_miles(a.latitude, a.longitude, b.latitude, b.longitude) / hours);
 }
 
 bool earlier(const TrackPoint& a, const TrackPoint& b) {
@@ -32,7 +32,6 @@ bool earlier(const TrackPoint& a, const TrackPoint& b) {
 
 TrackPoint point_of(const TripRow& r) {
   TrackPoint p;
-  p.row_id = r.row_id;
   p.trip_id = r.m.trip_id;
   p.sequence = r.m.measurement_sequence;
   p.time_ms = r.time_ms;

@@ -18,24 +18,24 @@ void append_number(std::string& out, double x, double scale) {
   }
 }
 
-struct RealColumn {
-  const char* key;  // with its quotes and colon
-  double TrackPoint::*field;
-  double scale;
-};
-struct IntColumn {
+// A column of the track's JSON: its key (with its quotes and colon), the member it reads and, for real
+// numbers, the precision kept (values are rounded to 1/scale).
+template <class T>
+struct Column {
   const char* key;
-  int64_t TrackPoint::*field;
+  T TrackPoint::*field;
+  double scale = 0;
 };
 
-constexpr IntColumn kTime{"\"t\":", &TrackPoint::time_ms};
-constexpr RealColumn kRealColumns[] = {
+constexpr Column<int64_t> kTime{"\"t\":", &TrackPoint::time_ms};
+constexpr Column<double> kRealColumns[] = {
     {"\"lat\":", &TrackPoint::latitude, 1e6},      {"\"lon\":", &TrackPoint::longitude, 1e6},
     {"\"fuel\":", &TrackPoint::fuel_percent, 1e3}, {"\"gal\":", &TrackPoint::fuel_gallons, 1e3},
-    {"\"dist\":", &TrackPoint::distance, 1e3},     {"\"speed\":", &TrackPoint::speed_mph, 1e2},
+    {"\"dist\":", &TrackPoint::distance, 1e3},
 };
-constexpr IntColumn kIntColumns[] = {{"\"trip\":", &TrackPoint::trip_id},
-                                     {"\"seq\":", &TrackPoint::sequence}};
+constexpr Column<float> kSpeed{"\"speed\":", &TrackPoint::speed_mph, 1e2};
+constexpr Column<int32_t> kIntColumns[] = {{"\"trip\":", &TrackPoint::trip_id},
+                                           {"\"seq\":", &TrackPoint::sequence}};
 
 const TrackPoint& deref(const TrackPoint& p) {
   return p;
@@ -46,18 +46,21 @@ const TrackPoint& deref(const TrackPoint* p) {
 
 template <class Points>
 void append_columns(std::string& out, const Points& points) {
-  auto ints = [&](const IntColumn& c) {
+  auto ints = [&](const auto& c) {
     out += c.key;
     append_array(out, points,
                  [&](const auto& p) { fmt::format_to(std::back_inserter(out), "{}", deref(p).*c.field); });
   };
-  out += '{';
-  ints(kTime);
-  for (const auto& c : kRealColumns) {
+  auto reals = [&](const auto& c) {
     out += ',';
     out += c.key;
-    append_array(out, points, [&](const auto& p) { append_number(out, deref(p).*c.field, c.scale); });
-  }
+    append_array(out, points,
+                 [&](const auto& p) { append_number(out, static_cast<double>(deref(p).*c.field), c.scale); });
+  };
+  out += '{';
+  ints(kTime);
+  for (const auto& c : kRealColumns) reals(c);
+  reals(kSpeed);
   for (const auto& c : kIntColumns) {
     out += ',';
     ints(c);

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  STALE_MS, chartWindow, distanceRate, formatView, fuelHistogram, kpis, matches, parseView, placeLabels, searchIds,
-  sortVehicles, stateOf, windowEnd,
+  STALE_MS, chartWindow, distanceRate, formatView, fuelHistogram, kpis, matches, parseView, placeLabels, pushPoint,
+  searchIds, sortVehicles, stateOf, trackMiles, windowEnd,
 } from '../../web/realtime/fleet.js';
 
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
@@ -97,6 +97,30 @@ test('fleet aggregates: the fuel histogram and the distance per hour', () => {
   const rate = distanceRate([a, b], win, 4);
   assert.deepEqual(rate.starts, [NOW - 3_600_000, NOW - 2_700_000, NOW - 1_800_000, NOW - 900_000]);
   assert.deepEqual(rate.perHour, [40, 8, 0, 20]);
+});
+
+test('the miles kept while points are pushed and dropped equal the miles of the track built afresh', () => {
+  const v = veh(1, [pt(NOW - 600_000, { dist: 0 })]);
+  trackMiles(v); // kept from here on
+  let dist = 0;
+  for (let i = 1; i <= 500; i++) {
+    // A trip change every 120 points (its odometer starts again), one odometer reset mid-trip, irregular steps.
+    if (i === 250) dist = 1;
+    else dist += (i % 7) * 0.01;
+    pushPoint(v, pt(NOW - 600_000 + i * 1_100, { dist, trip: 1 + Math.floor(i / 120) }), 200);
+  }
+  assert.equal(v.track.length, 200);
+  const kept = [...trackMiles(v)].sort((a, b) => a[0] - b[0]);
+  const fresh = [...trackMiles(veh(2, v.track))].sort((a, b) => a[0] - b[0]);
+  assert.deepEqual(kept.map(([k]) => k), fresh.map(([k]) => k));
+  kept.forEach(([, m], i) => assert.ok(Math.abs(m - fresh[i][1]) < 1e-9, `bucket ${i}: ${m} against ${fresh[i][1]}`));
+  // And the rate reads them: every mile of the track in the window is counted once (30 whole bars of 2 min:
+  // NOW is on a bar's edge).
+  const rate = distanceRate([v], { start: NOW - 3_600_000, end: NOW }, 30);
+  assert.equal(rate.starts.length, 30);
+  const total = rate.perHour.reduce((sum, r) => sum + (r * 120_000) / 3_600_000, 0);
+  const expected = fresh.reduce((sum, [, m]) => sum + m, 0);
+  assert.ok(Math.abs(total - expected) < 1e-6, `${total} against ${expected}`);
 });
 
 test('labels are kept in priority order where they neither overlap nor cover a marker nor leave the map', () => {

@@ -5,7 +5,8 @@
 // tested under node. What is selected, filtered, searched and sorted lives in the URL after '#'.
 import { TRACK_LIMIT, pointAt, rows } from './tracks.js';
 import {
-  chartWindow, formatView, isLowFuel, kpis, matches, newest, parseView, searchIds, sortVehicles, stateOf, tripStart,
+  chartWindow, formatView, isLowFuel, kpis, matches, newest, parseView, pushPoint, searchIds, sortVehicles, stateOf,
+  tripStart,
 } from './fleet.js';
 import { createMap } from './map.js';
 import { createTable, utc } from './table.js';
@@ -20,10 +21,11 @@ const recent = []; // [arrival ms, commit -> page ms] of the last 10 s, for the 
 const arrivals = []; // [second, changes] of the last 10 s
 let undrawn = []; // commit times of the changes that arrived since the last draw began
 // Measurements for tests and benchmarks: how many changes arrived, the last one, commit -> page delays, and
-// how many draws there were and how long they took; what the map, charts and header show.
+// how many draws there were and how long they took (in all, and per step in stepMs); what the map, charts and
+// header show.
 // `seqs(id)` lists the measurement sequence numbers of a vehicle's track as the page holds it.
 window.__realtime = {
-  events: 0, lastEvent: null, latencies: [], drawnLatencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, kpis: null, charts: {},
+  events: 0, lastEvent: null, latencies: [], drawnLatencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, stepMs: {}, kpis: null, charts: {},
   seqs: (id) => (vehicles.get(id)?.track ?? []).map((p) => p.seq),
   map: () => mapView?.stats(),
   setView: (lat, lon, zoom) => mapView?.setView(lat, lon, zoom),
@@ -83,8 +85,7 @@ function onChanges(data) {
       v.color = colors[id];
     }
     const p = pointAt(pts, i);
-    v.track.push(p);
-    if (v.track.length > TRACK_LIMIT) v.track.shift();
+    pushPoint(v, p, TRACK_LIMIT);
     const age = pts.source_age_ms[i];
     counted('point', { vehicle: id, point: p }, typeof age === 'number' ? data.sent_ms - age : 0);
   }
@@ -127,9 +128,13 @@ function scheduleDraw() {
     undrawn = [];
     const steps = drawSteps();
     const run = (i) => {
+      const [name, step] = steps[i];
+      const t0 = performance.now();
       try {
-        steps[i]();
-      } finally { // a step that throws is reported on the console, and the page goes on drawing
+        step();
+      } finally {
+        const ms = window.__realtime.stepMs;
+        ms[name] = (ms[name] || 0) + performance.now() - t0; // a step that throws is reported on the console, and the page goes on drawing
         if (i + 1 < steps.length) setTimeout(() => run(i + 1), 0);
         else requestAnimationFrame(() => finished(start));
       }
@@ -259,7 +264,7 @@ function drawSteps() {
   const onMap = list.concat(sel.filter((v) => !list.includes(v)));
   // The charts' window follows what they draw: the selected vehicles when there are any.
   const win = chartWindow(sel.length ? sel : list, now, view.window, sel);
-  const steps = [() => {
+  const steps = [['header', () => {
     drawHeader(now);
     const total = [...vehicles.values()].filter((v) => v.track.length).length;
     $('table-count').textContent = list.length === total ? `${total} vehicles` : `${list.length} of ${total} vehicles`;
@@ -269,23 +274,23 @@ function drawSteps() {
     }
     $('window-range').textContent = win ? `${utc(win.start).slice(5, 16)} – ${utc(win.end).slice(5, 16)} UTC` : '';
     drawDetails(now);
-  }];
-  if (typeof L !== 'undefined') steps.push(() => mapView.draw({ vehicles: onMap, selected, lowFuel, now, stateOf }));
+  }]];
+  if (typeof L !== 'undefined') steps.push(['map', () => mapView.draw({ vehicles: onMap, selected, lowFuel, now, stateOf })]);
   if (typeof Plotly !== 'undefined') {
-    steps.push(() => {
+    steps.push(['fuel', () => {
       window.__realtime.charts.fuel = drawFuel('fuel-chart', list, sel, win, lowFuel);
       bindChartClicks('fuel-chart');
-    });
-    steps.push(() => {
+    }]);
+    steps.push(['distance', () => {
       window.__realtime.charts.distance = drawDistance('distance-chart', list, sel, win);
       bindChartClicks('distance-chart');
-    });
+    }]);
   }
   return steps;
 }
 
 function draw() {
-  for (const step of drawSteps()) step();
+  for (const [, step] of drawSteps()) step();
 }
 
 // ---- wiring ---------------------------------------------------------------------------------------------
