@@ -1,5 +1,5 @@
 // Commit -> event in a real browser: opens the realtime dashboard in PAGES tabs of Debian's headless
-// Chromium (playwright-core), waits until each tab is live, prints "ready", then after SECONDS reads the
+// Chromium (playwright-core), waits until each tab has drawn its first snapshot, prints "ready", then after SECONDS reads the
 // delays the page itself recorded (window.__realtime.latencies: arrival in the page's event handler −
 // the Postgres commit time that Debezium put in the change) and prints one JSON line with their
 // percentiles, the page's own CPU-bound work (draws) included; and commit -> drawn (the end of the draw that
@@ -22,8 +22,10 @@ try {
   for (let i = 0; i < pageCount; i++) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${base}/`);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live', null,
-      { timeout: 30000 });
+    // Steady state: the snapshot drawn (at thousands of vehicles it takes seconds), then a few more draws.
+    await page.waitForFunction(() => window.__realtime.drawnAt > window.__realtime.snapshotAt
+      && window.__realtime.snapshotAt > 0, null, { timeout: 120000, polling: 200 });
+    await page.waitForTimeout(5000);
     pages.push(page);
   }
   // Only what arrives from here on counts: the load starts after "ready".

@@ -116,8 +116,10 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live', null, { timeout: 60000 });
-  await page.waitForTimeout(3000); // the snapshot's first draws
+  // Steady state: the snapshot drawn, then a few seconds for the draws that follow it.
+  await page.waitForFunction(() => window.__realtime.drawnAt > window.__realtime.snapshotAt
+    && window.__realtime.snapshotAt > 0, null, { timeout: 120000, polling: 200 });
+  await page.waitForTimeout(5000);
   await page.evaluate(() => {
     const r = window.__realtime;
     Object.assign(r, { drawnLatencies: [], latencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, stepMs: {} });

@@ -26,6 +26,7 @@ let undrawn = []; // commit times of the changes that arrived since the last dra
 // `seqs(id)` lists the measurement sequence numbers of a vehicle's track as the page holds it.
 window.__realtime = {
   events: 0, lastEvent: null, latencies: [], drawnLatencies: [], draws: 0, drawMsTotal: 0, drawMsMax: 0, stepMs: {}, kpis: null, charts: {},
+  snapshotAt: -1, drawnAt: -1, // performance.now() of the last snapshot's arrival and of the last draw's end
   seqs: (id) => (vehicles.get(id)?.track ?? []).map((p) => p.seq),
   map: () => mapView?.stats(),
   setView: (lat, lon, zoom) => mapView?.setView(lat, lon, zoom),
@@ -58,6 +59,7 @@ function onSnapshot(data) {
   vehicles.clear();
   for (const v of data.vehicles || []) setVehicle(v);
   window.__realtime.lastEvent = { kind: 'snapshot', data, at: Date.now() };
+  window.__realtime.snapshotAt = performance.now();
   scheduleDraw();
 }
 
@@ -118,6 +120,7 @@ function scheduleDraw() {
     stats.draws += 1;
     stats.drawMsTotal += lastDrawMs;
     stats.drawMsMax = Math.max(stats.drawMsMax, lastDrawMs);
+    stats.drawnAt = lastDrawEnd;
     drawScheduled = false;
     if (dirty) scheduleDraw();
   };

@@ -8,13 +8,14 @@ export const TRACK_LIMIT = 200;
 // kept), so a fleet of hundreds of vehicles costs a draw about what 100 vehicles do.
 export const POINT_BUDGET = 20000;
 
-const COLUMNS = ['t', 'lat', 'lon', 'fuel', 'gal', 'dist', 'speed', 'trip', 'seq'];
-
-// The server sends tracks as columns (one array per field); the page keeps one object per point.
+// The server sends tracks as columns (one array per field); the page keeps one object per point. An object
+// literal, so that every point has one shape with its fields inside the object (built field by field, V8
+// gives it a separate property store): a million points at 5 000 vehicles.
 export function pointAt(cols, i) {
-  const p = {};
-  for (const c of COLUMNS) p[c] = cols[c][i];
-  return p;
+  return {
+    t: cols.t[i], lat: cols.lat[i], lon: cols.lon[i], fuel: cols.fuel[i], gal: cols.gal[i], dist: cols.dist[i],
+    speed: cols.speed[i], trip: cols.trip[i], seq: cols.seq[i],
+  };
 }
 
 export function rows(cols) {
