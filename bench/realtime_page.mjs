@@ -6,7 +6,7 @@
 // their mean cost, each draw step's share (window.__realtime.stepMs), the main thread's busy share and the
 // JS heap. With PROFILE=1 it also prints the functions that took most of the main thread (V8's sampling
 // profiler, self time). bench/realtime.sh measures the same page behind the whole pipeline.
-// Usage: [VEHICLES=5000] [RATE=5000] [HISTORY=200] [SECONDS=60] [PROFILE=1] node bench/realtime_page.mjs
+// Usage: [VEHICLES=5000] [RATE=5000] [HISTORY=200] [SECONDS=60] [THROTTLE=1] [PROFILE=1] node bench/realtime_page.mjs
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -126,6 +126,8 @@ try {
   });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
+  // THROTTLE=N: Chromium's CPU throttling, for a page that shares the machine with the whole stack.
+  if (env('THROTTLE', 1) > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: env('THROTTLE', 1) });
   const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
   if (process.env.PROFILE) {
     await cdp.send('Profiler.enable');

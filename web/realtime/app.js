@@ -99,6 +99,10 @@ function onChanges(data) {
 // thread, and come at most four times a second. A draw's cost is measured from its first step up to the
 // frame after its last, so it includes the style, layout and paint that follow the script.
 const MIN_DRAW_GAP_MS = 250;
+const CHARTS_EVERY_MS = 1000;
+let chartsAt = -Infinity; // Date.now() of the last draw that drew the charts
+let chartsForced = true; // the view changed: the next draw draws the charts whatever their age
+let chartsPending = false; // the last draw left the charts out: a later one must draw them
 let drawScheduled = false;
 let dirty = false; // something changed since the last draw began
 function scheduleDraw() {
@@ -122,7 +126,7 @@ function scheduleDraw() {
     stats.drawMsMax = Math.max(stats.drawMsMax, lastDrawMs);
     stats.drawnAt = lastDrawEnd;
     drawScheduled = false;
-    if (dirty) scheduleDraw();
+    if (dirty || chartsPending) scheduleDraw();
   };
   setTimeout(() => requestAnimationFrame(() => {
     const start = performance.now();
@@ -162,6 +166,7 @@ function shown(now) {
 
 function setView(change) {
   view = { ...view, ...change };
+  chartsForced = true;
   const hash = formatView(view);
   if (hash !== location.hash && !(hash === '' && location.hash === '')) {
     history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
@@ -267,6 +272,14 @@ function drawSteps() {
   const onMap = list.concat(sel.filter((v) => !list.includes(v)));
   // The charts' window follows what they draw: the selected vehicles when there are any.
   const win = chartWindow(sel.length ? sel : list, now, view.window, sel);
+  // The charts at most once a second (at once after a change of view): fleet aggregates over minutes to hours
+  // change little between draws, and each chart is a Plotly render.
+  const charts = chartsForced || now - chartsAt >= CHARTS_EVERY_MS;
+  chartsPending = !charts;
+  if (charts) {
+    chartsAt = now;
+    chartsForced = false;
+  }
   const steps = [['header', () => {
     drawHeader(now);
     const total = [...vehicles.values()].filter((v) => v.track.length).length;
@@ -279,7 +292,7 @@ function drawSteps() {
     drawDetails(now);
   }]];
   if (typeof L !== 'undefined') steps.push(['map', () => mapView.draw({ vehicles: onMap, selected, lowFuel, now, stateOf })]);
-  if (typeof Plotly !== 'undefined') {
+  if (typeof Plotly !== 'undefined' && charts) {
     steps.push(['fuel', () => {
       window.__realtime.charts.fuel = drawFuel('fuel-chart', list, sel, win, lowFuel);
       bindChartClicks('fuel-chart');

@@ -15,6 +15,7 @@ const LABEL_LIMIT = 400;
 const LABEL_FONT = '600 11px system-ui, sans-serif';
 const LABEL_H = 14;
 const DETAIL_ZOOM = 6; // from here on the finer basemap
+const INDEX_MAX_AGE_MS = 1000;
 
 async function topo(url) {
   const r = await fetch(url);
@@ -118,23 +119,16 @@ const FleetLayer = L.Layer.extend({
     let clusters = [];
     if (heads.length > CLUSTER_MIN && zoom < CLUSTER_UNTIL_ZOOM && typeof Supercluster !== 'undefined') {
       const loose = heads.filter((h) => !h.sel);
-      // extent 256: Leaflet's tiles are 256 px, so the radius is in screen pixels (Supercluster assumes 512).
-      const index = new Supercluster({
-        radius: 56, extent: 256, maxZoom: CLUSTER_UNTIL_ZOOM - 1,
-        map: (props) => ({ ...props.counts }),
-        reduce: (acc, props) => { for (const k of Object.keys(props)) acc[k] = (acc[k] ?? 0) + props[k]; },
-      });
-      index.load(loose.map((h, i) => ({
-        type: 'Feature', geometry: { type: 'Point', coordinates: [h.p.lon, h.p.lat] },
-        properties: { i, counts: { moving: 0, idle: 0, stale: 0, [h.state]: 1, low: h.low ? 1 : 0 } },
-      })));
+      const index = this._clusterIndex(loose, now);
       const b = map.getBounds().pad(0.1);
       const features = index.getClusters([Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()),
         Math.min(180, b.getEast()), Math.min(85, b.getNorth())], Math.floor(zoom));
+      const current = new Map(loose.map((h) => [h.v.id, h]));
       singles = heads.filter((h) => h.sel);
       for (const f of features) {
         if (!f.properties.cluster) {
-          singles.push(loose[f.properties.i]);
+          const h = current.get(f.properties.id);
+          if (h) singles.push(h);
         } else {
           const [lon, lat] = f.geometry.coordinates;
           clusters.push({ id: f.properties.cluster_id, lat, lon, count: f.properties.point_count, props: f.properties, index });
@@ -222,6 +216,28 @@ const FleetLayer = L.Layer.extend({
       this._singles.push({ x: xy.x, y: xy.y, r, h });
     }
     this._placeLabels(size);
+  },
+
+  // The cluster index of these vehicles: loading ten thousand points costs more than the rest of a draw, so
+  // an index is kept for up to INDEX_MAX_AGE_MS while the same vehicles are clustered (clusters a second old;
+  // single markers are drawn where their vehicles are now).
+  _clusterIndex(loose, now) {
+    let key = loose.length;
+    for (const h of loose) key = (key * 31 + h.v.id) % 2147483647;
+    const kept = this._index;
+    if (kept && kept.key === key && now - kept.at < INDEX_MAX_AGE_MS && now >= kept.at) return kept.index;
+    // extent 256: Leaflet's tiles are 256 px, so the radius is in screen pixels (Supercluster assumes 512).
+    const index = new Supercluster({
+      radius: 56, extent: 256, maxZoom: CLUSTER_UNTIL_ZOOM - 1,
+      map: (props) => ({ ...props.counts }),
+      reduce: (acc, props) => { for (const k of Object.keys(props)) acc[k] = (acc[k] ?? 0) + props[k]; },
+    });
+    index.load(loose.map((h) => ({
+      type: 'Feature', geometry: { type: 'Point', coordinates: [h.p.lon, h.p.lat] },
+      properties: { id: h.v.id, counts: { moving: 0, idle: 0, stale: 0, [h.state]: 1, low: h.low ? 1 : 0 } },
+    })));
+    this._index = { key, at: now, index };
+    return index;
   },
 
   // Labels where they fit: the selected vehicles first, then those with alerts, then by id.
