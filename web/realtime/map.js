@@ -222,8 +222,14 @@ const FleetLayer = L.Layer.extend({
   // an index is kept for up to INDEX_MAX_AGE_MS while the same vehicles are clustered (clusters a second old;
   // single markers are drawn where their vehicles are now).
   _clusterIndex(loose, now) {
-    let key = loose.length;
-    for (const h of loose) key = (key * 31 + h.v.id) % 2147483647;
+    // Which vehicles, whatever their order (the table's sort orders them, and some sorts change every draw).
+    let sum = 0;
+    let squares = 0;
+    for (const h of loose) {
+      sum += h.v.id;
+      squares = (squares + (h.v.id % 65521) * (h.v.id % 65519)) % 2147483647;
+    }
+    const key = `${loose.length}:${sum}:${squares}`;
     const kept = this._index;
     if (kept && kept.key === key && now - kept.at < INDEX_MAX_AGE_MS && now >= kept.at) return kept.index;
     // extent 256: Leaflet's tiles are 256 px, so the radius is in screen pixels (Supercluster assumes 512).
